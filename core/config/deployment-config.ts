@@ -1,0 +1,177 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './config-error';
+
+/**
+ * `tidemark.config.yaml`: the one file that describes a Tidemark deployment. The CDK app, the local environment and
+ * the Lambda functions all read it through {@link parseDeploymentConfig}; the functions receive it as JSON in the
+ * `TIDEMARK_CONFIG` environment variable (it holds secret *names*, never secret values), so no part re-parses it
+ * differently.
+ */
+
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "is not an AWS region. Use a region code such as 'eu-west-1'");
+
+const repoPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
+  })
+  .transform((p) => p.replace(/\/+$/, ''));
+
+/** An EventBridge Scheduler expression: `rate(15 minutes)` or `cron(0/15 * * * ? *)`. */
+const scheduleExpression = z
+  .string()
+  .regex(
+    /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
+    "is not a schedule expression. Use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'",
+  );
+
+export const ConfigRepoSettings = z.object({
+  /** `github` uses the GitHub REST API (Git Data API, pull requests); `git` any smart-HTTP git server. */
+  provider: z.enum(['github', 'git']),
+  /** HTTPS clone URL of the config repo. */
+  url: z.string().url("is not a URL. Use the repo's HTTPS clone URL, such as 'https://github.com/acme/config.git'"),
+  branch: z.string().min(1).default('main'),
+  /**
+   * Secrets Manager secret holding the credentials: `{"token": "…"}` (GitHub token or git password with `username`),
+   * or `{"appId", "privateKey", "installationId"}` for a GitHub App.
+   */
+  authSecretName: z.string().min(1),
+});
+
+export const ClusterSettings = z.object({
+  /** Tidemark's name for the cluster; used in alerts, queue names and the `tidemark.dev/sync` label. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label of at most 32 characters, such as 'prod'"),
+  /** The EKS cluster's name in AWS. */
+  eksClusterName: z.string().min(1),
+  region: awsRegion,
+  /** Folder of the config repo that this cluster's agent applies. */
+  path: repoPath,
+  /** Namespace the agent runs in. */
+  agentNamespace: z.string().default('tidemark-system'),
+  /** ServiceAccount of the agent (for the EKS Pod Identity association). */
+  agentServiceAccount: z.string().default('tidemark-agent'),
+});
+
+export const ImagesSettings = z.object({
+  /**
+   * ECR repositories whose pushes the image updater receives, as names (`web`) or ARNs. The policies in the config
+   * repo's `.tidemark/images.yaml` decide what a push changes; this list only narrows the EventBridge rule and the
+   * `ecr:DescribeImages` grant.
+   */
+  ecrRepositories: z.array(z.string().min(1)).min(1, 'must list at least one ECR repository to watch'),
+});
+
+export const AlertSettings = z.object({
+  /** E-mail addresses subscribed to the alerts topic. */
+  snsEmails: z.array(z.string().email('is not an e-mail address')).default([]),
+  /** Secrets Manager secret whose value is the Slack incoming-webhook URL. Omit to send no Slack messages. */
+  slackWebhookSecretName: z.string().min(1).optional(),
+  /** Hours after which an unchanged drift is announced again. */
+  renotifyHours: z.number().positive().default(24),
+});
+
+export const ScheduleSettings = z.object({
+  driftScan: scheduleExpression.default('rate(15 minutes)'),
+  imageCatchUp: scheduleExpression.default('rate(10 minutes)'),
+});
+
+export const ThresholdSettings = z.object({
+  /** An agent whose last applied revision lags the branch head for longer than this is reported. */
+  revisionLagMinutes: z.number().positive().default(10),
+});
+
+export const WebhookSettings = z.object({
+  /** Secrets Manager secret holding the webhook secret (GitHub `X-Hub-Signature-256` key or GitLab token). */
+  secretName: z.string().min(1).default('tidemark/webhook'),
+});
+
+export const DeploymentConfigSchema = z
+  .object({
+    configRepo: ConfigRepoSettings,
+    clusters: z.array(ClusterSettings).min(1, 'must list at least one cluster'),
+    images: ImagesSettings,
+    alerts: AlertSettings.default({ snsEmails: [], renotifyHours: 24 }),
+    schedules: ScheduleSettings.default({ driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
+    thresholds: ThresholdSettings.default({ revisionLagMinutes: 10 }),
+    webhook: WebhookSettings.default({ secretName: 'tidemark/webhook' }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.clusters.forEach((cluster, i) => {
+      if (seen.has(cluster.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'name'],
+          message: `'${cluster.name}' is used by two clusters. Give each cluster its own name`,
+        });
+      }
+      seen.add(cluster.name);
+    });
+  });
+
+export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
+export type ClusterConfig = DeploymentConfig['clusters'][number];
+
+/** `clusters[0].region` from zod's path array. */
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (key, part) => (typeof part === 'number' ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)),
+    '',
+  );
+}
+
+/** Validates an already-parsed config object; throws a {@link ConfigError} naming the first bad key. */
+export function validateDeploymentConfig(raw: unknown, source?: string): DeploymentConfig {
+  const result = DeploymentConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = [source, keyOf(issue.path) || '(top level)'].filter(Boolean).join(': ');
+  const [problem, ...fix] = issue.message.split('. ');
+  throw new ConfigError(
+    key,
+    problem ?? issue.message,
+    fix.join('. ') || 'See the annotated tidemark.config.yaml for the expected shape',
+    { cause: result.error },
+  );
+}
+
+/** Parses and validates `tidemark.config.yaml` text. `source` names the file in errors. */
+export function parseDeploymentConfig(text: string, source = 'tidemark.config.yaml'): DeploymentConfig {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(source, `is not valid YAML (${e.message.split('\n')[0]})`, 'Fix the YAML syntax', {
+      cause: e,
+    });
+  }
+  return validateDeploymentConfig(doc.toJS(), source);
+}
+
+/** Reads the config that the CDK stack (or the local runner) placed in `TIDEMARK_CONFIG`. */
+export function deploymentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DeploymentConfig {
+  const json = env.TIDEMARK_CONFIG;
+  if (!json) {
+    throw new ConfigError(
+      'TIDEMARK_CONFIG',
+      'is not set',
+      'Deploy with the CDK app, which sets it, or export the JSON of tidemark.config.yaml',
+    );
+  }
+  try {
+    return validateDeploymentConfig(JSON.parse(json));
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      throw new ConfigError('TIDEMARK_CONFIG', 'is not JSON', 'Set it to the JSON form of tidemark.config.yaml', {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
