@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { register as registerLocal } from './commands/local';
+
+/**
+ * The `tidemark` command (DESIGN.md, "The `tidemark` command"). Each subcommand lives in `cli/commands/<name>.ts` and
+ * exports `register(program)`; exit codes are part of the contract, so commands set `process.exitCode` explicitly.
+ */
+const program = new Command('tidemark')
+  .description('GitOps for AWS and EKS: image updates from ECR pushes, a pull agent, drift alerts')
+  .showHelpAfterError();
+
+registerLocal(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/config/config-error';
+import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/deployment-config';
+
+/**
+ * The environment every Tidemark Lambda function receives. The CDK stack sets it (infra/), and so does the local
+ * runner that invokes the same handlers in `tidemark demo` and the tests. Secrets are never here: only names.
+ *
+ * | variable | what |
+ * | --- | --- |
+ * | `TIDEMARK_CONFIG` | JSON of the validated `tidemark.config.yaml` |
+ * | `TIDEMARK_TABLE_NAME` | the State table: partition key `id` (S), TTL attribute `expiration` (Powertools' defaults) |
+ * | `TIDEMARK_SYNC_QUEUE_URLS` | JSON object: cluster name → URL of that cluster's sync queue |
+ * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner only) |
+ *
+ * Items in the one table are told apart by the prefix of `id`: `webhook-delivery#…`, `drift-alert#<cluster>`,
+ * `drift-cache#<cluster>#…`, and Powertools idempotency records (prefixed with the function name by Powertools).
+ */
+const FunctionEnvSchema = z.object({
+  TIDEMARK_TABLE_NAME: z.string().min(1),
+  TIDEMARK_SYNC_QUEUE_URLS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string().url()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of cluster name to queue URL' });
+        return z.NEVER;
+      }
+    }),
+  TIDEMARK_ALERTS_TOPIC_ARN: z.string().optional(),
+});
+
+export interface FunctionEnv {
+  config: DeploymentConfig;
+  tableName: string;
+  syncQueueUrls: Record<string, string>;
+  alertsTopicArn?: string;
+}
+
+/** Reads and validates the function environment once per container; throws a {@link ConfigError} naming the variable. */
+export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
+  const config = deploymentConfigFromEnv(env);
+  const parsed = FunctionEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(
+      String(issue.path[0] ?? 'environment'),
+      issue.message,
+      'The CDK stack sets this variable; redeploy, or export it when running the handler locally',
+    );
+  }
+  return {
+    config,
+    tableName: parsed.data.TIDEMARK_TABLE_NAME,
+    syncQueueUrls: parsed.data.TIDEMARK_SYNC_QUEUE_URLS,
+    alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
+  };
+}

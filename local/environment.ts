@@ -1,0 +1,67 @@
+/**
+ * What `tidemark local up` started and how to reach it. Written to `<stateDir>/environment.json` by `up`, read by
+ * `status`, `env`, `down`, the demo and the test harness, so every consumer sees the same endpoints.
+ */
+export interface LocalEnvironment {
+  /** Folder holding data, logs and this state (`.cache/local` in the checkout unless TIDEMARK_LOCAL_DIR is set). */
+  stateDir: string;
+  kube: {
+    /** https://127.0.0.1:PORT */
+    server: string;
+    /** A kubeconfig with the `admin` user (member of system:masters), usable by the stock kubectl. */
+    kubeconfigPath: string;
+    /** Bearer token of the admin user (also in the kubeconfig). */
+    adminToken: string;
+    caPath: string;
+  };
+  git: {
+    /** Base URL of the smart-HTTP git server; a repo named `x` is `${url}/x.git`. */
+    url: string;
+    username: string;
+    password: string;
+    /** Folder of the bare repositories (GIT_PROJECT_ROOT). */
+    root: string;
+    /** The seeded example config repo (`examples/config-repo`). */
+    exampleRepoUrl: string;
+  };
+  aws: {
+    /** moto server endpoint; the AWS SDK v3 picks it up from AWS_ENDPOINT_URL. */
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    /** Account id moto answers with. */
+    accountId: string;
+  };
+  slack: {
+    /** Incoming-webhook URL to give to Tidemark. */
+    webhookUrl: string;
+    /** Control API of the receiver: GET /messages, DELETE /messages, POST /fail {status, times, retryAfter}. */
+    controlUrl: string;
+  };
+  processes: LocalProcess[];
+}
+
+export interface LocalProcess {
+  name: string;
+  pid: number;
+  logPath: string;
+}
+
+/** Shell environment that points the AWS SDK, kubectl and git tooling at the local environment. */
+export function exportsFor(env: LocalEnvironment): Record<string, string> {
+  return {
+    KUBECONFIG: env.kube.kubeconfigPath,
+    AWS_ENDPOINT_URL: env.aws.endpoint,
+    AWS_REGION: env.aws.region,
+    AWS_DEFAULT_REGION: env.aws.region,
+    AWS_ACCESS_KEY_ID: env.aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: env.aws.secretAccessKey,
+    TIDEMARK_GIT_URL: env.git.url,
+    TIDEMARK_GIT_USERNAME: env.git.username,
+    TIDEMARK_GIT_PASSWORD: env.git.password,
+    TIDEMARK_EXAMPLE_REPO_URL: env.git.exampleRepoUrl,
+    TIDEMARK_SLACK_WEBHOOK_URL: env.slack.webhookUrl,
+    TIDEMARK_SLACK_CONTROL_URL: env.slack.controlUrl,
+  };
+}
