@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/**
+ * The message on a cluster's sync queue: "the config repo moved; reconcile the Syncs that follow this repo and branch
+ * now instead of at the next poll". Sent by the webhook Lambda after a verified push and by the image updater right
+ * after its own commit; read by the agent's sync-queue listener.
+ *
+ * It carries no manifests and no credentials: the agent still pulls the revision from Git itself, so a forged message
+ * can at worst cause an early reconcile of what Git already says (the pull model stays intact).
+ */
+export const SyncRequest = z.object({
+  /** Clone URL of the config repo, as in the Sync's `spec.repo` (compared after normalising, see `sameRepo`). */
+  repo: z.string().min(1),
+  /** Branch that moved, without `refs/heads/`. */
+  branch: z.string().min(1),
+  /** Commit SHA the branch now points at. */
+  revision: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA'),
+  /** When the commit was pushed (ISO 8601); lets the agent report push→applied latency. */
+  pushedAt: z.iso.datetime({ offset: true }),
+  /** Identity of the event that caused the request: the webhook delivery id, or `image-updater:<sha>`. */
+  deliveryId: z.string().min(1).max(200),
+});
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+/**
+ * Whether two clone URLs name the same repository: `https://host/org/repo.git`, `https://host/org/repo` and
+ * `https://user@host/org/repo.git/` all do. Webhook payloads carry `clone_url` while a Sync may be written either way.
+ */
+export function sameRepo(a: string, b: string): boolean {
+  return repoKey(a) === repoKey(b);
+}
+
+function repoKey(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '').replace(/\.git$/, '')}`;
+  } catch {
+    return url.replace(/\/+$/, '').replace(/\.git$/, '');
+  }
+}
