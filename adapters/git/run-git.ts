@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+
+/** Username and password (or token) for a smart-HTTP git server. Never put them in a URL. */
+export interface GitCredentials {
+  username: string;
+  password: string;
+}
+
+/** What one `git` process printed and how it ended. */
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+/** A `git` command that exited non-zero. The message holds git's own stderr (never credentials: see {@link runGit}). */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ''} failed (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    this.name = 'GitError';
+  }
+}
+
+export interface RunGitOptions {
+  /** The repository to run in (`--git-dir`); omit for commands that take none (`init`). */
+  gitDir?: string;
+  /** A work tree for the few commands that need one (`checkout-index`). */
+  workTree?: string;
+  credentials?: GitCredentials;
+  /** Written to git's stdin, then closed. */
+  input?: string | Buffer;
+  /** Extra environment (GIT_INDEX_FILE, author identity). */
+  env?: Record<string, string>;
+  /** Exit codes that are outcomes rather than failures (a rejected push exits 1). */
+  allowExitCodes?: readonly number[];
+}
+
+// Credentials reach git through a credential helper that reads them from the child's environment: they are never in
+// argv (visible in `ps`), a URL (echoed by git in errors and stored in config), or a file. The helper text below is
+// fixed, so it is safe to show; git runs it through `sh`, which is why the values are referenced, not interpolated.
+const CREDENTIAL_HELPER =
+  '!f() { test "$1" = get || return 0; printf "username=%s\\npassword=%s\\n" "$TIDEMARK_GIT_CRED_USERNAME" "$TIDEMARK_GIT_CRED_PASSWORD"; }; f';
+
+/**
+ * Runs the real `git` CLI without a shell. Global and system configuration are ignored and prompts are off, so a
+ * developer's own git setup (stored credentials, hooks, signing) cannot change what Tidemark does.
+ */
+export function runGit(args: readonly string[], options: RunGitOptions = {}): Promise<GitResult> {
+  const config = [
+    '-c',
+    'credential.helper=',
+    ...(options.credentials ? ['-c', `credential.helper=${CREDENTIAL_HELPER}`] : []),
+    '-c',
+    'core.hooksPath=/dev/null',
+    '-c',
+    'commit.gpgSign=false',
+    '-c',
+    'protocol.version=2',
+  ];
+  const fullArgs = [
+    ...config,
+    ...(options.gitDir ? ['--git-dir', options.gitDir] : []),
+    ...(options.workTree ? ['--work-tree', options.workTree] : []),
+    ...args,
+  ];
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    LANG: 'C',
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    ...options.env,
+    ...(options.credentials
+      ? {
+          TIDEMARK_GIT_CRED_USERNAME: options.credentials.username,
+          TIDEMARK_GIT_CRED_PASSWORD: options.credentials.password,
+        }
+      : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', fullArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) =>
+      reject(new Error(`git could not be started (${e.message}). Install git 2.30 or newer on PATH`, { cause: e })),
+    );
+    child.on('close', (code) => {
+      const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? 1 };
+      if (result.exitCode === 0 || options.allowExitCodes?.includes(result.exitCode)) resolve(result);
+      else reject(new GitError(args, result.exitCode, result.stderr));
+    });
+    child.stdin.on('error', () => {}); // git may exit before reading all input; its exit code tells the story
+    child.stdin.end(options.input ?? '');
+  });
+}
