@@ -39,7 +39,27 @@ export interface LocalEnvironment {
     /** Control API of the receiver: GET /messages, DELETE /messages, POST /fail {status, times, retryAfter}. */
     controlUrl: string;
   };
+  /**
+   * The AWS resources `tidemark local up` creates in moto, named as the CDK stack would create them in AWS
+   * (infra/): the image-event FIFO queue, one sync queue per cluster, the alerts topic with an SQS inbox subscribed
+   * to it so tests and the demo can read alerts back, the State table, the ECR repository and the secrets.
+   */
+  resources: LocalResources;
+  /** The environment the Lambda handlers get in AWS (functions/function-env.ts), pointing at these resources. */
+  functionEnv: Record<string, string>;
   processes: LocalProcess[];
+}
+
+export interface LocalResources {
+  tableName: string;
+  imageEventsQueueUrl: string;
+  imageEventsDlqUrl: string;
+  syncQueueUrls: Record<string, string>;
+  syncDlqUrls: Record<string, string>;
+  alertsTopicArn: string;
+  alertsInboxQueueUrl: string;
+  ecrRepositoryUri: string;
+  secrets: { configRepo: string; webhook: string; slack: string };
 }
 
 export interface LocalProcess {

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateRepositoryCommand, ECRClient, RepositoryAlreadyExistsException } from '@aws-sdk/client-ecr';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalEnvironment, LocalResources } from './environment';
+
+/**
+ * Creates in moto the AWS resources the CDK stack creates in a real account, so the handlers run unchanged locally.
+ * Names follow infra/. Idempotent: an existing resource is reused.
+ */
+export async function createLocalResources(
+  aws: LocalEnvironment['aws'],
+  clusters: string[],
+  secretValues: { gitUsername: string; gitPassword: string; slackWebhookUrl: string },
+): Promise<LocalResources> {
+  const config = {
+    endpoint: aws.endpoint,
+    region: aws.region,
+    credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey },
+  };
+  const sqs = new SQSClient(config);
+  const sns = new SNSClient(config);
+  const ddb = new DynamoDBClient(config);
+  const ecr = new ECRClient(config);
+  const secrets = new SecretsManagerClient(config);
+
+  const queueArn = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
+      .QueueArn!;
+  const queueWithDlq = async (name: string, fifo: boolean) => {
+    const suffix = fifo ? '.fifo' : '';
+    const fifoAttrs: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttrs })))
+      .QueueUrl!;
+    const queue = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `${name}${suffix}`,
+          Attributes: {
+            ...fifoAttrs,
+            VisibilityTimeout: '60',
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(dlq), maxReceiveCount: 5 }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+    return { queue, dlq };
+  };
+
+  const tableName = 'tidemark-state';
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      }),
+    );
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceInUseException') throw e;
+  }
+
+  const images = await queueWithDlq('tidemark-image-events', true);
+  const syncQueueUrls: Record<string, string> = {};
+  const syncDlqUrls: Record<string, string> = {};
+  for (const cluster of clusters) {
+    const q = await queueWithDlq(`tidemark-sync-${cluster}`, false);
+    syncQueueUrls[cluster] = q.queue;
+    syncDlqUrls[cluster] = q.dlq;
+  }
+
+  const alertsTopicArn = (await sns.send(new CreateTopicCommand({ Name: 'tidemark-alerts' }))).TopicArn!;
+  const alertsInboxQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tidemark-alerts-inbox' })))
+    .QueueUrl!;
+  await sns.send(
+    new SubscribeCommand({ TopicArn: alertsTopicArn, Protocol: 'sqs', Endpoint: await queueArn(alertsInboxQueueUrl) }),
+  );
+
+  let ecrRepositoryUri: string;
+  try {
+    ecrRepositoryUri = (await ecr.send(new CreateRepositoryCommand({ repositoryName: 'web' }))).repository!
+      .repositoryUri!;
+  } catch (e) {
+    if (!(e instanceof RepositoryAlreadyExistsException)) throw e;
+    ecrRepositoryUri = `${aws.accountId}.dkr.ecr.${aws.region}.amazonaws.com/web`;
+  }
+
+  const secretNames = { configRepo: 'tidemark/config-repo', webhook: 'tidemark/webhook', slack: 'tidemark/slack' };
+  const putSecret = async (name: string, value: string) => {
+    try {
+      await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    } catch (e) {
+      if ((e as Error).name !== 'ResourceExistsException') throw e;
+    }
+  };
+  await putSecret(
+    secretNames.configRepo,
+    JSON.stringify({ username: secretValues.gitUsername, token: secretValues.gitPassword }),
+  );
+  await putSecret(secretNames.webhook, randomBytes(20).toString('hex'));
+  await putSecret(secretNames.slack, secretValues.slackWebhookUrl);
+
+  return {
+    tableName,
+    imageEventsQueueUrl: images.queue,
+    imageEventsDlqUrl: images.dlq,
+    syncQueueUrls,
+    syncDlqUrls,
+    alertsTopicArn,
+    alertsInboxQueueUrl,
+    ecrRepositoryUri,
+    secrets: secretNames,
+  };
+}

@@ -1,0 +1,255 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLocalResources } from './aws-resources';
+import { kubeReady, startControlPlane } from './control-plane';
+import type { LocalEnvironment, LocalProcess } from './environment';
+import { localDeploymentConfig } from './local-deployment';
+import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
+
+/** The checkout this file belongs to. */
+export const projectRoot = resolve(import.meta.dirname, '..');
+
+/** Where the local environment keeps its data, logs and `environment.json`. */
+export function stateDir(): string {
+  return process.env.TIDEMARK_LOCAL_DIR ?? join(projectRoot, '.cache', 'local');
+}
+
+const statePath = () => join(stateDir(), 'environment.json');
+
+/** The command line each component was started with contains this; `down` checks it before killing a pid. */
+const commandHints: Record<string, string> = {
+  etcd: 'etcd',
+  'kube-apiserver': 'kube-apiserver',
+  'kube-controller-manager': 'kube-controller-manager',
+  'kube-scheduler': 'kube-scheduler',
+  kwok: 'kwok',
+  'git-server': 'git-server',
+  moto: 'moto_server',
+  'slack-receiver': 'slack-receiver',
+};
+
+export function readEnvironment(): LocalEnvironment | undefined {
+  if (!existsSync(statePath())) return undefined;
+  return JSON.parse(readFileSync(statePath(), 'utf8')) as LocalEnvironment;
+}
+
+export interface ComponentHealth {
+  name: string;
+  pid: number;
+  running: boolean;
+  healthy: boolean;
+}
+
+/** Which components run and answer their health checks. */
+export async function environmentHealth(env: LocalEnvironment): Promise<ComponentHealth[]> {
+  const probes: Record<string, () => Promise<boolean>> = {
+    'kube-apiserver': () => kubeReady(env.kube.server, env.kube.caPath, env.kube.adminToken),
+    'git-server': () => ok(`${env.git.url}/_health`),
+    moto: () => ok(`${env.aws.endpoint}/moto-api/`),
+    'slack-receiver': () => ok(`${env.slack.controlUrl}/_health`),
+  };
+  return Promise.all(
+    env.processes.map(async (p) => {
+      const running = isRunning(p, commandHints[p.name] ?? p.name);
+      const probe = probes[p.name];
+      const healthy = running && (probe ? await probe().catch(() => false) : true);
+      return { name: p.name, pid: p.pid, running, healthy };
+    }),
+  );
+}
+
+async function ok(url: string): Promise<boolean> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+  return r.ok;
+}
+
+/** Paths of the cached tools, building or installing them first when missing (slow only the first time). */
+function ensureTools(): { k8sBin: string; motoVenv: string } {
+  const run = (script: string) =>
+    execFileSync('bash', [join(projectRoot, script)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop()!;
+  return { k8sBin: run('local/k8s/build.sh'), motoVenv: run('local/moto/install.sh') };
+}
+
+/**
+ * Starts the whole environment in the background, or returns the running one when it is healthy. When a component
+ * fails to start, everything started so far is stopped and the error names the component with its last log lines.
+ */
+export async function up(log: (line: string) => void = () => {}): Promise<LocalEnvironment> {
+  const existing = readEnvironment();
+  if (existing) {
+    const health = await environmentHealth(existing);
+    if (health.every((h) => h.healthy)) {
+      log('reusing the running local environment');
+      return existing;
+    }
+    log('a previous local environment is unhealthy; replacing it');
+    await down(existing);
+  }
+
+  const tools = ensureTools();
+  const dir = stateDir();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const started: LocalProcess[] = [];
+  const nodeWithTsx = (script: string) =>
+    [process.execPath, ['--import', 'tsx', join(projectRoot, 'local', script)]] as const;
+
+  try {
+    log('starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok');
+    const kube = await startControlPlane(tools.k8sBin, dir);
+    started.push(...kube.processes);
+
+    const [gitPort, motoPort, slackPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const git = { url: `http://127.0.0.1:${gitPort}`, username: 'tidemark', password: randomBytes(12).toString('hex') };
+    const gitRoot = join(dir, 'git');
+    const [node, gitArgs] = nodeWithTsx('git-server.ts');
+    const gitProcess = startDetached(
+      'git-server',
+      node,
+      [
+        ...gitArgs,
+        '--root',
+        gitRoot,
+        '--port',
+        String(gitPort),
+        '--username',
+        git.username,
+        '--password',
+        git.password,
+      ],
+      join(dir, 'git-server.log'),
+    );
+    started.push(gitProcess);
+    const [, slackArgs] = nodeWithTsx('slack-receiver.ts');
+    const slackProcess = startDetached(
+      'slack-receiver',
+      node,
+      [...slackArgs, '--port', String(slackPort)],
+      join(dir, 'slack-receiver.log'),
+    );
+    started.push(slackProcess);
+    const motoProcess = startDetached(
+      'moto',
+      join(tools.motoVenv, 'bin', 'moto_server'),
+      ['-H', '127.0.0.1', '-p', String(motoPort)],
+      join(dir, 'moto.log'),
+    );
+    started.push(motoProcess);
+
+    log('starting the git server, moto and the Slack receiver');
+    const aws = {
+      endpoint: `http://127.0.0.1:${motoPort}`,
+      region: 'us-east-1',
+      accessKeyId: 'testing',
+      secretAccessKey: 'testing',
+      accountId: '123456789012',
+    };
+    const slack = {
+      webhookUrl: `http://127.0.0.1:${slackPort}/services/T000LOCAL/B000LOCAL/local-webhook`,
+      controlUrl: `http://127.0.0.1:${slackPort}`,
+    };
+    await Promise.all([
+      waitUntil('git server', () => ok(`${git.url}/_health`), {
+        timeoutMs: 30_000,
+        process: gitProcess,
+        commandHint: 'git-server',
+      }),
+      waitUntil('moto', () => ok(`${aws.endpoint}/moto-api/`), {
+        timeoutMs: 60_000,
+        process: motoProcess,
+        commandHint: 'moto_server',
+      }),
+      waitUntil('slack receiver', () => ok(`${slack.controlUrl}/_health`), {
+        timeoutMs: 30_000,
+        process: slackProcess,
+        commandHint: 'slack-receiver',
+      }),
+    ]);
+
+    log('seeding the example config repo and the AWS resources');
+    const exampleRepoUrl = await seedExampleRepo(git);
+    const clusters = ['dev', 'prod'];
+    const resources = await createLocalResources(aws, clusters, {
+      gitUsername: git.username,
+      gitPassword: git.password,
+      slackWebhookUrl: slack.webhookUrl,
+    });
+    const config = localDeploymentConfig(exampleRepoUrl, resources.secrets);
+    const env: LocalEnvironment = {
+      stateDir: dir,
+      kube: {
+        server: kube.server,
+        kubeconfigPath: kube.kubeconfigPath,
+        adminToken: kube.adminToken,
+        caPath: kube.caPath,
+      },
+      git: { ...git, root: gitRoot, exampleRepoUrl },
+      aws,
+      slack,
+      resources,
+      functionEnv: {
+        TIDEMARK_CONFIG: JSON.stringify(config),
+        TIDEMARK_TABLE_NAME: resources.tableName,
+        TIDEMARK_SYNC_QUEUE_URLS: JSON.stringify(resources.syncQueueUrls),
+        TIDEMARK_ALERTS_TOPIC_ARN: resources.alertsTopicArn,
+        POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
+      },
+      processes: started,
+    };
+    writeFileSync(join(dir, 'tidemark.config.json'), JSON.stringify(config, null, 2));
+    writeFileSync(statePath(), JSON.stringify(env, null, 2));
+    return env;
+  } catch (e) {
+    await Promise.all(started.map((p) => stopProcess(p, commandHints[p.name] ?? p.name)));
+    if (e instanceof ComponentFailed) throw e;
+    throw new Error(`tidemark local up failed: ${(e as Error).message}. Everything it started was stopped`, {
+      cause: e,
+    });
+  }
+}
+
+/** Stops every recorded component by process id (never by name) and forgets the environment. */
+export async function down(env = readEnvironment()): Promise<void> {
+  if (!env) return;
+  // Reverse start order: kwok and the controllers before the API server, the API server before etcd.
+  for (const p of [...env.processes].reverse()) await stopProcess(p, commandHints[p.name] ?? p.name);
+  rmSync(statePath(), { force: true });
+}
+
+/** Creates `config.git` on the local git server and pushes `examples/config-repo` to its `main` branch. */
+async function seedExampleRepo(git: { url: string; username: string; password: string }): Promise<string> {
+  const auth = `Basic ${Buffer.from(`${git.username}:${git.password}`).toString('base64')}`;
+  const created = await fetch(`${git.url}/_admin/repos/config`, { method: 'POST', headers: { authorization: auth } });
+  if (!created.ok) throw new Error(`creating the example repo failed (${created.status}): ${await created.text()}`);
+  const url = `${git.url}/config.git`;
+  const work = mkdtempSync(join(tmpdir(), 'tidemark-seed-'));
+  try {
+    cpSync(join(projectRoot, 'examples', 'config-repo'), work, { recursive: true });
+    const g = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=Tidemark', '-c', 'user.email=tidemark@localhost', ...args], {
+        cwd: work,
+        stdio: 'pipe',
+        // The password travels in an HTTP header set for this one command, never in the URL or the repo config.
+        env: {
+          ...process.env,
+          GIT_CONFIG_COUNT: '1',
+          GIT_CONFIG_KEY_0: 'http.extraHeader',
+          GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
+        },
+      });
+    g('init', '--quiet', '--initial-branch=main');
+    g('add', '-A');
+    g('commit', '--quiet', '-m', 'Example config repo');
+    g('push', '--quiet', url, 'main');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return url;
+}
