@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { FieldWriter } from './managed-fields';
+
+/** Which object a finding is about. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** One field that applying Git would change: "spec.replicas 3 → 5 by kubectl-scale at 10:42". */
+export interface DriftedField {
+  /** As people read it: `spec.template.spec.containers[name=web].image`. */
+  path: string;
+  /** RFC 6901, the form ignore rules use: `/spec/template/spec/containers/0/image`. */
+  pointer: string;
+  /** What Git would leave (absent: `undefined`, shown as null in JSON). Secret values are masked. */
+  desired: unknown;
+  /** What runs now. Secret values are masked. */
+  live: unknown;
+  /** The field manager that last wrote the live value, and when; absent when no manager owns it (it was removed). */
+  writer?: FieldWriter;
+}
+
+/** Something in the cluster that is not what Git says. */
+export type DriftFinding =
+  /** The object exists but applying Git would change these fields. */
+  | { kind: 'modified'; object: ObjectRef; fields: DriftedField[] }
+  /** Git has the object; the cluster does not. */
+  | { kind: 'missing'; object: ObjectRef }
+  /** The object carries our labels but Git no longer has it. */
+  | { kind: 'orphan'; object: ObjectRef; writer?: FieldWriter }
+  /** A Sync's last applied revision is behind the branch head for longer than the threshold. */
+  | {
+      kind: 'sync-lagging';
+      sync: { namespace: string; name: string };
+      lastAppliedRevision: string | null;
+      headRevision: string;
+      lagMinutes: number;
+    }
+  /** A Sync says it cannot make progress. */
+  | { kind: 'sync-stalled'; sync: { namespace: string; name: string }; reason: string; message: string };
+
+/** The result of one drift scan of one cluster (the `tidemark diff --output json` document). */
+export interface DriftReport {
+  cluster: string;
+  /** The Git revision the desired state was rendered from, when known. */
+  revision?: string;
+  /** ISO timestamp of the scan. */
+  scannedAt: string;
+  /** Desired objects compared with the cluster. */
+  objectsScanned: number;
+  /** Drifted fields left out because an ignore rule says something other than Git owns them. */
+  ignoredFields: number;
+  findings: DriftFinding[];
+  /** Stable hash of the findings (see {@link driftFingerprint}); equal fingerprints mean the same drift. */
+  fingerprint: string | null;
+}
+
+/** `Deployment/shop/web`, or `Namespace/shop` for a cluster-scoped object. */
+export function objectName(ref: ObjectRef): string {
+  return [ref.kind, ref.namespace, ref.name].filter(Boolean).join('/');
+}
+
+/**
+ * A stable hash of a drift set, or `null` when there is no drift. It covers what drifted, to which values and by whom,
+ * and leaves out anything that moves without the drift changing (scan time, write times, how long a Sync has lagged),
+ * so 100 scans of the same hand edit give the same fingerprint and one alert.
+ */
+export function driftFingerprint(findings: readonly DriftFinding[]): string | null {
+  if (findings.length === 0) return null;
+  const canonical = findings.map(canonicalFinding).sort();
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 32);
+}
+
+function canonicalFinding(f: DriftFinding): string {
+  switch (f.kind) {
+    case 'modified':
+      return JSON.stringify([
+        f.kind,
+        objectRefKey(f.object),
+        f.fields.map((x) => [x.pointer, x.desired ?? null, x.live ?? null, x.writer?.manager ?? null]).sort(),
+      ]);
+    case 'missing':
+    case 'orphan':
+      return JSON.stringify([f.kind, objectRefKey(f.object)]);
+    case 'sync-lagging':
+      return JSON.stringify([f.kind, f.sync.namespace, f.sync.name, f.headRevision]);
+    case 'sync-stalled':
+      return JSON.stringify([f.kind, f.sync.namespace, f.sync.name, f.reason]);
+  }
+}
+
+/** `apps/v1/Deployment/shop/web`: unique per object in a cluster. */
+export function objectRefKey(ref: ObjectRef): string {
+  return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
