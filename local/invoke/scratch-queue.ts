@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+
+export interface ScratchQueue {
+  url: string;
+  arn: string;
+  /** The dead-letter queue that takes a message after `maxReceiveCount` receives. */
+  dlqUrl: string;
+  /** Messages waiting on the dead-letter queue (received and left there: their visibility is set to 0 again). */
+  deadLetters(waitTimeSeconds?: number): Promise<string[]>;
+  delete(): Promise<void>;
+}
+
+/**
+ * A queue of its own for one test or demo run, with a dead-letter queue and redrive policy like the stack's sync and
+ * image-event queues, so tests exercise the same redrive behaviour without sharing the environment's queues.
+ */
+export async function createScratchQueue(
+  prefix: string,
+  options: { fifo?: boolean; maxReceiveCount?: number; visibilityTimeoutSeconds?: number; sqs?: SQSClient } = {},
+): Promise<ScratchQueue> {
+  const sqs = options.sqs ?? new SQSClient({});
+  const suffix = options.fifo ? '.fifo' : '';
+  const fifo: Record<string, string> = options.fifo ? { FifoQueue: 'true' } : {};
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifo })))
+    .QueueUrl!;
+  const arnOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
+      .QueueArn!;
+  const url = (
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${name}${suffix}`,
+        Attributes: {
+          ...fifo,
+          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: await arnOf(dlqUrl),
+            maxReceiveCount: options.maxReceiveCount ?? 3,
+          }),
+        },
+      }),
+    )
+  ).QueueUrl!;
+  return {
+    url,
+    arn: await arnOf(url),
+    dlqUrl,
+    async deadLetters(waitTimeSeconds = 1) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitTimeSeconds,
+          VisibilityTimeout: 0,
+        }),
+      );
+      return (out.Messages ?? []).map((m) => m.Body ?? '');
+    },
+    async delete() {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
+    },
+  };
+}
