@@ -45,9 +45,11 @@ export function isRunning(p: LocalProcess, commandHint: string): boolean {
   } catch {
     return false;
   }
-  const cmdline = `/proc/${p.pid}/cmdline`;
-  if (!existsSync(cmdline)) return true;
-  return readFileSync(cmdline, 'utf8').includes(commandHint);
+  const proc = `/proc/${p.pid}`;
+  if (!existsSync(proc)) return true;
+  // A zombie (killed, not yet reaped by its parent) still answers signal 0 but runs nothing.
+  if (readFileSync(`${proc}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false;
+  return readFileSync(`${proc}/cmdline`, 'utf8').includes(commandHint);
 }
 
 /** Stops a process: SIGTERM, then SIGKILL after `graceMs`. Resolves once it is gone. */
@@ -66,8 +68,9 @@ export async function stopProcess(p: LocalProcess, commandHint: string, graceMs 
   try {
     process.kill(p.pid, 'SIGKILL');
   } catch {
-    /* already gone */
+    return;
   }
+  for (let i = 0; i < 50 && isRunning(p, commandHint); i++) await sleep(100);
 }
 
 /** The last lines of a component's log, for the error that says why it failed to start. */
