@@ -1,0 +1,187 @@
+import { ChangeSet } from '../../core/sync/change-set';
+import { applyEntryOf, dryRunChanges, isInSync } from '../../core/sync/in-sync';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { describeObject, objectIdOf, objectKey } from '../../core/sync/object-id';
+import { byStage, type Stage } from '../../core/sync/stage-order';
+import { takeOverPatch } from '../../core/sync/take-over-fields';
+import { type ClusterClient, refOf } from './cluster-client';
+import { inParallel } from './in-parallel';
+import { KubeApiError } from './kube-api-error';
+import { waitForDefinitions } from './wait-for-definitions';
+
+export interface ApplyStagedOptions {
+  /** Selects the objects this set applied before (the Sync's labels); their live state comes from one LIST per kind. */
+  labelSelector: string;
+  /** Namespace for namespaced objects that name none, as kubectl does. Default `default`. */
+  defaultNamespace?: string;
+  /** Only ask the API server (`dryRun=All`); report what would change and write nothing. */
+  dryRun?: boolean;
+  /** Requests in flight at once. Default 16. */
+  concurrency?: number;
+  /** How long to wait for CRDs to be established and Namespaces active. Default 60 s. */
+  definitionTimeoutMs?: number;
+}
+
+export type ApplyResult =
+  | {
+      kind: 'applied';
+      changeSet: ChangeSet;
+      /** The desired objects as applied (namespaces filled in), in apply order. */
+      objects: KubeObject[];
+      /** The live state after the apply, by object key, for health checks. */
+      live: Map<string, KubeObject>;
+    }
+  | { kind: 'failed'; message: string; changeSet: ChangeSet; objects: KubeObject[]; live: Map<string, KubeObject> };
+
+/**
+ * Applies objects in stages (CRDs, Namespaces and ClusterRoles first, waited for; then `*Class` kinds; then the rest;
+ * webhook configurations last) with server-side apply, writing only what would change.
+ *
+ * Per object: its live state comes from a LIST by label per kind. When the local check (`isInSync`) proves the
+ * apply would change nothing, no request is made; otherwise a server-side dry-run decides, and only an object whose
+ * dry-run differs from the live one is written. So a steady-state reconcile costs one LIST per kind and no writes.
+ * An object not in the LIST (new, or created by hand) is applied directly; if it existed with fields owned by kubectl,
+ * those fields are taken over and the object applied again, so that fields absent from Git disappear.
+ *
+ * A failure does not stop the stage (the other objects still converge) but stops the next stages, and the result
+ * lists every failure, each naming its object and the fix.
+ */
+export async function applyStaged(
+  cluster: ClusterClient,
+  desired: readonly KubeObject[],
+  options: ApplyStagedOptions,
+): Promise<ApplyResult> {
+  const changeSet = new ChangeSet();
+  const objects: KubeObject[] = [];
+  const live = new Map<string, KubeObject>();
+  const concurrency = options.concurrency ?? 16;
+  for (const { stage, objects: stageObjects } of byStage(desired)) {
+    const failures: string[] = [];
+    const resolved = await withNamespaces(cluster, stageObjects, options.defaultNamespace ?? 'default', failures);
+    const before = await liveState(cluster, resolved, options.labelSelector);
+    await inParallel(resolved, concurrency, async (object) => {
+      try {
+        const key = objectKey(objectIdOf(object));
+        const result = await applyOne(cluster, object, before.get(key), options.dryRun ?? false);
+        changeSet.add(objectIdOf(object), result.action);
+        live.set(key, result.live);
+      } catch (error) {
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    });
+    objects.push(...resolved);
+    if (failures.length === 0 && stage === 'definitions' && !options.dryRun) {
+      const waited = await waitForDefinitions(cluster, resolved, options.definitionTimeoutMs ?? 60_000);
+      failures.push(...waited);
+      // The CRDs just established serve new kinds the next stages need to map.
+      cluster.mapper.reset();
+    }
+    if (failures.length > 0) {
+      return { kind: 'failed', message: failureMessage(stage, failures), changeSet, objects, live };
+    }
+  }
+  return { kind: 'applied', changeSet, objects, live };
+}
+
+async function applyOne(
+  cluster: ClusterClient,
+  object: KubeObject,
+  current: KubeObject | undefined,
+  dryRun: boolean,
+): Promise<{ action: 'created' | 'configured' | 'unchanged'; live: KubeObject }> {
+  if (current !== undefined) {
+    if (isInSync(object, current)) return { action: 'unchanged', live: current };
+    const wouldBe = await cluster.apply(object, { dryRun: true });
+    if (!dryRunChanges(current, wouldBe)) return { action: 'unchanged', live: current };
+    if (dryRun) return { action: 'configured', live: wouldBe };
+    const patch = applyEntryOf(current) === undefined ? takeOverPatch(current) : undefined;
+    if (patch) await takeOver(cluster, current, patch);
+    return { action: 'configured', live: await cluster.apply(object) };
+  }
+  // Not labelled as ours yet: new, or created by someone else. Apply tells which (201 Created or 200).
+  const first = await cluster.applyReporting(object, { dryRun });
+  if (first.created || dryRun) return { action: 'created', live: first.object };
+  // It existed: our first apply of it. Take kubectl's fields over and apply again, so fields Git lacks are removed.
+  const patch = takeOverPatch(first.object);
+  if (patch === undefined) return { action: 'configured', live: first.object };
+  await takeOver(cluster, first.object, patch);
+  return { action: 'configured', live: await cluster.apply(object) };
+}
+
+async function takeOver(
+  cluster: ClusterClient,
+  current: KubeObject,
+  patch: NonNullable<ReturnType<typeof takeOverPatch>>,
+): Promise<void> {
+  try {
+    await cluster.jsonPatch(refOf(current), patch);
+  } catch (error) {
+    // A concurrent writer moved the resourceVersion (the patch's `test` failed): apply without taking over now; the
+    // next reconcile tries again. Anything else is a real failure.
+    if (!(error instanceof KubeApiError) || (error.code !== 409 && error.code !== 422)) throw error;
+  }
+}
+
+/**
+ * Fills in the namespace of namespaced objects that name none and drops it from cluster-scoped ones, as kubectl does,
+ * so identities and inventory entries are exact.
+ */
+async function withNamespaces(
+  cluster: ClusterClient,
+  objects: readonly KubeObject[],
+  defaultNamespace: string,
+  failures: string[],
+): Promise<KubeObject[]> {
+  const resolved: KubeObject[] = [];
+  for (const object of objects) {
+    try {
+      const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
+      const { namespace, ...metadata } = object.metadata;
+      resolved.push(
+        namespaced
+          ? { ...object, metadata: { ...metadata, namespace: namespace || defaultNamespace } }
+          : { ...object, metadata },
+      );
+    } catch (error) {
+      failures.push(`${describeObject(objectIdOf(object))}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return resolved;
+}
+
+/**
+ * The live objects carrying our labels, by key: one LIST per kind across all namespaces, or per namespace when the
+ * agent may not list cluster-wide (the namespaced install).
+ */
+async function liveState(
+  cluster: ClusterClient,
+  objects: readonly KubeObject[],
+  labelSelector: string,
+): Promise<Map<string, KubeObject>> {
+  const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string> }>();
+  for (const object of objects) {
+    const key = `${object.apiVersion}/${object.kind}`;
+    const entry = kinds.get(key) ?? { apiVersion: object.apiVersion, kind: object.kind, namespaces: new Set() };
+    entry.namespaces.add(object.metadata.namespace ?? '');
+    kinds.set(key, entry);
+  }
+  const live = new Map<string, KubeObject>();
+  const add = (items: KubeObject[]) => {
+    for (const item of items) live.set(objectKey(objectIdOf(item)), item);
+  };
+  await inParallel([...kinds.values()], 8, async ({ apiVersion, kind, namespaces }) => {
+    try {
+      add(await cluster.list(apiVersion, kind, { labelSelector }));
+    } catch (error) {
+      if (!(error instanceof KubeApiError) || error.code !== 403) throw error;
+      for (const namespace of namespaces) add(await cluster.list(apiVersion, kind, { labelSelector, namespace }));
+    }
+  });
+  return live;
+}
+
+function failureMessage(stage: Stage, failures: string[]): string {
+  const shown = failures.slice(0, 5).join('; ');
+  const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
+  return `${failures.length} object(s) failed in the ${stage} stage, later stages were not applied: ${shown}${more}`;
+}

@@ -1,0 +1,392 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { describeObject, objectIdOf } from '../../core/sync/object-id';
+import { fieldManager } from '../../core/sync/ownership';
+import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
+import { describeFailure, KubeApiError } from './kube-api-error';
+import { type ResourceMapping, RestMapper } from './rest-mapper';
+
+/** An object's address: enough to GET, PATCH or DELETE it. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ApplyOptions {
+  /** Ask the API server what the apply would do (`dryRun=All`) without persisting anything. */
+  dryRun?: boolean;
+  /** Take conflicting fields from other managers (what GitOps means: Git wins). Default true. */
+  force?: boolean;
+  /** Field manager; default `tidemark`. */
+  manager?: string;
+}
+
+export interface ListOptions {
+  /** Limit to one namespace; all namespaces when absent. */
+  namespace?: string;
+  labelSelector?: string;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
+export interface ClusterClientOptions {
+  /** Parallel connections to the API server; also the useful ceiling for concurrent applies. Default 16. */
+  maxSockets?: number;
+}
+
+/**
+ * A small Kubernetes client for untyped objects: discovery (kind → resource), server-side apply (and its dry-run, the
+ * drift oracle), GET, LIST by label, DELETE, patches and watches.
+ *
+ * Authentication and TLS come from @kubernetes/client-node's KubeConfig (files, in-cluster, exec plugins, tokens).
+ * Requests go through node:https with one keep-alive agent rather than through the generated `KubernetesObjectApi`,
+ * because that class re-serialises objects through typed models (which drops unknown fields of custom resources and
+ * rewrites dates) and has no watch or JSON-patch path; applying 2,000 objects also needs connection reuse.
+ *
+ * @example
+ * const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
+ * const live = await cluster.apply(manifest);                      // field manager `tidemark`, conflicts forced
+ * const wouldBe = await cluster.apply(manifest, { dryRun: true });  // what the API server would make of it
+ */
+export class ClusterClient {
+  readonly mapper: RestMapper;
+  private readonly server: URL;
+  private agent: HttpAgent | undefined;
+  private tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'> | undefined;
+
+  constructor(
+    private readonly config: KubeConfig,
+    private readonly options: ClusterClientOptions = {},
+  ) {
+    const cluster = config.getCurrentCluster();
+    if (cluster === null) {
+      throw new Error('the kubeconfig has no current cluster. Set current-context, or pass --kubeconfig.');
+    }
+    this.server = new URL(cluster.server);
+    this.mapper = new RestMapper((path) => this.request('GET', path));
+  }
+
+  /** From a kubeconfig file, or the default chain ($KUBECONFIG, ~/.kube/config, in-cluster) when no path is given. */
+  static fromKubeconfig(path?: string, options?: ClusterClientOptions): ClusterClient {
+    const config = new KubeConfig();
+    if (path) config.loadFromFile(path);
+    else config.loadFromDefault();
+    return new ClusterClient(config, options);
+  }
+
+  /**
+   * From an API server URL, its CA (base64 PEM, as EKS DescribeCluster returns it) and a bearer token, e.g. the EKS
+   * token the drift scanner signs with STS.
+   */
+  static fromToken(
+    access: { server: string; certificateAuthorityData?: string; token: string },
+    options?: ClusterClientOptions,
+  ): ClusterClient {
+    const config = new KubeConfig();
+    config.loadFromClusterAndUser(
+      { name: 'cluster', server: access.server, caData: access.certificateAuthorityData, skipTLSVerify: false },
+      { name: 'user', token: access.token },
+    );
+    return new ClusterClient(config, options);
+  }
+
+  /** The URL path of a collection or of one object. */
+  async pathFor(ref: Omit<ObjectRef, 'name'> & { name?: string }, mapping?: ResourceMapping): Promise<string> {
+    const m = mapping ?? (await this.mapper.mappingFor(ref.apiVersion, ref.kind));
+    const base = m.group === '' ? `/api/${m.version}` : `/apis/${m.group}/${m.version}`;
+    const namespace = m.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+    const name = ref.name === undefined ? '' : `/${encodeURIComponent(ref.name)}`;
+    return `${base}${namespace}/${m.resource}${name}`;
+  }
+
+  /** Whether objects of a kind live in namespaces. */
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return (await this.mapper.mappingFor(apiVersion, kind)).namespaced;
+  }
+
+  /**
+   * Server-side apply. Returns the object as the API server stored it (or would store it, with `dryRun`).
+   * @throws KubeApiError with a message naming the object and the fix, e.g. for an immutable field.
+   */
+  async apply(object: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
+    return (await this.applyReporting(object, options)).object;
+  }
+
+  /** Server-side apply that also says whether the object was created by it (HTTP 201) rather than updated. */
+  async applyReporting(
+    object: KubeObject,
+    options: ApplyOptions = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const query = new URLSearchParams({ fieldManager: options.manager ?? fieldManager });
+    if (options.force ?? true) query.set('force', 'true');
+    if (options.dryRun) query.set('dryRun', 'All');
+    const path = await this.pathFor(refOf(object));
+    const { status, body } = await this.exchange<KubeObject>('PATCH', `${path}?${query}`, {
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      subject: describeObject(objectIdOf(object)),
+      verb: options.dryRun ? 'dry-run apply' : 'apply',
+    });
+    return { object: body, created: status === 201 };
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return await this.request<KubeObject>('GET', await this.pathFor(ref), { subject: subjectOf(ref), verb: 'get' });
+    } catch (error) {
+      if (error instanceof KubeApiError && error.isNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every object of a kind matching the options, following `continue` pages of 500. */
+  async list(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    const path = await this.pathFor({ apiVersion, kind, namespace: options.namespace });
+    const items: KubeObject[] = [];
+    let continueToken: string | undefined;
+    do {
+      const query = new URLSearchParams({ limit: '500' });
+      if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      if (continueToken) query.set('continue', continueToken);
+      const page = await this.request<{ items: KubeObject[]; metadata: { continue?: string } }>(
+        'GET',
+        `${path}?${query}`,
+        { subject: `${kind} list`, verb: 'list' },
+      );
+      // LIST items carry no apiVersion/kind; put them back so each item is a complete object.
+      for (const item of page.items) items.push({ ...item, apiVersion, kind });
+      continueToken = page.metadata.continue || undefined;
+    } while (continueToken);
+    return items;
+  }
+
+  /**
+   * Deletes an object with background propagation (its dependents are collected by the garbage collector).
+   * Returns 'gone' when it did not exist.
+   */
+  async delete(ref: ObjectRef): Promise<'deleted' | 'gone'> {
+    try {
+      await this.request('DELETE', await this.pathFor(ref), {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        subject: subjectOf(ref),
+        verb: 'delete',
+      });
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof KubeApiError && error.isNotFound) return 'gone';
+      throw error;
+    }
+  }
+
+  async jsonPatch(ref: ObjectRef, patch: JsonPatchOperation[]): Promise<KubeObject> {
+    return this.request<KubeObject>('PATCH', await this.pathFor(ref), {
+      body: patch,
+      contentType: 'application/json-patch+json',
+      subject: subjectOf(ref),
+      verb: 'patch',
+    });
+  }
+
+  /** A JSON merge patch, on the object or on a subresource such as `status`. */
+  async mergePatch(ref: ObjectRef, patch: unknown, subresource?: string): Promise<KubeObject> {
+    const path = (await this.pathFor(ref)) + (subresource ? `/${subresource}` : '');
+    return this.request<KubeObject>('PATCH', path, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      subject: subjectOf(ref),
+      verb: subresource ? `${subresource} update` : 'patch',
+    });
+  }
+
+  /**
+   * Creates an object (POST). Used for Events and Leases, which are written rather than applied.
+   */
+  async create(object: KubeObject): Promise<KubeObject> {
+    const { name, ...rest } = refOf(object);
+    return this.request<KubeObject>('POST', await this.pathFor(rest), {
+      body: object,
+      subject: describeObject(objectIdOf(object)),
+      verb: 'create',
+    });
+  }
+
+  /** Replaces an object (PUT), guarded by the resourceVersion it carries. */
+  async replace(object: KubeObject): Promise<KubeObject> {
+    return this.request<KubeObject>('PUT', await this.pathFor(refOf(object)), {
+      body: object,
+      subject: describeObject(objectIdOf(object)),
+      verb: 'update',
+    });
+  }
+
+  /**
+   * Watches a kind (all namespaces unless given) and calls `onEvent` for each change, until `signal` aborts or the
+   * server ends the watch (it does after a few minutes); the promise then resolves with the last resourceVersion
+   * seen, to resume from.
+   */
+  async watch(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions & { resourceVersion?: string; signal?: AbortSignal },
+    onEvent: (event: WatchEvent) => void,
+  ): Promise<string | undefined> {
+    const path = await this.pathFor({ apiVersion, kind, namespace: options.namespace });
+    const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true' });
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
+    const response = await this.send('GET', `${path}?${query}`, undefined, undefined, options.signal);
+    if ((response.statusCode ?? 500) >= 400) {
+      await this.failure(response, `${kind} watch`, 'watch');
+    }
+    let resourceVersion = options.resourceVersion;
+    let buffered = '';
+    response.setEncoding('utf8');
+    try {
+      for await (const chunk of response) {
+        buffered += chunk;
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          newline = buffered.indexOf('\n');
+          if (!line.trim()) continue;
+          const event = JSON.parse(line) as WatchEvent;
+          if (event.type === 'ERROR') return undefined; // e.g. 410 Gone: the caller relists.
+          resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+          if (event.type !== 'BOOKMARK') onEvent({ ...event, object: { ...event.object, apiVersion, kind } });
+        }
+      }
+    } catch (error) {
+      if (!options.signal?.aborted) throw error;
+    }
+    return resourceVersion;
+  }
+
+  /** One JSON request to the API server; errors become KubeApiError naming `subject`. */
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; contentType?: string; subject?: string; verb?: string } = {},
+  ): Promise<T> {
+    return (await this.exchange<T>(method, path, options)).body;
+  }
+
+  private async exchange<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; contentType?: string; subject?: string; verb?: string },
+  ): Promise<{ status: number; body: T }> {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const response = await this.send(method, path, body, options.contentType);
+    const status = response.statusCode ?? 500;
+    if (status >= 400) await this.failure(response, options.subject ?? path, options.verb ?? method);
+    const text = await readAll(response);
+    return { status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Closes idle keep-alive connections so the process can exit. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  private async failure(response: IncomingMessage, subject: string, verb: string): Promise<never> {
+    const text = await readAll(response);
+    let status: { reason?: string; message?: string } = {};
+    try {
+      status = JSON.parse(text);
+    } catch {
+      status = { message: text.trim() || response.statusMessage };
+    }
+    const code = response.statusCode ?? 500;
+    const reason = status.reason ?? '';
+    const message = status.message ?? `HTTP ${code}`;
+    throw new KubeApiError(code, reason, message, describeFailure(subject, verb, code, reason, message));
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
+    // Asked per request: exec plugins and token files refresh credentials that a cached header would let expire.
+    const auth: RequestOptions = { headers: {} };
+    await this.config.applyToHTTPSOptions(auth);
+    const agent = this.agentFor(auth);
+    const https = this.server.protocol === 'https:';
+    const headers: Record<string, string | number> = {
+      ...(auth.headers as Record<string, string>),
+      Accept: 'application/json',
+    };
+    if (body !== undefined) {
+      headers['Content-Type'] = contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const prefix = this.server.pathname.replace(/\/$/, '');
+    return new Promise((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        {
+          protocol: this.server.protocol,
+          hostname: this.server.hostname,
+          port: this.server.port,
+          path: prefix + path,
+          method,
+          headers,
+          agent,
+          auth: auth.auth,
+          signal,
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private agentFor(auth: RequestOptions): HttpAgent {
+    if (this.agent) return this.agent;
+    const maxSockets = this.options.maxSockets ?? 16;
+    this.tls = {
+      ca: auth.ca,
+      cert: auth.cert,
+      key: auth.key,
+      servername: auth.servername,
+      ...(auth.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: auth.rejectUnauthorized }),
+    };
+    this.agent =
+      this.server.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets, ...this.tls })
+        : new HttpAgent({ keepAlive: true, maxSockets });
+    return this.agent;
+  }
+}
+
+export function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.metadata.name,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+  };
+}
+
+function subjectOf(ref: ObjectRef): string {
+  return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
+}
+
+async function readAll(response: IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response) text += chunk;
+  return text;
+}

@@ -1,0 +1,38 @@
+import type { KubeObject } from './kube-object';
+import { objectIdOf, objectKey } from './object-id';
+
+/**
+ * What a Sync applied last time, kept in its status: the only source prune trusts. An object that is not in the
+ * previous inventory is never deleted, whatever its labels say, so a mislabelled object cannot be pruned by accident.
+ * Same shape as Flux's `status.inventory` (`id` in `<namespace>_<name>_<group>_<kind>` form, `v` the version).
+ */
+export interface Inventory {
+  entries: InventoryEntry[];
+}
+
+export interface InventoryEntry {
+  id: string;
+  v: string;
+}
+
+export function inventoryOf(objects: readonly KubeObject[]): Inventory {
+  const entries = objects.map((object) => ({ id: objectKey(objectIdOf(object)), v: versionOf(object.apiVersion) }));
+  entries.sort((a, b) => a.id.localeCompare(b.id));
+  return { entries };
+}
+
+/** Entries of `previous` that `current` no longer holds: the candidates for prune. */
+export function staleEntries(previous: Inventory, current: Inventory): InventoryEntry[] {
+  const now = new Set(current.entries.map((entry) => entry.id));
+  return previous.entries.filter((entry) => !now.has(entry.id));
+}
+
+/** The apiVersion to address an inventory entry with; the core group has no slash. */
+export function apiVersionOf(entry: InventoryEntry, group: string): string {
+  return group === '' ? entry.v : `${group}/${entry.v}`;
+}
+
+function versionOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+}

@@ -1,0 +1,105 @@
+import { parseAllDocuments } from 'yaml';
+import { isPlainObject, type KubeObject } from './kube-object';
+import { describeObject, objectIdOf, objectKey } from './object-id';
+
+/** One manifest file: its path (relative to the rendered folder, for messages) and its text. */
+export interface ManifestFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * Why a render failed, naming the file and the 0-based document index so the author can find it. A render error stops
+ * the reconcile before anything is applied or deleted.
+ */
+export class RenderError extends Error {
+  constructor(
+    readonly file: string,
+    readonly documentIndex: number | undefined,
+    problem: string,
+    fix: string,
+    options?: ErrorOptions,
+  ) {
+    const where = documentIndex === undefined ? file : `${file} (document ${documentIndex})`;
+    super(`${where}: ${problem}. ${fix}`, options);
+    this.name = 'RenderError';
+  }
+}
+
+/**
+ * Parses multi-document YAML into Kubernetes objects and checks what the engine relies on: every document has
+ * apiVersion, kind and metadata.name, and no object appears twice. Empty documents (only comments or `---`) are
+ * skipped; a `kind: List` is expanded into its items, as kubectl does.
+ *
+ * @throws RenderError naming the file and document on the first problem found.
+ * @example
+ * const objects = parseManifests([{ path: 'app.yaml', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' }]);
+ */
+export function parseManifests(files: readonly ManifestFile[]): KubeObject[] {
+  const objects: KubeObject[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const documents = parseAllDocuments(file.text, { prettyErrors: true });
+    if (!Array.isArray(documents)) {
+      // parseAllDocuments returns an EmptyStream (not an array) for a file with no documents at all.
+      continue;
+    }
+    documents.forEach((document, index) => {
+      const error = document.errors[0];
+      if (error) {
+        throw new RenderError(file.path, index, `is not valid YAML: ${error.message}`, 'Fix the YAML syntax', {
+          cause: error,
+        });
+      }
+      const value: unknown = document.toJS({ maxAliasCount: 100 });
+      if (value === null || value === undefined) return;
+      for (const object of expandList(value, file.path, index)) {
+        const where = `${file.path} (document ${index})`;
+        const key = objectKey(objectIdOf(object));
+        const first = seen.get(key);
+        if (first !== undefined) {
+          throw new RenderError(
+            file.path,
+            index,
+            `${describeObject(objectIdOf(object))} is already defined in ${first}`,
+            'Keep one definition of each object',
+          );
+        }
+        seen.set(key, where);
+        objects.push(object);
+      }
+    });
+  }
+  return objects;
+}
+
+function expandList(value: unknown, file: string, index: number): KubeObject[] {
+  if (isPlainObject(value) && value.kind === 'List' && Array.isArray(value.items)) {
+    return value.items.map((item) => validObject(item, file, index));
+  }
+  return [validObject(value, file, index)];
+}
+
+function validObject(value: unknown, file: string, index: number): KubeObject {
+  if (!isPlainObject(value)) {
+    throw new RenderError(file, index, 'is not a mapping', 'Each document must be one Kubernetes object');
+  }
+  for (const field of ['apiVersion', 'kind'] as const) {
+    if (typeof value[field] !== 'string' || value[field] === '') {
+      throw new RenderError(file, index, `has no ${field}`, `Set ${field} on every object`);
+    }
+  }
+  const metadata = value.metadata;
+  if (!isPlainObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
+    throw new RenderError(
+      file,
+      index,
+      `${value.kind as string} has no metadata.name`,
+      'Set metadata.name (generateName is not supported: a generated name cannot be tracked across reconciles)',
+    );
+  }
+  if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string') {
+    throw new RenderError(file, index, 'metadata.namespace is not a string', 'Quote the namespace');
+  }
+  return value as KubeObject;
+}

@@ -1,0 +1,30 @@
+import type { ChangeSet } from './change-set';
+import type { Inventory } from './inventory';
+
+/** Health of the applied objects, summarised for the Sync's status. */
+export interface HealthSummary {
+  current: number;
+  inProgress: number;
+  failed: number;
+  /** `Kind/namespace/name: message` for each object that is not current, at most 10. */
+  notReady: string[];
+}
+
+/**
+ * How one reconcile ended. Every kind maps to status conditions in `conditionsFor`, whose exhaustive switch makes an
+ * outcome without conditions a compile error. Expected failures are values, not exceptions.
+ */
+export type SyncOutcome =
+  | { kind: 'applied'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
+  | { kind: 'progressing'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
+  | { kind: 'health-failed'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
+  | { kind: 'fetch-failed'; revision?: string; message: string }
+  | { kind: 'render-failed'; revision: string; message: string }
+  | { kind: 'apply-failed'; revision: string; message: string; changeSet: ChangeSet }
+  | { kind: 'prune-refused'; revision: string; message: string; changeSet: ChangeSet }
+  | { kind: 'prune-failed'; revision: string; message: string; changeSet: ChangeSet; inventory: Inventory };
+
+/** True when the outcome carries a new inventory to record (the objects were applied). */
+export function appliedInventory(outcome: SyncOutcome): Inventory | undefined {
+  return 'inventory' in outcome ? outcome.inventory : undefined;
+}
