@@ -12,6 +12,7 @@
  * | `scheduledEvent` | an EventBridge rule's or Scheduler's `Scheduled Event` |
  * | `lambdaContext` | the handler's `Context` |
  * | `runQueueOnce`, `drainQueue` | receive → invoke → delete what succeeded |
+ * | `webhookDelivery` | a GitHub or GitLab webhook delivery to a Function URL, signed |
  * | `createScratchQueue` | a queue with a dead-letter queue for one test or demo run |
  */
 export {
@@ -25,3 +26,4 @@ export { lambdaContext } from './lambda-context';
 export { drainQueue, type QueueRun, type RunQueueOptions, runQueueOnce, type SqsHandler } from './run-queue';
 export { createScratchQueue, type ScratchQueue } from './scratch-queue';
 export { type QueuedMessage, sqsEvent, sqsRecordFromMessage } from './sqs-event';
+export { webhookDelivery } from './webhook-delivery';

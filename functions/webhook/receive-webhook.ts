@@ -1,0 +1,193 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
+import { sameRepo } from '../../adapters/sync-queue/sync-request';
+import type { DeploymentConfig } from '../../core/config/deployment-config';
+import { affectedClusters } from './affected-clusters';
+import type { DeliveryLedger } from './delivery-ledger';
+import { deletesRef, parsePush } from './push-event';
+import { type Headers, providerOf, verifySignature, type WebhookProvider } from './verify-signature';
+
+/** What the webhook did with one delivery. Each kind maps to one HTTP status in {@link responseFor}. */
+export type WebhookOutcome =
+  | { kind: 'method-not-allowed'; method: string }
+  | { kind: 'too-large'; bytes: number }
+  | { kind: 'unauthenticated'; reason: string }
+  | { kind: 'bad-request'; reason: string }
+  | { kind: 'pong' }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'duplicate'; deliveryId: string }
+  | { kind: 'synced'; deliveryId: string; revision: string; clusters: string[]; withoutQueue: string[] };
+
+export interface WebhookDependencies {
+  config: DeploymentConfig;
+  /** The shared secret (GitHub webhook secret or GitLab token); read from Secrets Manager and cached by the caller. */
+  webhookSecret: () => Promise<string>;
+  deliveries: Pick<DeliveryLedger, 'claim' | 'release'>;
+  /** Cluster name → its sync queue. */
+  syncQueues: ReadonlyMap<string, Pick<SyncQueue, 'send'>>;
+  now?: () => Date;
+}
+
+/** GitHub caps payloads at 25 MB; a config repo push is a few KB, and anything bigger is refused before any HMAC. */
+export const maxBodyBytes = 1024 * 1024;
+
+const deliveryIdPattern = /^[\w.:-]{1,200}$/;
+
+/**
+ * Handles one webhook delivery: refuses what is unauthenticated or malformed, answers GitHub's ping, and for a push
+ * to the configured repo and branch sends one SyncRequest to the queue of each affected cluster. Bad input never
+ * throws; only a failure of AWS itself (Secrets Manager, DynamoDB, SQS) does, after un-claiming the delivery.
+ */
+export async function receiveWebhook(
+  event: APIGatewayProxyEventV2,
+  deps: WebhookDependencies,
+): Promise<WebhookOutcome> {
+  const method = event.requestContext?.http?.method ?? 'POST';
+  if (method !== 'POST') return { kind: 'method-not-allowed', method };
+
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.length > maxBodyBytes) return { kind: 'too-large', bytes: bytes.length };
+
+  const headers = lowerCased(event.headers ?? {});
+  const provider = providerOf(headers);
+  if (!provider) {
+    return { kind: 'unauthenticated', reason: 'no X-Hub-Signature-256 or X-Gitlab-Token header: not a signed webhook' };
+  }
+  const rawBody = event.isBase64Encoded ? decodeUtf8(bytes) : wellFormed(event.body ?? '');
+  if (rawBody === undefined) return { kind: 'bad-request', reason: 'the body is not UTF-8 text' };
+
+  const verification = await verifySignature(provider, headers, rawBody, await deps.webhookSecret());
+  if (verification.kind === 'refused') return { kind: 'unauthenticated', reason: verification.reason };
+
+  const payload = parsePayload(rawBody, headers['content-type']);
+  if (payload.kind === 'invalid') return { kind: 'bad-request', reason: payload.reason };
+
+  const eventName = provider === 'github' ? headers['x-github-event'] : headers['x-gitlab-event'];
+  if (!eventName) return { kind: 'bad-request', reason: `${eventHeader(provider)} header is missing` };
+  if (provider === 'github' && eventName === 'ping') return { kind: 'pong' };
+  if (eventName !== (provider === 'github' ? 'push' : 'Push Hook')) {
+    return { kind: 'ignored', reason: `'${eventName}' events do not change the config repo` };
+  }
+
+  const parsed = parsePush(provider, payload.value);
+  if (parsed.kind === 'invalid')
+    return { kind: 'bad-request', reason: `not a ${provider} push payload: ${parsed.reason}` };
+  const push = parsed.push;
+  const { configRepo, clusters } = deps.config;
+  if (!push.repoUrls.some((url) => sameRepo(url, configRepo.url))) {
+    return { kind: 'ignored', reason: `push to ${push.repoUrls[0] ?? 'another repo'}, not ${configRepo.url}` };
+  }
+  if (push.ref !== `refs/heads/${configRepo.branch}`) {
+    return { kind: 'ignored', reason: `push to ${push.ref}; only refs/heads/${configRepo.branch} is deployed` };
+  }
+  if (deletesRef(push)) return { kind: 'ignored', reason: `${push.ref} was deleted` };
+
+  // GitLab before 15.x sends no event UUID; the pushed revision then identifies the delivery well enough.
+  const deliveryId = headers[deliveryHeader(provider)] ?? `${provider}:${push.after}`;
+  if (!deliveryIdPattern.test(deliveryId)) {
+    return {
+      kind: 'bad-request',
+      reason: `${deliveryHeader(provider)} '${deliveryId.slice(0, 60)}' is not a delivery id`,
+    };
+  }
+  const now = deps.now?.() ?? new Date();
+  if ((await deps.deliveries.claim(deliveryId, push.after, now)).kind === 'seen-before') {
+    return { kind: 'duplicate', deliveryId };
+  }
+
+  const targets = affectedClusters(push.changedPaths, push.incomplete, clusters).map((c) => c.name);
+  const withQueue = targets.filter((name) => deps.syncQueues.has(name));
+  const request = {
+    repo: configRepo.url,
+    branch: configRepo.branch,
+    revision: push.after,
+    pushedAt: (push.pushedAt ?? now).toISOString(),
+    deliveryId,
+  };
+  try {
+    // In parallel: GitHub gives a delivery 10 seconds, and each cluster's queue is independent.
+    await Promise.all(withQueue.map((name) => deps.syncQueues.get(name)!.send(request)));
+  } catch (e) {
+    await deps.deliveries.release(deliveryId).catch(() => undefined);
+    throw new Error(`Sending the sync request for ${push.after} failed; redeliver ${deliveryId} once SQS answers`, {
+      cause: e,
+    });
+  }
+  return {
+    kind: 'synced',
+    deliveryId,
+    revision: push.after,
+    clusters: withQueue,
+    withoutQueue: targets.filter((name) => !deps.syncQueues.has(name)),
+  };
+}
+
+/** The HTTP answer for an outcome: 2xx for everything GitHub should consider delivered, 4xx for bad input. */
+export function responseFor(outcome: WebhookOutcome): { statusCode: number; body: string } {
+  const reply = (statusCode: number, body: Record<string, unknown>) => ({ statusCode, body: JSON.stringify(body) });
+  switch (outcome.kind) {
+    case 'method-not-allowed':
+      return reply(405, { message: `${outcome.method} is not allowed; webhooks are delivered with POST` });
+    case 'too-large':
+      return reply(413, { message: `the body has ${outcome.bytes} bytes; at most ${maxBodyBytes} are accepted` });
+    case 'unauthenticated':
+      return reply(401, { message: outcome.reason });
+    case 'bad-request':
+      return reply(400, { message: outcome.reason });
+    case 'pong':
+      return reply(200, { message: 'pong' });
+    case 'ignored':
+      return reply(202, { message: `ignored: ${outcome.reason}` });
+    case 'duplicate':
+      return reply(200, { message: `delivery ${outcome.deliveryId} was already handled` });
+    case 'synced':
+      return reply(200, {
+        message: `asked ${outcome.clusters.length} cluster(s) to sync ${outcome.revision}`,
+        clusters: outcome.clusters,
+        ...(outcome.withoutQueue.length > 0 && { withoutQueue: outcome.withoutQueue }),
+      });
+  }
+}
+
+function lowerCased(headers: Record<string, string | undefined>): Headers {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/**
+ * The body as the exact text the sender signed, or undefined when it is not valid UTF-8: the signature library
+ * hashes the UTF-8 encoding of a string, so a body that does not round-trip could verify as different bytes.
+ */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function wellFormed(text: string): string | undefined {
+  return text.isWellFormed() ? text : undefined;
+}
+
+/** GitHub can deliver JSON or, when the hook is configured so, a form with the JSON in its `payload` field. */
+function parsePayload(
+  rawBody: string,
+  contentType: string | undefined,
+): { kind: 'json'; value: unknown } | { kind: 'invalid'; reason: string } {
+  const form = contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const text = form ? new URLSearchParams(rawBody).get('payload') : rawBody;
+  if (text === null) return { kind: 'invalid', reason: 'the form has no payload field' };
+  try {
+    return { kind: 'json', value: JSON.parse(text) };
+  } catch (e) {
+    return { kind: 'invalid', reason: `the payload is not JSON (${(e as Error).message})` };
+  }
+}
+
+function eventHeader(provider: WebhookProvider): string {
+  return provider === 'github' ? 'X-GitHub-Event' : 'X-Gitlab-Event';
+}
+
+function deliveryHeader(provider: WebhookProvider): 'x-github-delivery' | 'x-gitlab-event-uuid' {
+  return provider === 'github' ? 'x-github-delivery' : 'x-gitlab-event-uuid';
+}
