@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { register as registerApply } from './commands/apply';
 import { register as registerLocal } from './commands/local';
 
 /**
@@ -9,6 +10,7 @@ const program = new Command('tidemark')
   .description('GitOps for AWS and EKS: image updates from ECR pushes, a pull agent, drift alerts')
   .showHelpAfterError();
 
+registerApply(program);
 registerLocal(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,57 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { ClusterClient } from './cluster-client';
+import { EksTokenSource } from './eks-token';
+
+/** Where an EKS cluster's API server is and how to trust it, from `DescribeCluster`. */
+export interface EksEndpoint {
+  server: string;
+  /** Base64 PEM of the cluster CA, as EKS returns it. */
+  certificateAuthorityData: string;
+}
+
+/**
+ * Opens a ClusterClient on an EKS cluster with the caller's AWS identity: DescribeCluster for the endpoint and CA
+ * (cached per cluster; they change only when the cluster is replaced), an STS-signed bearer token for authentication.
+ * A client is built per scan, so each scan starts with a token that is good for its whole run.
+ */
+export class EksClusters {
+  private readonly endpoints = new Map<string, Promise<EksEndpoint>>();
+  private readonly tokens: EksTokenSource;
+  private readonly eks: EKSClient;
+
+  constructor(readonly region: string) {
+    this.eks = new EKSClient({ region });
+    this.tokens = new EksTokenSource({ region });
+  }
+
+  async endpointOf(eksClusterName: string): Promise<EksEndpoint> {
+    let endpoint = this.endpoints.get(eksClusterName);
+    if (!endpoint) {
+      endpoint = this.describe(eksClusterName);
+      this.endpoints.set(eksClusterName, endpoint);
+      endpoint.catch(() => this.endpoints.delete(eksClusterName));
+    }
+    return endpoint;
+  }
+
+  async clientFor(eksClusterName: string): Promise<ClusterClient> {
+    const [endpoint, token] = await Promise.all([
+      this.endpointOf(eksClusterName),
+      this.tokens.tokenFor(eksClusterName),
+    ]);
+    return ClusterClient.fromToken({ ...endpoint, token: token.token });
+  }
+
+  private async describe(name: string): Promise<EksEndpoint> {
+    const { cluster } = await this.eks.send(new DescribeClusterCommand({ name }));
+    const server = cluster?.endpoint;
+    const certificateAuthorityData = cluster?.certificateAuthority?.data;
+    if (!server || !certificateAuthorityData) {
+      throw new Error(
+        `EKS cluster ${name} in ${this.region} has no endpoint or CA yet (status ${cluster?.status ?? 'unknown'}). ` +
+          'Wait until it is ACTIVE, or fix eksClusterName in tidemark.config.yaml.',
+      );
+    }
+    return { server, certificateAuthorityData };
+  }
+}
