@@ -1,0 +1,239 @@
+import { validRange } from 'semver';
+import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseImageRef } from './image-ref';
+
+/** Where image policies live in the config repo. */
+export const IMAGE_POLICY_FILE = '.tidemark/images.yaml';
+
+/**
+ * How a policy chooses among tags. Each kind is what a Flux or Argo CD user knows:
+ * - `semver`: the highest version in `range` (pre-releases only when the range names one, as npm's `semver` does);
+ * - `latest-pushed`: the most recently pushed tag, optionally among those matching `tagPattern`;
+ * - `numeric` / `alphabetical`: tags matching `tagPattern`, ordered by the named group `extract`.
+ */
+export type TagStrategy =
+  | { kind: 'semver'; range: string }
+  | { kind: 'latest-pushed'; tagPattern?: RegExp }
+  | { kind: 'numeric'; tagPattern: RegExp; extract: string }
+  | { kind: 'alphabetical'; tagPattern: RegExp; extract: string };
+
+/** How a change reaches the config repo: a commit on a branch, or a pull request into `base`. */
+export type WriteBack =
+  | { kind: 'push'; branch?: string }
+  | { kind: 'pull-request'; base?: string; branchPrefix: string };
+
+/** One entry of `.tidemark/images.yaml`: which pushes move which files, and how the change is written back. */
+export interface ImagePolicy {
+  name: string;
+  /** The repository's full name without tag: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web`. */
+  repository: string;
+  strategy: TagStrategy;
+  /** `pin` writes `tag@sha256:…` wherever a reference can carry a digest. */
+  digest: 'pin' | 'none';
+  /** Folders or files (repo-relative) the policy may change. */
+  paths: string[];
+  writeBack: WriteBack;
+  /** 1-based line of the policy in the file, for messages. */
+  line: number;
+}
+
+/** A policy file that cannot be used. The message names the file, line and key, the problem and the fix. */
+export class ImagePolicyError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly key: string,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}:${line}: ${key}: ${problem}`, options);
+    this.name = 'ImagePolicyError';
+  }
+}
+
+function regex(what: string) {
+  return z.string().transform((source, ctx) => {
+    try {
+      return new RegExp(source);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `is not a valid regular expression (${(e as Error).message}). ${what}` });
+      return z.NEVER;
+    }
+  });
+}
+
+const patternWithExtract = z
+  .object({
+    tagPattern: regex("Write a JavaScript regex with a named group, such as '^build-(?<n>\\d+)$'"),
+    extract: z.string().min(1),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!new RegExp(`\\(\\?<${s.extract}>`).test(s.tagPattern.source)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['extract'],
+        message: `names a group '${s.extract}' that tagPattern does not have. Add '(?<${s.extract}>…)' to tagPattern`,
+      });
+    }
+  });
+
+/** Exactly one of the keys of `shape` must be set; the error names them all, and a bad value is reported at its key. */
+function oneOf<T extends z.ZodRawShape>(shape: T, what: string) {
+  const keys = Object.keys(shape);
+  return z
+    .object(shape)
+    .partial()
+    .strict()
+    .superRefine((value, ctx) => {
+      const set = keys.filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+      if (set.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must set exactly one of ${keys.join(', ')}, not ${set.length}. ${what}`,
+        });
+      }
+    });
+}
+
+const StrategySchema = oneOf(
+  {
+    semver: z.string().refine((r) => validRange(r) !== null, {
+      message: "is not a semver range. Use a range such as '>=1.0.0 <2.0.0' or '~1.0.0'",
+    }),
+    latestPushed: z.object({ tagPattern: regex('Write a JavaScript regex').optional() }).strict(),
+    numeric: patternWithExtract,
+    alphabetical: patternWithExtract,
+  },
+  'Pick one strategy, such as \'semver: ">=1.0.0 <2.0.0"\'',
+).transform((s): TagStrategy => {
+  if (s.semver !== undefined) return { kind: 'semver', range: s.semver };
+  if (s.latestPushed) return { kind: 'latest-pushed', tagPattern: s.latestPushed.tagPattern };
+  if (s.numeric) return { kind: 'numeric', ...s.numeric };
+  return { kind: 'alphabetical', ...s.alphabetical! };
+});
+
+const repoPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
+  })
+  .transform((p) => p.replace(/\/+$/, '').replace(/^\.\//, ''));
+
+const branchName = z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+(?<!\/)$/, 'is not a branch name');
+
+const PolicySchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be lower-case letters, digits, '-' or '.', such as 'web-prod'"),
+    repository: z.string().refine(
+      (r) => {
+        const ref = parseImageRef(r);
+        return ref !== undefined && !ref.tag && !ref.digest;
+      },
+      {
+        message: "must be an image repository without tag, such as '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web'",
+      },
+    ),
+    strategy: StrategySchema,
+    digest: z.enum(['pin', 'none']).default('none'),
+    update: z
+      .object({ paths: z.array(repoPath).min(1, 'must list at least one folder or file the policy may change') })
+      .strict(),
+    writeBack: oneOf(
+      {
+        push: z.object({ branch: branchName.optional() }).strict(),
+        pullRequest: z.object({ base: branchName.optional(), branchPrefix: branchName.default('tidemark/') }).strict(),
+      },
+      "Choose how changes are written back: 'push: {branch: main}' or 'pullRequest: {base: main}'",
+    )
+      .transform((w): WriteBack => (w.push ? { kind: 'push', ...w.push } : { kind: 'pull-request', ...w.pullRequest! }))
+      .default({ kind: 'push' }),
+  })
+  .strict();
+
+const PolicyFileSchema = z
+  .object({ policies: z.array(PolicySchema) })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.policies.forEach((p, i) => {
+      if (seen.has(p.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'name'],
+          message: `'${p.name}' names two policies. Give each policy its own name`,
+        });
+      }
+      seen.add(p.name);
+    });
+  });
+
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (key, part) => (typeof part === 'number' ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)),
+    '',
+  );
+}
+
+/**
+ * Parses and validates `.tidemark/images.yaml`. An error names the file, the line, and the key:
+ * `.tidemark/images.yaml:7: policies[0].strategy.semver: is not a semver range. Use a range such as '~1.0.0'`.
+ */
+export function parseImagePolicies(text: string, file = IMAGE_POLICY_FILE): ImagePolicy[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineAt = (offset: number) => lines.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ImagePolicyError(
+      file,
+      lineAt(e.pos[0]),
+      '(yaml)',
+      `is not valid YAML (${e.message.split('\n')[0]}). Fix the syntax`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const result = PolicyFileSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    // The deepest node of the path that exists: a missing key is reported at the map that should hold it.
+    let line = 1;
+    for (let depth = issue.path.length; depth >= 0; depth--) {
+      const node = doc.getIn(issue.path.slice(0, depth) as (string | number)[], true);
+      if (isNode(node) && node.range) {
+        line = lineAt(node.range[0]);
+        break;
+      }
+    }
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    const message = missing
+      ? 'is required. Add it (see the example in examples/config-repo/.tidemark/images.yaml)'
+      : issue.message;
+    throw new ImagePolicyError(file, line, keyOf(issue.path) || '(top level)', message, { cause: result.error });
+  }
+  const policiesNode = doc.get('policies', true);
+  return result.data.policies.map((p, i) => {
+    const node = isNode(policiesNode) && 'items' in policiesNode ? (policiesNode.items as unknown[])[i] : undefined;
+    const line = isMap(node) && node.range ? lineAt(node.range[0]) : 1;
+    return {
+      name: p.name,
+      repository: parseImageRef(p.repository)!.name,
+      strategy: p.strategy,
+      digest: p.digest,
+      paths: p.update.paths,
+      writeBack: p.writeBack,
+      line,
+    };
+  });
+}
+
+/** Whether `file` (repo-relative) is one the policy may change. */
+export function policyCovers(policy: Pick<ImagePolicy, 'paths'>, file: string): boolean {
+  return policy.paths.some((p) => p === '.' || p === '' || file === p || file.startsWith(`${p}/`));
+}

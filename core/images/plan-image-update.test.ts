@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseImagePolicies } from './image-policy';
+import { type ImagePush, planImageUpdate } from './plan-image-update';
+
+const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
+const DIGEST = `sha256:${'1'.repeat(64)}`;
+const example = (path: string) => readFileSync(new URL(`../../examples/config-repo/${path}`, import.meta.url), 'utf8');
+const policies = parseImagePolicies(example('.tidemark/images.yaml'));
+const files = new Map(
+  ['clusters/dev/web/deployment.yaml', 'clusters/prod/kustomization.yaml', 'apps/web/base/deployment.yaml'].map((f) => [
+    f,
+    example(f),
+  ]),
+);
+const push = (tag: string, extra: Partial<ImagePush> = {}): ImagePush => ({ repository: REPO, tag, ...extra });
+const changesOf = (plan: ReturnType<typeof planImageUpdate>) =>
+  plan.groups.flatMap((g) => g.updates.flatMap((u) => u.changes));
+
+describe('planImageUpdate on the example config repo', () => {
+  it('moves dev by push and prod by pull request for a patch release', () => {
+    const plan = planImageUpdate(push('1.0.1'), policies, files);
+    expect(plan.groups.map((g) => g.writeBack)).toEqual([
+      { kind: 'push', branch: 'main' },
+      { kind: 'pull-request', base: 'main', branchPrefix: 'tidemark/' },
+    ]);
+    expect(changesOf(plan)).toEqual([
+      { file: 'clusters/dev/web/deployment.yaml', line: 21, from: `${REPO}:1.0.0`, to: `${REPO}:1.0.1`, policy: 'web' },
+      { file: 'clusters/prod/kustomization.yaml', line: 18, from: '1.0.0', to: '1.0.1', policy: 'web-prod' },
+    ]);
+    const dev = plan.groups[0]!.files.get('clusters/dev/web/deployment.yaml')!;
+    expect(dev).toBe(example('clusters/dev/web/deployment.yaml').replace('web:1.0.0', 'web:1.0.1'));
+    expect(plan.groups[1]!.files.get('clusters/prod/kustomization.yaml')).toBe(
+      example('clusters/prod/kustomization.yaml').replace('newTag: 1.0.0', 'newTag: 1.0.1'),
+    );
+  });
+
+  it('moves only dev for a minor release, and says why prod is skipped', () => {
+    const plan = planImageUpdate(push('1.1.0'), policies, files);
+    expect(changesOf(plan).map((c) => c.policy)).toEqual(['web']);
+    expect(plan.skipped).toEqual([{ policy: 'web-prod', reason: "tag 1.1.0 is outside the range '~1.0.0'" }]);
+  });
+
+  it('makes no change for a duplicate or an older push (never a downgrade)', () => {
+    for (const tag of ['1.0.0', '0.9.0']) {
+      const plan = planImageUpdate(push(tag), policies, files);
+      expect(plan.groups, tag).toEqual([]);
+      expect(plan.skipped.map((s) => s.policy)).toEqual(['web', 'web-prod']);
+    }
+    const moved = new Map(files);
+    moved.set(
+      'clusters/dev/web/deployment.yaml',
+      example('clusters/dev/web/deployment.yaml').replace(':1.0.0', ':1.3.0'),
+    );
+    const late = planImageUpdate(push('1.2.5'), policies.slice(0, 1), moved);
+    expect(late.groups).toEqual([]);
+    expect(late.skipped[0]!.reason).toBe(
+      'clusters/dev/web/deployment.yaml:21 already holds 1.3.0, not older than 1.2.5',
+    );
+  });
+
+  it('coalesces a burst into the highest eligible tag', () => {
+    const plan = planImageUpdate([push('1.0.3'), push('1.2.0'), push('1.0.7'), push('2.0.0')], policies, files);
+    expect(changesOf(plan).map((c) => `${c.policy} ${c.to}`)).toEqual([`web ${REPO}:1.2.0`, 'web-prod 1.0.7']);
+  });
+
+  it('ignores a repository no policy names', () => {
+    const plan = planImageUpdate(push('1.0.1', { repository: `${REPO}-other` }), policies, files);
+    expect(plan).toEqual({ groups: [], skipped: [], matchedPolicies: [] });
+  });
+});
+
+describe('planImageUpdate', () => {
+  const policy = (extra: string) =>
+    parseImagePolicies(`policies:
+  - name: web
+    repository: acme.io/web
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [apps]}
+${extra}`);
+
+  it('pins digests where asked, appending one to a reference that has none', () => {
+    const text = `a:\n  image: acme.io/web:1.0.0 # tagged\nb:\n  image: "acme.io/web:1.0.0@sha256:${'0'.repeat(64)}"\n`;
+    const plan = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.1.0', digest: DIGEST },
+      policy('    digest: pin\n'),
+      new Map([['apps/x.yaml', text]]),
+    );
+    expect(plan.groups[0]!.files.get('apps/x.yaml')).toBe(
+      `a:\n  image: acme.io/web:1.1.0@${DIGEST} # tagged\nb:\n  image: "acme.io/web:1.1.0@${DIGEST}"\n`,
+    );
+  });
+
+  it('moves a digest that is already pinned even without digest: pin, and refuses when the push has none', () => {
+    const text = `image: acme.io/web:1.0.0@sha256:${'0'.repeat(64)}\n`;
+    const withDigest = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.1.0', digest: DIGEST },
+      policy(''),
+      new Map([['apps/x.yaml', text]]),
+    );
+    expect(withDigest.groups[0]!.files.get('apps/x.yaml')).toBe(`image: acme.io/web:1.1.0@${DIGEST}\n`);
+    const without = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.1.0' },
+      policy(''),
+      new Map([['apps/x.yaml', text]]),
+    );
+    expect(without.groups).toEqual([]);
+    expect(without.skipped[0]!.reason).toMatch(/pins a digest, but the push of 1.1.0 carries none/);
+  });
+
+  it("honours Flux setter markers (tag and digest) and leaves other policies' markers alone", () => {
+    const text = `image:
+  repository: acme.io/web # {"$imagepolicy": "flux-system:web:name"}
+  tag: 1.0.0 # {"$imagepolicy": "flux-system:web:tag"}
+  digest: sha256:${'0'.repeat(64)} # {"$imagepolicy": "flux-system:web:digest"}
+other:
+  image: acme.io/web:1.0.0 # {"tidemark": "someone-else"}
+`;
+    const plan = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.2.0', digest: DIGEST },
+      policy(''),
+      new Map([['apps/values.yaml', text]]),
+    );
+    expect(plan.groups[0]!.files.get('apps/values.yaml')).toBe(
+      text.replace('tag: 1.0.0', 'tag: 1.2.0').replace(`sha256:${'0'.repeat(64)}`, DIGEST),
+    );
+  });
+
+  it('updates Helm-style values and kustomize images in files under the policy path only', () => {
+    const values = 'image:\n  repository: acme.io/web\n  tag: "1.0.0"\n';
+    const kustomization = 'images:\n- name: web\n  newName: acme.io/web\n  newTag: 1.0.0\n';
+    const plan = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.0.5' },
+      policy(''),
+      new Map([
+        ['apps/values.yaml', values],
+        ['apps/kustomization.yaml', kustomization],
+        ['other/values.yaml', values],
+      ]),
+    );
+    expect([...plan.groups[0]!.files]).toEqual([
+      ['apps/kustomization.yaml', kustomization.replace('1.0.0', '1.0.5')],
+      ['apps/values.yaml', values.replace('1.0.0', '1.0.5')],
+    ]);
+  });
+
+  it('latest-pushed: orders by push time from the context, so an older push is not applied late', () => {
+    const latest = parseImagePolicies(
+      'policies:\n  - name: web\n    repository: acme.io/web\n    strategy: {latestPushed: {}}\n    update: {paths: [apps]}\n',
+    );
+    const files = new Map([['apps/d.yaml', 'image: acme.io/web:main-b\n']]);
+    const pushedAt = (_: string, tag: string) => (tag === 'main-b' ? new Date(2000) : undefined);
+    const old = planImageUpdate({ repository: 'acme.io/web', tag: 'main-a', pushedAt: new Date(1000) }, latest, files, {
+      pushedAt,
+    });
+    expect(old.groups).toEqual([]);
+    const fresh = planImageUpdate(
+      { repository: 'acme.io/web', tag: 'main-c', pushedAt: new Date(3000) },
+      latest,
+      files,
+      {
+        pushedAt,
+      },
+    );
+    expect(fresh.groups[0]!.files.get('apps/d.yaml')).toBe('image: acme.io/web:main-c\n');
+  });
+
+  it('says when a policy finds nothing to move', () => {
+    const plan = planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.0.5' },
+      policy(''),
+      new Map([['apps/a.yaml', 'a: 1\n']]),
+    );
+    expect(plan.skipped).toEqual([{ policy: 'web', reason: 'no reference to acme.io/web in apps' }]);
+  });
+});

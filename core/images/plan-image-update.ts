@@ -1,0 +1,240 @@
+import type { ImagePolicy, WriteBack } from './image-policy';
+import { policyCovers } from './image-policy';
+import { findImageReferences, type ImageReference, type ValueSlot } from './image-reference';
+import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
+import { isUpgrade, selectTag, type TagCandidate, tagAllowed } from './select-tag';
+import { markerNames } from './setter-marker';
+
+/** An image that was pushed: from an ECR event, a `DescribeImages` result, or the CLI's arguments. */
+export interface ImagePush {
+  /** Full repository name without tag: `123456789012.dkr.ecr.us-east-1.amazonaws.com/web`. */
+  repository: string;
+  tag: string;
+  digest?: string;
+  pushedAt?: Date;
+  /** The ECR event id, for the commit's audit trail. */
+  eventId?: string;
+}
+
+/** One line that moves: `file:line from → to`, as shown in the commit message and the CLI. */
+export interface ImageChange {
+  file: string;
+  line: number;
+  from: string;
+  to: string;
+  policy: string;
+}
+
+/** A policy that applied to the push but changes nothing, and why. */
+export interface ImageSkip {
+  policy: string;
+  reason: string;
+}
+
+/** What one policy moves, to which tag. */
+export interface PolicyUpdate {
+  policy: ImagePolicy;
+  push: ImagePush;
+  changes: ImageChange[];
+}
+
+/**
+ * Changes that are written back together: every `push` policy to the same branch shares one commit; a
+ * `pull-request` policy gets its own group (its own branch and pull request).
+ */
+export interface WriteGroup {
+  writeBack: WriteBack;
+  updates: PolicyUpdate[];
+  /** New contents of every changed file. */
+  files: Map<string, string>;
+}
+
+export interface ImageUpdatePlan {
+  groups: WriteGroup[];
+  skipped: ImageSkip[];
+  /** Whether any policy names the pushed repositories (an unknown repository is ignored, not an error). */
+  matchedPolicies: string[];
+}
+
+/** What the planner may know beyond the files: push times of tags, for `latest-pushed` policies. */
+export interface PlanContext {
+  pushedAt?(repository: string, tag: string): Date | undefined;
+}
+
+/**
+ * Decides what a push (or a burst of pushes) changes in the config repo. Pure: the Lambda and
+ * `tidemark images update` share it. For each policy naming a pushed repository it picks the highest allowed tag among
+ * the pushes, finds the references it owns in its paths, and moves those that hold an older version — never a
+ * downgrade, never a move between equal versions, so duplicate and out-of-order events change nothing.
+ *
+ * @example
+ * const plan = planImageUpdate({ repository: 'acme.io/web', tag: '1.2.0' }, policies, new Map([['d.yaml', text]]));
+ * for (const group of plan.groups) console.log(group.writeBack, [...group.files.keys()]);
+ */
+export function planImageUpdate(
+  push: ImagePush | readonly ImagePush[],
+  policies: readonly ImagePolicy[],
+  files: ReadonlyMap<string, string>,
+  context: PlanContext = {},
+): ImageUpdatePlan {
+  const pushes = Array.isArray(push) ? (push as readonly ImagePush[]) : [push as ImagePush];
+  const references = new Map<string, ImageReference[]>();
+  const referencesIn = (file: string) => {
+    let refs = references.get(file);
+    if (!refs) {
+      refs = /\.ya?ml$/.test(file) ? findImageReferences(file, files.get(file)!) : [];
+      references.set(file, refs);
+    }
+    return refs;
+  };
+  const plan: ImageUpdatePlan = { groups: [], skipped: [], matchedPolicies: [] };
+  const edits = new Map<string, Map<string, ScalarEdit[]>>(); // group key → file → edits
+  const groupOf = new Map<string, WriteGroup>();
+
+  for (const policy of policies) {
+    const mine = pushes.filter((p) => sameRepository(p.repository, policy.repository));
+    if (mine.length === 0) continue;
+    plan.matchedPolicies.push(policy.name);
+    const candidates: (TagCandidate & { push: ImagePush })[] = mine.map((p) => ({
+      tag: p.tag,
+      pushedAt: p.pushedAt,
+      push: p,
+    }));
+    const best = selectTag(policy.strategy, candidates) as (TagCandidate & { push: ImagePush }) | undefined;
+    if (!best) {
+      const verdict = tagAllowed(policy.strategy, candidates[candidates.length - 1]!);
+      plan.skipped.push({ policy: policy.name, reason: verdict.allowed ? 'no allowed tag' : verdict.reason });
+      continue;
+    }
+    const owned = [...files.keys()]
+      .filter((f) => policyCovers(policy, f))
+      .sort()
+      .flatMap(referencesIn)
+      .filter((r) => (r.marker ? markerNames(r.marker, policy.name) : sameRepository(r.name ?? '', policy.repository)));
+    if (owned.length === 0) {
+      plan.skipped.push({
+        policy: policy.name,
+        reason: `no reference to ${policy.repository} in ${policy.paths.join(', ')}`,
+      });
+      continue;
+    }
+    const update: PolicyUpdate = { policy, push: best.push, changes: [] };
+    const key = groupKey(policy);
+    const fileEdits = edits.get(key) ?? new Map<string, ScalarEdit[]>();
+    const reasons = new Set<string>();
+    // Tagged references first: a digest-only reference (Flux's `:digest` setter) has no version to order by, so it
+    // moves only together with a tag of the same policy, which is what keeps it from flip-flopping on old events.
+    const ordered = [...owned.filter((r) => r.tag), ...owned.filter((r) => !r.tag)];
+    for (const ref of ordered) {
+      if (!ref.tag && update.changes.length === 0) {
+        reasons.add(
+          `${ref.file}:${ref.line} holds only a digest; it moves with a tag of ${policy.name}, and none moved`,
+        );
+        continue;
+      }
+      const moved = moveReference(ref, policy, best, context);
+      if (typeof moved === 'string') {
+        reasons.add(moved);
+        continue;
+      }
+      fileEdits.set(ref.file, [...(fileEdits.get(ref.file) ?? []), ...moved.edits]);
+      update.changes.push({ file: ref.file, line: ref.line, from: moved.from, to: moved.to, policy: policy.name });
+    }
+    if (update.changes.length === 0) {
+      plan.skipped.push({ policy: policy.name, reason: [...reasons].join('; ') });
+      continue;
+    }
+    edits.set(key, fileEdits);
+    let group = groupOf.get(key);
+    if (!group) {
+      group = { writeBack: policy.writeBack, updates: [], files: new Map() };
+      groupOf.set(key, group);
+      plan.groups.push(group);
+    }
+    group.updates.push(update);
+  }
+
+  for (const [key, fileEdits] of edits) {
+    const group = groupOf.get(key)!;
+    for (const [file, list] of fileEdits) {
+      try {
+        group.files.set(file, rewriteYaml(file, files.get(file)!, dedupe(list)));
+      } catch (e) {
+        if (!(e instanceof RewriteRefused)) throw e;
+        // A file we cannot rewrite safely is left out whole, and so are the changes reported for it.
+        for (const u of group.updates) {
+          if (u.changes.some((c) => c.file === file)) plan.skipped.push({ policy: u.policy.name, reason: e.message });
+          u.changes = u.changes.filter((c) => c.file !== file);
+        }
+      }
+    }
+    group.updates = group.updates.filter((u) => u.changes.length > 0);
+  }
+  plan.groups = plan.groups.filter((g) => g.updates.length > 0);
+  return plan;
+}
+
+function groupKey(policy: ImagePolicy): string {
+  return policy.writeBack.kind === 'push' ? `push:${policy.writeBack.branch ?? ''}` : `pull-request:${policy.name}`;
+}
+
+/** Registries are case-insensitive; repository paths are lower-case by the reference grammar. */
+function sameRepository(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Two policies may own the same scalar only through a mistake; the first edit wins, the rest would overlap. */
+function dedupe(list: ScalarEdit[]): ScalarEdit[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const k = `${e.start}:${e.end}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function moveReference(
+  ref: ImageReference,
+  policy: ImagePolicy,
+  best: TagCandidate & { push: ImagePush },
+  context: PlanContext,
+): { edits: ScalarEdit[]; from: string; to: string } | string {
+  const digest = best.push.digest;
+  const pin = policy.digest === 'pin' || (ref.digest?.value ?? '') !== '';
+  if (ref.tag) {
+    const current = { tag: ref.tag.value, pushedAt: context.pushedAt?.(policy.repository, ref.tag.value) };
+    if (!isUpgrade(policy.strategy, best, current)) {
+      return `${ref.file}:${ref.line} already holds ${ref.tag.value}, not older than ${best.tag}`;
+    }
+  } else if (!ref.digest || !digest) {
+    return `${ref.file}:${ref.line} holds no tag to move`;
+  } else if (ref.digest.value === digest) {
+    return `${ref.file}:${ref.line} already holds ${digest}`;
+  }
+  if (ref.digest?.value && !digest) {
+    return `${ref.file}:${ref.line} pins a digest, but the push of ${best.tag} carries none`;
+  }
+  const slotEdits: ScalarEdit[] = [];
+  if (ref.tag) slotEdits.push(editOf(ref.tag, best.tag));
+  if (pin && digest && ref.digest && (ref.digest.length > 0 || ref.digest.prefix))
+    slotEdits.push(editOf(ref.digest, digest));
+  const sites = new Map(slotEdits.map((e) => [e.site.nodeStart, e.site]));
+  const before = [...sites.values()].map((s) => s.text).join(' ');
+  const after = [...sites.values()]
+    .map((s) => {
+      let text = s.text;
+      for (const e of slotEdits.filter((x) => x.site === s).sort((a, b) => b.start - a.start)) {
+        text = text.slice(0, e.start - s.start) + e.text + text.slice(e.end - s.start);
+      }
+      return text;
+    })
+    .join(' ');
+  return { edits: slotEdits, from: before, to: after };
+}
+
+function editOf(slot: ValueSlot, value: string): ScalarEdit {
+  const start = slot.site.start + slot.offset;
+  const text = slot.length === 0 && slot.prefix ? `${slot.prefix}${value}` : value;
+  return { site: slot.site, start, end: start + slot.length, text };
+}

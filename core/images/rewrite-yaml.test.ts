@@ -1,0 +1,114 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ImagePolicy } from './image-policy';
+import { findImageReferences } from './image-reference';
+import { planImageUpdate } from './plan-image-update';
+import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
+
+/** An edit replacing the whole value of the scalar of the first reference's tag. */
+function tagEdit(source: string, text: string): ScalarEdit {
+  const slot = findImageReferences('f.yaml', source)[0]!.tag!;
+  const start = slot.site.start + slot.offset;
+  return { site: slot.site, start, end: start + slot.length, text };
+}
+
+describe('rewriteYaml', () => {
+  it('changes only the characters of the tag', () => {
+    const source = 'kind: Pod # c\r\nspec:\r\n  containers:\r\n    - image: "acme.io/web:1.0.0"  # keep\r\n\r\n';
+    expect(rewriteYaml('f.yaml', source, [tagEdit(source, '1.2.0')])).toBe(source.replace('1.0.0', '1.2.0'));
+  });
+
+  it('refuses an edit that would turn a string into a number', () => {
+    const source = 'image:\n  repository: acme.io/web\n  tag: v1\n';
+    expect(() => rewriteYaml('f.yaml', source, [tagEdit(source, '10')])).toThrow(RewriteRefused);
+  });
+
+  it('refuses an edit that would start a comment or break the structure, naming the file', () => {
+    const source = 'image: acme.io/web:1.0.0\nx: 1\n';
+    expect(() => rewriteYaml('f.yaml', source, [tagEdit(source, '1 #x')])).toThrow(/^f\.yaml: refused to rewrite/);
+    expect(() => rewriteYaml('f.yaml', source, [tagEdit(source, '1\ny: [')])).toThrow(RewriteRefused);
+  });
+
+  it('refuses overlapping edits', () => {
+    const source = 'image: acme.io/web:1.0.0\n';
+    const edit = tagEdit(source, '2.0.0');
+    expect(() => rewriteYaml('f.yaml', source, [edit, { ...edit, text: '3.0.0' }])).toThrow(/two edits overlap/);
+  });
+});
+
+// Property: whatever surrounds the image line (comments, blank lines, CRLF, quoting, anchors and aliases, block
+// scalars, flow collections, document separators, indentation), the update changes exactly the tag characters.
+const policy: ImagePolicy = {
+  name: 'web',
+  repository: 'acme.io/team/web',
+  strategy: { kind: 'semver', range: '^1.0.0' },
+  digest: 'none',
+  paths: ['.'],
+  writeBack: { kind: 'push' },
+  line: 1,
+};
+
+const comment = fc.stringMatching(/^[ -~]{0,20}$/).map((s) => `# ${s}`);
+const scalar = fc.oneof(
+  fc.constantFrom('plain', '"double # not a comment"', "'single'", '1.0', 'true', '~', '[a, {b: c}]', '{x: 1}'),
+  fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/),
+);
+// Keys end in `@` and are numbered when the document is assembled: YAML forbids duplicate keys in one map.
+const key = fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,8}$/).map((k) => `${k}@`);
+const sibling = fc.oneof(
+  fc.tuple(key, scalar, fc.option(comment)).map(([k, v, c]) => [`${k}: ${v}${c ? ` ${c}` : ''}`]),
+  fc
+    .tuple(key, fc.array(fc.stringMatching(/^[!-~][ -~]{0,11}$/), { minLength: 1, maxLength: 3 }))
+    .map(([k, lines]) => [`${k}: |`, ...lines.map((l) => `  ${l}`)]),
+  key.map((k) => [`${k}: &anchor${k} shared`, `${k}Alias: *anchor${k}`]),
+  comment.map((c) => [c]),
+  fc.constant<string[]>(['']),
+);
+const layout = fc.record({
+  eol: fc.constantFrom('\n', '\r\n'),
+  indent: fc.constantFrom('  ', '    '),
+  quote: fc.constantFrom('', '"', "'"),
+  trailing: fc.option(comment),
+  before: fc.array(sibling, { maxLength: 4 }),
+  after: fc.array(sibling, { maxLength: 4 }),
+  docBefore: fc.option(fc.array(sibling, { minLength: 1, maxLength: 3 })),
+  docAfter: fc.boolean(),
+  header: fc.option(comment),
+  finalNewline: fc.boolean(),
+});
+
+describe('planImageUpdate on random layouts', () => {
+  it('keeps every byte but the tag', () => {
+    fc.assert(
+      fc.property(layout, (l) => {
+        const unique = (lines: string[][], from: number) =>
+          lines.map((group, i) => group.map((x) => x.replaceAll('@', `_${from + i}`)));
+        const nest = (lines: string[][], from: number) =>
+          unique(lines, from)
+            .flat()
+            .map((x) => (x === '' ? '' : `${l.indent}${x}`));
+        const image = (tag: string) =>
+          `${l.indent}image: ${l.quote}acme.io/team/web:${tag}${l.quote}${l.trailing ? ` ${l.trailing}` : ''}`;
+        const doc = (tag: string) =>
+          [
+            ...(l.header ? [l.header] : []),
+            ...(l.docBefore ? [...unique(l.docBefore, 100).flat(), '---'] : []),
+            'spec:',
+            ...nest(l.before, 0),
+            image(tag),
+            ...nest(l.after, 10),
+            ...(l.docAfter ? ['---', 'kind: Other', 'data: {a: b}'] : []),
+          ].join(l.eol) + (l.finalNewline ? l.eol : '');
+        const source = doc('1.0.0');
+        const plan = planImageUpdate(
+          { repository: 'acme.io/team/web', tag: '1.4.2' },
+          [policy],
+          new Map([['m.yaml', source]]),
+        );
+        expect(plan.skipped).toEqual([]);
+        expect(plan.groups[0]?.files.get('m.yaml')).toBe(doc('1.4.2'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
