@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { register as registerApply } from './commands/apply';
+import { register as registerDiff } from './commands/diff';
 import { register as registerLocal } from './commands/local';
 
 /**
@@ -12,5 +13,6 @@ const program = new Command('tidemark')
 
 registerApply(program);
 registerLocal(program);
+registerDiff(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,8 @@ export function findingTitle(f: DriftFinding): string {
   switch (f.kind) {
     case 'modified':
       return `${objectName(f.object)} differs from Git in ${f.fields.length} field${f.fields.length === 1 ? '' : 's'}`;
+    case 'unappliable':
+      return `${objectName(f.object)} cannot be applied: ${f.message}`;
     case 'missing':
       return `${objectName(f.object)} is in Git but missing from the cluster`;
     case 'orphan':

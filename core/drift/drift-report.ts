@@ -27,6 +27,8 @@ export interface DriftedField {
 export type DriftFinding =
   /** The object exists but applying Git would change these fields. */
   | { kind: 'modified'; object: ObjectRef; fields: DriftedField[] }
+  /** The API server rejects Git's manifest (an immutable field changed, a schema error): the agent cannot apply it. */
+  | { kind: 'unappliable'; object: ObjectRef; message: string }
   /** Git has the object; the cluster does not. */
   | { kind: 'missing'; object: ObjectRef }
   /** The object carries our labels but Git no longer has it. */
@@ -85,6 +87,8 @@ function canonicalFinding(f: DriftFinding): string {
     case 'missing':
     case 'orphan':
       return JSON.stringify([f.kind, objectRefKey(f.object)]);
+    case 'unappliable':
+      return JSON.stringify([f.kind, objectRefKey(f.object), f.message]);
     case 'sync-lagging':
       return JSON.stringify([f.kind, f.sync.namespace, f.sync.name, f.headRevision]);
     case 'sync-stalled':

@@ -146,11 +146,3 @@ export function liveDeployment(overrides: { replicas?: number; image?: string } 
     status: { replicas: 2, readyReplicas: 2 },
   };
 }
-
-/** The first container of a Deployment fixture, for tests that edit it. */
-export function firstContainer(deployment: KubernetesObject): Record<string, Record<string, Record<string, string>>> {
-  const spec = deployment.spec as {
-    template: { spec: { containers: Record<string, Record<string, Record<string, string>>>[] } };
-  };
-  return spec.template.spec.containers[0]!;
-}

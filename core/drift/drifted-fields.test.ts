@@ -63,7 +63,7 @@ describe('driftedFields', () => {
 });
 
 describe('withoutIgnored', () => {
-  it('drops replicas written by the HPA through the scale subresource, and counts them', () => {
+  it('drops fields the named manager wrote through the scale subresource, and counts them', () => {
     const rules = parseIgnoreRules('ignore:\n  - fieldsOwnedBy: kubectl-scale\n    subresource: scale\n');
     const fields = driftedFields(liveDeployment(), liveDeployment({ replicas: 5, image: 'web:2' }));
     const kept = withoutIgnored(fields, subject, rules);

@@ -87,28 +87,3 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-
-/**
- * True when every field in the trie also exists in `desired`. When this holds for tidemark's own entry, applying
- * `desired` removes nothing, because server-side apply only removes fields its manager owned and no longer sends.
- */
-export function everyOwnedFieldIn(fields: Record<string, unknown>, desired: unknown): boolean {
-  for (const [name, child] of Object.entries(fields)) {
-    if (name === '.') continue;
-    if (!isRecord(child)) return false;
-    let next: unknown;
-    if (name.startsWith('f:')) {
-      if (!isRecord(desired)) return false;
-      next = desired[name.slice(2)];
-    } else if (Array.isArray(desired)) {
-      const position = name.startsWith('i:') ? Number(name.slice(2)) : -1;
-      const match = desired.findIndex((item, i) => elementChild({ [name]: child }, i, item) !== undefined);
-      next = match >= 0 ? desired[match] : position >= 0 ? desired[position] : undefined;
-    } else {
-      return false;
-    }
-    if (next === undefined) return false;
-    if (Object.keys(child).length > 0 && !everyOwnedFieldIn(child, next)) return false;
-  }
-  return true;
-}

@@ -1,0 +1,50 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlertState } from '../../core/alerts/alert-state';
+
+/**
+ * Each cluster's alert state in the State table, as the item `drift-alert#<cluster>`. One writer per cluster (the
+ * scheduled scanner, which scans a cluster once per run), so a plain put is enough.
+ */
+export class AlertStateStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = new DynamoDBClient({}),
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async load(cluster: string): Promise<AlertState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: idOf(cluster) }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      fingerprint: (Item.fingerprint as string | undefined) ?? null,
+      findings: Number(Item.findings ?? 0),
+      notifiedAt: (Item.notifiedAt as string | undefined) ?? null,
+      failing: (Item.failing as AlertState['failing'] | undefined) ?? null,
+    };
+  }
+
+  async save(cluster: string, state: AlertState): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          id: idOf(cluster),
+          fingerprint: state.fingerprint ?? undefined,
+          findings: state.findings,
+          notifiedAt: state.notifiedAt ?? undefined,
+          failing: state.failing ?? undefined,
+        },
+      }),
+    );
+  }
+}
+
+function idOf(cluster: string): string {
+  return `drift-alert#${cluster}`;
+}

@@ -1,0 +1,20 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/scan-drift';
+
+/**
+ * Where per-object drift verdicts survive between scans: DynamoDB for the scanner, a file for `tidemark diff`.
+ * A lost or unreadable cache only costs dry-runs; it never changes a verdict, so stores fail open to "empty".
+ */
+export interface DriftCacheStore {
+  load(): Promise<DriftCacheEntries>;
+  save(entries: DriftCacheEntries): Promise<void>;
+}
+
+/** The stored form: gzip of `[[key, verdict], …]`, compact enough for 2,000 objects to fit one DynamoDB item. */
+export function encodeDriftCache(entries: DriftCacheEntries): Buffer {
+  return gzipSync(JSON.stringify([...entries]));
+}
+
+export function decodeDriftCache(data: Uint8Array): DriftCacheEntries {
+  return new Map(JSON.parse(gunzipSync(data).toString('utf8')) as [string, CachedVerdict][]);
+}

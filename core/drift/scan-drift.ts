@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { isInSync } from '../sync/in-sync';
+import type { KubeObject } from '../sync/kube-object';
+import { objectIdOf, objectKey } from '../sync/object-id';
+import type { DriftedField, DriftFinding, DriftReport, ObjectRef } from './drift-report';
+import { driftFingerprint } from './drift-report';
+import { driftedFields, withoutIgnored } from './drifted-fields';
+import type { IgnoreRule } from './ignore-rules';
+import { lastWriter } from './managed-fields';
+import type { KubernetesObject } from './normalise';
+
+/**
+ * What a drift scan needs from a cluster: reads, and the server-side apply dry-run, which persists nothing (the
+ * scanner's EKS access entry is read-only plus dry-run). `adapters/kubernetes`' ClusterClient has this shape, so it is
+ * passed as it is. A kind the server does not serve fails with an error named `UnknownKindError`.
+ */
+export interface DriftCluster {
+  /** Every object of a kind carrying the label selector, in all namespaces. */
+  list(apiVersion: string, kind: string, options: { labelSelector?: string }): Promise<KubeObject[]>;
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** Called only with `dryRun: true`: the object as applying it with field manager `tidemark` would leave it. */
+  apply(object: KubeObject, options: { dryRun: true }): Promise<KubeObject>;
+  isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
+}
+
+/**
+ * The verdict remembered per object between scans. It stays valid while neither side moved: the desired manifest
+ * (its digest) and the live object (its resourceVersion, which every write changes). Fields are stored masked.
+ */
+export interface CachedVerdict {
+  desiredDigest: string;
+  resourceVersion: string;
+  fields: DriftedField[];
+}
+
+export type DriftCacheEntries = Map<string, CachedVerdict>;
+
+export interface DriftScanInput {
+  cluster: string;
+  revision?: string;
+  /** The rendered desired objects, already carrying the ownership labels (`withOwnership`). */
+  desired: readonly KubeObject[];
+  /** Selects every object the Sync applied (`selectorFor(sync)`): live state is LISTed per kind with it. */
+  labelSelector: string;
+  rules: readonly IgnoreRule[];
+  /** Kinds to LIST for orphans besides the desired ones (from the Sync's inventory): `apiVersion` and `kind`. */
+  extraKinds?: readonly { apiVersion: string; kind: string }[];
+  /** Findings about the Syncs themselves (`syncFindings`), added to the report as they are. */
+  syncFindings?: readonly DriftFinding[];
+  previous: DriftCacheEntries;
+  now: Date;
+  /** Dry-runs in flight at once. Default 16. */
+  concurrency?: number;
+}
+
+/** How each object's verdict was reached: what a steady-state scan should spend nothing on. */
+export interface DriftScanStats {
+  lists: number;
+  gets: number;
+  /** Verdicts reused because neither the manifest nor the live object changed. */
+  cached: number;
+  /** Objects the local check proved unchanged without asking the API server. */
+  filtered: number;
+  dryRuns: number;
+}
+
+export interface DriftScanResult {
+  report: DriftReport;
+  cache: DriftCacheEntries;
+  stats: DriftScanStats;
+}
+
+/**
+ * Compares Git's desired objects with the cluster. An object drifts when a server-side apply of its manifest would
+ * change it; the API server's dry-run decides. In front of it, two cheap answers that can only agree with it: the
+ * verdict cached for the same manifest digest and live resourceVersion, and `isInSync`, which proves from managedFields
+ * that an apply would change nothing. So the first scan of an untouched cluster costs one LIST per kind, and a
+ * steady-state scan the same, while a changed object always gets the oracle.
+ */
+export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): Promise<DriftScanResult> {
+  const stats: DriftScanStats = { lists: 0, gets: 0, cached: 0, filtered: 0, dryRuns: 0 };
+  const desired = await withNamespaces(input.desired, cluster);
+  const live = await listLive(desired, input, cluster, stats);
+  const cache: DriftCacheEntries = new Map();
+  const findings: DriftFinding[] = [];
+  let ignoredFields = 0;
+  const desiredKeys = new Set<string>();
+
+  await bounded(desired, input.concurrency ?? 16, async (object) => {
+    const key = objectKey(objectIdOf(object));
+    desiredKeys.add(key);
+    let current = live.get(key);
+    if (!current) {
+      // Not in the labelled LIST: either gone, or someone removed our labels. A GET tells the two apart.
+      stats.gets++;
+      current = await unlessUnknownKind(cluster.get(refOf(object)));
+    }
+    if (!current) {
+      findings.push({ kind: 'missing', object: refOf(object) });
+      return;
+    }
+    const digest = digestOf(object);
+    const resourceVersion = current.metadata.resourceVersion ?? '';
+    let fields: DriftedField[];
+    const before = input.previous.get(key);
+    if (before && before.desiredDigest === digest && before.resourceVersion === resourceVersion) {
+      stats.cached++;
+      fields = before.fields;
+    } else if (isInSync(object, current)) {
+      stats.filtered++;
+      fields = [];
+    } else {
+      stats.dryRuns++;
+      let afterApply: KubeObject;
+      try {
+        afterApply = await cluster.apply(object, { dryRun: true });
+      } catch (error) {
+        findings.push({ kind: 'unappliable', object: refOf(object), message: (error as Error).message });
+        return;
+      }
+      fields = driftedFields(afterApply as KubernetesObject, current as KubernetesObject);
+    }
+    cache.set(key, { desiredDigest: digest, resourceVersion, fields });
+    const subject = { ...refOf(object), labels: current.metadata.labels ?? {} };
+    const kept = withoutIgnored(fields, subject, input.rules);
+    ignoredFields += kept.ignored;
+    if (kept.fields.length > 0) findings.push({ kind: 'modified', object: refOf(object), fields: kept.fields });
+  });
+
+  for (const [key, object] of live) {
+    if (desiredKeys.has(key) || object.metadata.deletionTimestamp) continue;
+    const creator = lastWriter(object as KubernetesObject, ['metadata', 'labels']);
+    findings.push({ kind: 'orphan', object: refOf(object), ...(creator ? { writer: creator } : {}) });
+  }
+  findings.push(...(input.syncFindings ?? []));
+  findings.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  return {
+    report: {
+      cluster: input.cluster,
+      ...(input.revision ? { revision: input.revision } : {}),
+      scannedAt: input.now.toISOString(),
+      objectsScanned: desired.length,
+      ignoredFields,
+      findings,
+      fingerprint: driftFingerprint(findings),
+    },
+    cache,
+    stats,
+  };
+}
+
+/** Namespaced objects without a namespace go to `default`, as kubectl and the agent apply them. */
+async function withNamespaces(objects: readonly KubeObject[], cluster: DriftCluster): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for (const object of objects) {
+    const namespaced = await unlessUnknownKind(cluster.isNamespaced(object.apiVersion, object.kind));
+    if (object.metadata.namespace || !namespaced) out.push(object);
+    else out.push({ ...object, metadata: { ...object.metadata, namespace: 'default' } });
+  }
+  return out;
+}
+
+async function listLive(
+  desired: readonly KubeObject[],
+  input: DriftScanInput,
+  cluster: DriftCluster,
+  stats: DriftScanStats,
+): Promise<Map<string, KubeObject>> {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const k of [...desired.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind })), ...(input.extraKinds ?? [])]) {
+    kinds.set(`${k.apiVersion}/${k.kind}`, k);
+  }
+  const live = new Map<string, KubeObject>();
+  await bounded([...kinds.values()], 4, async ({ apiVersion, kind }) => {
+    stats.lists++;
+    const listed = await unlessUnknownKind(cluster.list(apiVersion, kind, { labelSelector: input.labelSelector }));
+    for (const object of listed ?? []) {
+      live.set(objectKey(objectIdOf(object)), object);
+    }
+  });
+  return live;
+}
+
+/** A digest of the manifest as it will be applied; key order does not matter, values do. */
+export function digestOf(object: KubeObject): string {
+  return createHash('sha256').update(canonicalJson(object)).digest('base64url').slice(0, 22);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A kind the API server does not serve (its CRD is not installed) has no objects: its desired objects are missing. */
+async function unlessUnknownKind<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'UnknownKindError') return undefined;
+    throw error;
+  }
+}
+
+function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    name: object.metadata.name,
+  };
+}
+
+function sortKey(f: DriftFinding): string {
+  return 'object' in f ? `${f.object.kind}/${f.object.namespace ?? ''}/${f.object.name}/${f.kind}` : `~${f.kind}`;
+}
+
+/**
+ * At most `limit` tasks in flight. Thousands of dry-runs one by one spend their time on round trips; all at once
+ * would flood the API server's fairness queues. (adapters/kubernetes has the same pool; core cannot import adapters.)
+ */
+async function bounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
