@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type GitCredentials, GitMirror } from '../git';
+import type {
+  CommitOutcome,
+  ConfigRepo,
+  FileEdit,
+  HeadFiles,
+  PullRequestOutcome,
+  PullRequestSpec,
+} from './config-repo';
+
+/**
+ * The config repo on any smart-HTTP git server (GitLab, Gitea, CodeCommit, the local server), through the real git
+ * client. Reads are shallow fetches into a cache folder that survives between Lambda invocations of one container,
+ * so a read after our own push needs only a small fetch.
+ */
+export class GitConfigRepo implements ConfigRepo {
+  private constructor(
+    readonly url: string,
+    readonly defaultBranch: string,
+    private readonly mirror: GitMirror,
+  ) {}
+
+  static async open(options: {
+    url: string;
+    branch: string;
+    credentials?: GitCredentials;
+    /** Defaults to a folder per URL under the system temp dir (`/tmp` in Lambda). */
+    cacheDir?: string;
+  }): Promise<GitConfigRepo> {
+    const cacheDir =
+      options.cacheDir ??
+      join(tmpdir(), 'tidemark-config-repo', createHash('sha256').update(options.url).digest('hex').slice(0, 16));
+    const mirror = await GitMirror.open({ url: options.url, cacheDir, credentials: options.credentials });
+    return new GitConfigRepo(options.url, options.branch, mirror);
+  }
+
+  async read(paths: readonly string[], branch = this.defaultBranch): Promise<HeadFiles | undefined> {
+    const head = await this.mirror.fetch(branch);
+    if (!head) return undefined;
+    const names = paths.length === 0 ? [] : await this.mirror.listFiles(head, paths);
+    return { branch, head, files: await this.mirror.readFiles(head, names) };
+  }
+
+  async commit(
+    edits: readonly FileEdit[],
+    onto: HeadFiles,
+    message: string,
+    branch = onto.branch,
+  ): Promise<CommitOutcome> {
+    const sha = await this.mirror.commit({ parent: onto.head, edits, message });
+    const outcome = await this.mirror.push(sha, branch);
+    return outcome.kind === 'pushed' ? { kind: 'committed', sha, branch } : { kind: 'head-moved', branch };
+  }
+
+  async pullRequest(spec: PullRequestSpec): Promise<PullRequestOutcome> {
+    // A plain git server has no pull requests; the branch is pushed and the server's UI offers to open one.
+    return { kind: 'unsupported', branch: spec.branch };
+  }
+}
