@@ -58,13 +58,33 @@ export const ClusterSettings = z.object({
   agentServiceAccount: z.string().default('tidemark-agent'),
 });
 
+/** ECR's rule for repository names (CreateRepository), plus an optional trailing `*` for a name prefix. */
+export const ecrRepositoryNamePattern = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(\/?\*)?$/;
+/** A repository ARN; the name (or prefix) is group 1. */
+export const ecrRepositoryArnPattern = /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/(.+)$/;
+
+/** An image URI's registry part; the name rule alone would accept `123456789012.dkr.ecr.us-east-1.amazonaws.com/web`. */
+export const ecrRegistryPrefixPattern = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+
+const ecrRepository = z
+  .string()
+  .refine(
+    (entry) =>
+      !ecrRegistryPrefixPattern.test(entry) &&
+      ecrRepositoryNamePattern.test(ecrRepositoryArnPattern.exec(entry)?.[1] ?? entry),
+    {
+      message:
+        "is not an ECR repository name, prefix or ARN. Write a name such as 'web' (not the image URI), a prefix such as 'team/*', or an ARN such as 'arn:aws:ecr:us-east-1:123456789012:repository/web'",
+    },
+  );
+
 export const ImagesSettings = z.object({
   /**
-   * ECR repositories whose pushes the image updater receives, as names (`web`) or ARNs. The policies in the config
-   * repo's `.tidemark/images.yaml` decide what a push changes; this list only narrows the EventBridge rule and the
-   * `ecr:DescribeImages` grant.
+   * ECR repositories whose pushes the image updater receives, as names (`web`), name prefixes (`team/*`) or ARNs.
+   * The policies in the config repo's `.tidemark/images.yaml` decide what a push changes; this list only narrows the
+   * EventBridge rule and the `ecr:DescribeImages` grant.
    */
-  ecrRepositories: z.array(z.string().min(1)).min(1, 'must list at least one ECR repository to watch'),
+  ecrRepositories: z.array(ecrRepository).min(1, 'must list at least one ECR repository to watch'),
 });
 
 export const AlertSettings = z.object({
@@ -72,6 +92,11 @@ export const AlertSettings = z.object({
   snsEmails: z.array(z.string().email('is not an e-mail address')).default([]),
   /** Secrets Manager secret whose value is the Slack incoming-webhook URL. Omit to send no Slack messages. */
   slackWebhookSecretName: z.string().min(1).optional(),
+  /**
+   * Whether the CDK stack creates the Slack secret (empty; you then put the URL in it) or references an existing one
+   * of that name. Only used when `slackWebhookSecretName` is set.
+   */
+  createSlackWebhookSecret: z.boolean().default(true),
   /** Hours after which an unchanged drift is announced again. */
   renotifyHours: z.number().positive().default(24),
 });
@@ -89,6 +114,8 @@ export const ThresholdSettings = z.object({
 export const WebhookSettings = z.object({
   /** Secrets Manager secret holding the webhook secret (GitHub `X-Hub-Signature-256` key or GitLab token). */
   secretName: z.string().min(1).default('tidemark/webhook'),
+  /** Whether the CDK stack creates the secret with a generated value, or references an existing one of that name. */
+  createSecret: z.boolean().default(true),
 });
 
 export const DeploymentConfigSchema = z
@@ -96,10 +123,10 @@ export const DeploymentConfigSchema = z
     configRepo: ConfigRepoSettings,
     clusters: z.array(ClusterSettings).min(1, 'must list at least one cluster'),
     images: ImagesSettings,
-    alerts: AlertSettings.default({ snsEmails: [], renotifyHours: 24 }),
+    alerts: AlertSettings.default({ snsEmails: [], renotifyHours: 24, createSlackWebhookSecret: true }),
     schedules: ScheduleSettings.default({ driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
     thresholds: ThresholdSettings.default({ revisionLagMinutes: 10 }),
-    webhook: WebhookSettings.default({ secretName: 'tidemark/webhook' }),
+    webhook: WebhookSettings.default({ secretName: 'tidemark/webhook', createSecret: true }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -127,13 +154,29 @@ function keyOf(path: readonly PropertyKey[]): string {
   );
 }
 
+/** The value at a zod issue path, or undefined when the path does not exist in the input. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let node = raw;
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[part];
+  }
+  return node;
+}
+
 /** Validates an already-parsed config object; throws a {@link ConfigError} naming the first bad key. */
 export function validateDeploymentConfig(raw: unknown, source?: string): DeploymentConfig {
   const result = DeploymentConfigSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const key = [source, keyOf(issue.path) || '(top level)'].filter(Boolean).join(': ');
-  const [problem, ...fix] = issue.message.split('. ');
+  const [message, ...fix] = issue.message.split('. ');
+  // "is not an AWS region" reads better with the value in front: "'eu-west' is not an AWS region".
+  const value = valueAt(raw, issue.path);
+  const problem =
+    message?.startsWith('is ') && (typeof value === 'string' || typeof value === 'number')
+      ? `${JSON.stringify(value).replace(/^"|"$/g, "'")} ${message}`
+      : message;
   throw new ConfigError(
     key,
     problem ?? issue.message,

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error';
+import { validateDeploymentConfig } from './deployment-config';
+
+const minimal = {
+  configRepo: { provider: 'github', url: 'https://github.com/acme/config.git', authSecretName: 'tidemark/repo' },
+  clusters: [{ name: 'dev', eksClusterName: 'acme-dev', region: 'us-east-1', path: 'clusters/dev' }],
+  images: { ecrRepositories: ['web'] },
+};
+
+function errorOf(raw: unknown): ConfigError {
+  try {
+    validateDeploymentConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('validateDeploymentConfig', () => {
+  it('fills in the defaults, creating the webhook and Slack secrets unless told they exist', () => {
+    const config = validateDeploymentConfig(minimal);
+    expect(config.webhook).toEqual({ secretName: 'tidemark/webhook', createSecret: true });
+    expect(config.alerts).toEqual({ snsEmails: [], renotifyHours: 24, createSlackWebhookSecret: true });
+    expect(config.clusters[0]).toMatchObject({
+      agentNamespace: 'tidemark-system',
+      agentServiceAccount: 'tidemark-agent',
+    });
+  });
+
+  it('names the key, quotes the bad value and says how to fix it', () => {
+    const e = errorOf({ ...minimal, clusters: [{ ...minimal.clusters[0], region: 'eu-west' }] });
+    expect(e.key).toBe('clusters[0].region');
+    expect(e.message).toBe("clusters[0].region: 'eu-west' is not an AWS region. Use a region code such as 'eu-west-1'");
+  });
+
+  it('takes ECR repositories as names, prefixes and ARNs', () => {
+    const ecrRepositories = ['web', 'team/api', 'team/*', 'arn:aws:ecr:eu-west-1:123456789012:repository/shared/base'];
+    expect(validateDeploymentConfig({ ...minimal, images: { ecrRepositories } }).images.ecrRepositories).toEqual(
+      ecrRepositories,
+    );
+  });
+
+  it('rejects an image URI where an ECR repository belongs, though ECR would accept it as a name', () => {
+    const e = errorOf({
+      ...minimal,
+      images: { ecrRepositories: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/web'] },
+    });
+    expect(e.message).toMatch(
+      /^images\.ecrRepositories\[0\]: '123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/web' is not an ECR repository name, prefix or ARN\. Write a name such as 'web' \(not the image URI\)/,
+    );
+  });
+
+  it('rejects an upper-case repository name as ECR does', () => {
+    expect(errorOf({ ...minimal, images: { ecrRepositories: ['Web'] } }).key).toBe('images.ecrRepositories[0]');
+  });
+
+  it('does not quote a value that is not a scalar', () => {
+    const e = errorOf({ ...minimal, clusters: [] });
+    expect(e.message).toBe(
+      'clusters: must list at least one cluster. See the annotated tidemark.config.yaml for the expected shape',
+    );
+  });
+});

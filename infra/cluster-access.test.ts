@@ -1,0 +1,101 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { ClusterAccess, eksViewPolicyArn } from './cluster-access';
+import { constructTestStack, exampleConfig } from './fixtures/deployment-config';
+import { SyncQueue } from './sync-queue';
+
+const [dev] = exampleConfig().clusters;
+
+function clusterAccess(stack: Stack = constructTestStack()) {
+  const syncQueue = new SyncQueue(stack, 'SyncQueue', { clusterName: dev!.name });
+  const access = new ClusterAccess(stack, 'Cluster', { cluster: dev!, syncQueue });
+  return { stack, access, syncQueue };
+}
+
+describe('ClusterAccess', () => {
+  it("associates the agent's ServiceAccount with its role through EKS Pod Identity", () => {
+    const { stack } = clusterAccess();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      ClusterName: 'acme-dev',
+      Namespace: 'tidemark-system',
+      ServiceAccount: 'tidemark-agent',
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterAgentRole'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Effect: 'Allow',
+            Principal: { Service: 'pods.eks.amazonaws.com' },
+          },
+        ],
+      },
+    });
+  });
+
+  it("lets the agent receive from its own cluster's sync queue and do nothing else", () => {
+    const { stack, syncQueue } = clusterAccess();
+    const queueId = stack.getLogicalId(syncQueue.queue.node.defaultChild as never);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('grants view as DescribeCluster on this cluster and an access entry with the EKS view policy', () => {
+    const { stack, access } = clusterAccess();
+    const scanner = new Role(stack, 'Scanner', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    access.grantView(scanner);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'acme-dev',
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Scanner'), 'Arn'] },
+      Type: 'STANDARD',
+      AccessPolicies: [{ PolicyArn: eksViewPolicyArn, AccessScope: { Type: 'cluster' } }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Scanner') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'eks:DescribeCluster',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:123456789012:cluster/acme-dev']],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('refuses a cluster outside the stack region, since access entries are regional', () => {
+    const stack = new Stack(new App(), 'Elsewhere', { env: { region: 'eu-west-1' } });
+    expect(() => clusterAccess(stack)).toThrow(
+      "clusters[dev].region: 'us-east-1' differs from the stack's region 'eu-west-1', and EKS access entries can only be created in the cluster's own region. Deploy one stack per region",
+    );
+  });
+
+  it("refuses another cluster's sync queue", () => {
+    const stack = constructTestStack();
+    const syncQueue = new SyncQueue(stack, 'SyncQueue', { clusterName: 'prod' });
+    expect(() => new ClusterAccess(stack, 'Cluster', { cluster: dev!, syncQueue })).toThrow(
+      "Cluster: the sync queue belongs to cluster 'prod', not 'dev'. Pass the queue of the same cluster",
+    );
+  });
+});

@@ -1,0 +1,87 @@
+import { Names, Stack, Token } from 'aws-cdk-lib';
+import { CfnAccessEntry, CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ConfigError } from '../core/config/config-error';
+import type { ClusterConfig } from '../core/config/deployment-config';
+import type { SyncQueue } from './sync-queue';
+
+/** AWS's read-only access policy for EKS access entries: get/list/watch of most kinds, no Secrets. */
+export const eksViewPolicyArn = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
+
+export interface ClusterAccessProps {
+  /** The cluster as configured (`clusters[i]`): EKS name, region, the agent's namespace and ServiceAccount. */
+  readonly cluster: ClusterConfig;
+  /** The cluster's sync queue; its agent may receive from it and from nothing else. */
+  readonly syncQueue: SyncQueue;
+}
+
+/**
+ * Who may do what on one existing EKS cluster (Tidemark does not create clusters). Its agent's ServiceAccount gets,
+ * through an EKS Pod Identity association, an IAM role that can only receive from the cluster's sync queue; and
+ * {@link grantView} gives a principal read-only Kubernetes access through an EKS access entry with the view policy.
+ * Nothing outside the cluster is given a way to write into it.
+ *
+ * Access entries and Pod Identity associations are regional resources, so the cluster must be in the stack's region.
+ */
+export class ClusterAccess extends Construct {
+  readonly clusterName: string;
+  readonly eksClusterName: string;
+  /** ARN of the EKS cluster. */
+  readonly clusterArn: string;
+  /** The role the agent's pods receive. */
+  readonly agentRole: Role;
+
+  constructor(scope: Construct, id: string, props: ClusterAccessProps) {
+    super(scope, id);
+    const { cluster } = props;
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region) && cluster.region !== stack.region) {
+      throw new ConfigError(
+        `clusters[${cluster.name}].region`,
+        `'${cluster.region}' differs from the stack's region '${stack.region}', and EKS access entries can only be created in the cluster's own region`,
+        "Deploy one stack per region, each from a config file that lists that region's clusters (cdk deploy -c config=FILE -c stackName=NAME)",
+      );
+    }
+    if (props.syncQueue.clusterName !== cluster.name) {
+      throw new Error(
+        `${id}: the sync queue belongs to cluster '${props.syncQueue.clusterName}', not '${cluster.name}'. Pass the queue of the same cluster`,
+      );
+    }
+    this.clusterName = cluster.name;
+    this.eksClusterName = cluster.eksClusterName;
+    this.clusterArn = stack.formatArn({
+      service: 'eks',
+      region: cluster.region,
+      resource: 'cluster',
+      resourceName: cluster.eksClusterName,
+    });
+
+    this.agentRole = new Role(this, 'AgentRole', {
+      description: `Tidemark agent in ${cluster.eksClusterName}: receives its sync requests`,
+      // EKS Pod Identity assumes the role and tags the session with the cluster, namespace and ServiceAccount.
+      assumedBy: new ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+    });
+    props.syncQueue.grantReceiveSyncRequests(this.agentRole);
+    new CfnPodIdentityAssociation(this, 'AgentPodIdentity', {
+      clusterName: cluster.eksClusterName,
+      namespace: cluster.agentNamespace,
+      serviceAccount: cluster.agentServiceAccount,
+      roleArn: this.agentRole.roleArn,
+    });
+  }
+
+  /**
+   * Lets a role read the cluster: `eks:DescribeCluster` (endpoint and CA) and an access entry with
+   * {@link eksViewPolicyArn} across the cluster. Kubernetes authorises the role's bearer token by that entry alone.
+   */
+  grantView(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }));
+    new CfnAccessEntry(this, `ViewAccess${Names.uniqueId(role).slice(-24)}`, {
+      clusterName: this.eksClusterName,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      accessPolicies: [{ policyArn: eksViewPolicyArn, accessScope: { type: 'cluster' } }],
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { DeploymentConfig } from '../core/config/deployment-config';
+import type { Alerts } from './alerts';
+import type { ClusterAccess } from './cluster-access';
+import { FunctionSchedule } from './function-schedule';
+import type { State } from './state';
+import { TidemarkFunction } from './tidemark-function';
+
+/** The event the drift schedule sends to the drift scanner. */
+export const driftScanEvent = { source: 'tidemark.schedule', 'detail-type': 'Drift Scan' } as const;
+
+export interface DriftScannerProps {
+  /** The validated deployment config: `schedules.driftScan`, the clusters and the config repo. */
+  readonly config: DeploymentConfig;
+  /** The clusters to read. The scanner gets only `eks:DescribeCluster` and the EKS view policy there. */
+  readonly clusters: ClusterAccess[];
+  /** The shared table: drift fingerprints (one alert per change of drift) and the drift cache. */
+  readonly state: State;
+  /** Where drift alerts go: the topic and the Slack webhook secret. */
+  readonly alerts: Alerts;
+  /** Credentials of the config repo, read at run time to fetch the desired state. */
+  readonly configRepoSecret: ISecret;
+  /**
+   * Handler file, relative to the checkout.
+   * @default 'functions/drift-scanner/handler.ts'
+   */
+  readonly entry?: string;
+  /**
+   * Memory, which on Lambda also buys CPU: rendering and diffing a few hundred objects per cluster is CPU-bound.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * A scan of every cluster must finish before the next one starts.
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Git versus the clusters, on a schedule. EventBridge Scheduler invokes the scanner; it reads each cluster through its
+ * view-only access entry, compares with Git, and alerts once per change of drift. One scan runs at a time (reserved
+ * concurrency 1): two overlapping scans would both see a new drift and both alert.
+ */
+export class DriftScanner extends Construct {
+  readonly handler: TidemarkFunction;
+  readonly schedule: FunctionSchedule;
+
+  constructor(scope: Construct, id: string, props: DriftScannerProps) {
+    super(scope, id);
+    if (props.clusters.length === 0) {
+      throw new Error(`${id}: clusters is empty, so there is nothing to scan. Pass at least one ClusterAccess`);
+    }
+    const timeout = props.timeout ?? Duration.minutes(5);
+    if (timeout.toSeconds() < 30 || timeout.toSeconds() > 900) {
+      throw new Error(`${id}: timeout must be from 30 seconds to 15 minutes, but ${timeout.toHumanString()} was given`);
+    }
+
+    this.handler = new TidemarkFunction(this, 'Handler', {
+      entry: props.entry ?? 'functions/drift-scanner/handler.ts',
+      serviceName: 'drift-scanner',
+      description: 'Tidemark: compares Git with each cluster and alerts on drift',
+      config: props.config,
+      state: props.state,
+      alertsTopicArn: props.alerts.topic.topicArn,
+      memorySize: props.memorySize ?? 1024,
+      timeout,
+      reservedConcurrentExecutions: 1,
+    });
+    props.alerts.grantSend(this.handler);
+    props.configRepoSecret.grantRead(this.handler);
+    for (const cluster of props.clusters) cluster.grantView(this.handler.function.role as IRole);
+
+    this.schedule = new FunctionSchedule(this, 'Schedule', {
+      function: this.handler.function,
+      expression: props.config.schedules.driftScan,
+      event: driftScanEvent,
+      description: 'Tidemark: drift scan of every cluster',
+      // The next scan is minutes away; a late one would only queue up behind reserved concurrency 1.
+      maxEventAge: Duration.minutes(5),
+    });
+  }
+}

@@ -1,0 +1,131 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { ConfigError } from '../core/config/config-error';
+import type { DeploymentConfig } from '../core/config/deployment-config';
+import { Alerts } from './alerts';
+import { ClusterAccess } from './cluster-access';
+import { DriftScanner } from './drift-scanner';
+import { ImageUpdater } from './image-updater';
+import { Observability } from './observability';
+import { State } from './state';
+import { WebhookReceiver } from './webhook-receiver';
+
+export interface TidemarkStackProps extends StackProps {
+  /** The validated `tidemark.config.yaml`. The stack's region is its clusters' region. */
+  readonly config: DeploymentConfig;
+  /**
+   * Handler files, relative to the checkout, by capability.
+   * @default - the handlers in `functions/`
+   */
+  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string };
+}
+
+/**
+ * All of Tidemark from one config file. Construct ids are a contract: renaming one replaces its resources (and a
+ * replaced table loses its state), so they stay as they are.
+ */
+export class TidemarkStack extends Stack {
+  readonly state: State;
+  readonly alerts: Alerts;
+  readonly webhook: WebhookReceiver;
+  readonly clusters: ClusterAccess[];
+  readonly imageUpdater: ImageUpdater;
+  readonly driftScanner: DriftScanner;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: TidemarkStackProps) {
+    const region = regionOf(props.config);
+    if (props.env?.region !== undefined && props.env.region !== region) {
+      throw new Error(
+        `${id}: env.region is '${props.env.region}' but the clusters are in '${region}'. Leave env.region unset; the stack goes where its clusters are`,
+      );
+    }
+    super(scope, id, {
+      description: 'Tidemark: GitOps for EKS (image updates, webhook-triggered sync, drift alerts)',
+      ...props,
+      env: { ...props.env, region },
+    });
+    const { config } = props;
+
+    this.state = new State(this, 'State');
+    this.alerts = new Alerts(this, 'Alerts', {
+      emails: config.alerts.snsEmails,
+      slackWebhookSecretName: config.alerts.slackWebhookSecretName,
+      createSlackWebhookSecret: config.alerts.createSlackWebhookSecret,
+    });
+    // Created by the user before deploying (a token cannot be generated); referenced by name only.
+    const configRepoSecret = Secret.fromSecretNameV2(this, 'ConfigRepoSecret', config.configRepo.authSecretName);
+
+    this.webhook = new WebhookReceiver(this, 'Webhook', {
+      config,
+      state: this.state,
+      createSecret: config.webhook.createSecret,
+      entry: props.entries?.webhook,
+    });
+    this.clusters = config.clusters.map(
+      (cluster) =>
+        new ClusterAccess(this, `Cluster-${cluster.name}`, {
+          cluster,
+          syncQueue: this.webhook.syncQueue(cluster.name),
+        }),
+    );
+    this.imageUpdater = new ImageUpdater(this, 'ImageUpdater', {
+      config,
+      state: this.state,
+      configRepoSecret,
+      syncQueues: this.webhook.syncQueues,
+      entry: props.entries?.imageUpdater,
+    });
+    this.driftScanner = new DriftScanner(this, 'DriftScanner', {
+      config,
+      clusters: this.clusters,
+      state: this.state,
+      alerts: this.alerts,
+      configRepoSecret,
+      entry: props.entries?.driftScanner,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      alerts: this.alerts,
+      functions: [this.imageUpdater.handler, this.webhook.handler, this.driftScanner.handler],
+      driftScanner: this.driftScanner.handler,
+      queues: [
+        { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
+        ...this.webhook.syncQueues.map((q) => ({
+          name: `sync-${q.clusterName}`,
+          queue: q.queue,
+          deadLetterQueue: q.deadLetterQueue,
+        })),
+      ],
+    });
+
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhook.url.url,
+      description: 'Payload URL for the config repo webhook (content type application/json, push events)',
+    });
+    new CfnOutput(this, 'WebhookSecretArn', {
+      value: this.webhook.secret.secretArn,
+      description: 'Secret of the webhook: aws secretsmanager get-secret-value --secret-id <this> --query SecretString',
+    });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.alerts.topic.topicArn, description: 'SNS topic of alerts' });
+    for (const q of this.webhook.syncQueues) {
+      new CfnOutput(this, `SyncQueueUrl-${q.clusterName}`, {
+        value: q.queueUrl,
+        description: `Sync queue of cluster ${q.clusterName}: the agent's --sync-queue-url`,
+      });
+    }
+  }
+}
+
+/** The region every configured cluster is in; the stack must be there to create their access entries. */
+export function regionOf(config: DeploymentConfig): string {
+  const regions = [...new Set(config.clusters.map((c) => c.region))];
+  if (regions.length > 1) {
+    throw new ConfigError(
+      'clusters',
+      `the clusters are in ${regions.map((r) => `'${r}'`).join(' and ')}, but one stack reaches one region (EKS access entries and Pod Identity associations are regional)`,
+      'Write one config file per region and deploy each with cdk deploy -c config=FILE -c stackName=NAME',
+    );
+  }
+  return regions[0]!;
+}
