@@ -191,7 +191,7 @@ describe('an HPA that owns spec.replicas', () => {
     kubectl('-n', ns, 'autoscale', 'deployment/web', '--min=4', '--max=6');
     for (let i = 0; i < 60; i++) {
       const live = await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' });
-      if ((live?.spec as { replicas?: number }).replicas === 4) break;
+      if ((live?.spec as { replicas?: number } | undefined)?.replicas === 4) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     cluster.close();
