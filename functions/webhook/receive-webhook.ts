@@ -149,8 +149,18 @@ export function responseFor(outcome: WebhookOutcome): { statusCode: number; body
   }
 }
 
+/**
+ * Header names lower-cased, as Function URLs deliver them. Should one name still arrive in two spellings, the values
+ * are joined with a comma as HTTP joins repeated headers, so two signatures never verify as one.
+ */
 function lowerCased(headers: Record<string, string | undefined>): Headers {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    out[key] = key in out ? `${out[key]},${value}` : value;
+  }
+  return out;
 }
 
 /**
