@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerDiff } from './commands/diff';
 import { register as registerLocal } from './commands/local';
+import { register as registerReconcile } from './commands/reconcile';
 
 /**
  * The `tidemark` command (DESIGN.md, "The `tidemark` command"). Each subcommand lives in `cli/commands/<name>.ts` and
@@ -14,5 +16,7 @@ const program = new Command('tidemark')
 registerApply(program);
 registerLocal(program);
 registerDiff(program);
+registerAgent(program);
+registerReconcile(program);
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { type Cluster, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ClusterClient } from './cluster-client';
 import { EksTokenSource } from './eks-token';
 
@@ -24,7 +24,7 @@ export class EksClusters {
     this.tokens = new EksTokenSource({ region });
   }
 
-  async endpointOf(eksClusterName: string): Promise<EksEndpoint> {
+  endpointOf(eksClusterName: string): Promise<EksEndpoint> {
     let endpoint = this.endpoints.get(eksClusterName);
     if (!endpoint) {
       endpoint = this.describe(eksClusterName);
@@ -43,7 +43,16 @@ export class EksClusters {
   }
 
   private async describe(name: string): Promise<EksEndpoint> {
-    const { cluster } = await this.eks.send(new DescribeClusterCommand({ name }));
+    let cluster: Cluster | undefined;
+    try {
+      ({ cluster } = await this.eks.send(new DescribeClusterCommand({ name })));
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      throw new Error(
+        `EKS cluster ${name} does not exist in ${this.region}. Fix eksClusterName or region in tidemark.config.yaml.`,
+        { cause: error },
+      );
+    }
     const server = cluster?.endpoint;
     const certificateAuthorityData = cluster?.certificateAuthority?.data;
     if (!server || !certificateAuthorityData) {

@@ -21,6 +21,7 @@ export type Reason =
   | 'Progressing'
   | 'ProgressingWithRetry'
   | 'HealthCheckFailed'
+  | 'InvalidSpec'
   | 'FetchFailed'
   | 'RenderFailed'
   | 'ApplyFailed'
@@ -54,6 +55,8 @@ export function conditionsFor(o: SyncOutcome): Condition[] {
       const message = `Applied revision ${o.revision}; ${o.health.failed} objects failed: ${o.health.notReady.join(', ')}`;
       return [ready(false, 'HealthCheckFailed', message), reconciling('ProgressingWithRetry', message)];
     }
+    case 'spec-invalid':
+      return [ready(false, 'InvalidSpec', o.message), stalled('InvalidSpec', o.message)];
     case 'fetch-failed':
       return [ready(false, 'FetchFailed', o.message), reconciling('ProgressingWithRetry', o.message)];
     case 'render-failed':

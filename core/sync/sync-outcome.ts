@@ -18,6 +18,7 @@ export type SyncOutcome =
   | { kind: 'applied'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
   | { kind: 'progressing'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
   | { kind: 'health-failed'; revision: string; changeSet: ChangeSet; inventory: Inventory; health: HealthSummary }
+  | { kind: 'spec-invalid'; revision?: undefined; message: string }
   | { kind: 'fetch-failed'; revision?: string; message: string }
   | { kind: 'render-failed'; revision: string; message: string }
   | { kind: 'apply-failed'; revision: string; message: string; changeSet: ChangeSet }

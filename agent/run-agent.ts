@@ -1,0 +1,78 @@
+import { hostname } from 'node:os';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { AgentMetrics } from './agent-metrics';
+import { LeaderElection } from './leader-election';
+import { startProbeServer } from './probe-server';
+import { SelfHeal } from './self-heal';
+import { SourceCache } from './source-cache';
+import { SyncController } from './sync-controller';
+
+export interface AgentOptions {
+  /** Kubeconfig path; in a pod, the ServiceAccount is used when absent. */
+  kubeconfig?: string;
+  /** Where repositories and checkouts are cached (an emptyDir in the pod). */
+  cacheDir: string;
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  port: number;
+  /** Run only while holding this Lease (replicas > 1). */
+  leaderElection?: { namespace: string; name: string; identity?: string };
+  /** Watch Syncs in this namespace only (the namespaced install). */
+  watchNamespace?: string;
+  /** Called when the leader lease is lost; default: exit so Kubernetes restarts the pod as a standby. */
+  onLeadershipLost?: () => void;
+}
+
+export interface RunningAgent {
+  controller: SyncController;
+  metrics: AgentMetrics;
+  /** The port the probe server listens on. */
+  port: number;
+  /** Graceful shutdown: stop scheduling, let running reconciles write their status, release the lease. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the pull agent: probes and metrics first (so Kubernetes sees it alive), then, once leading (or at once
+ * without leader election), the Sync loop and self-heal. Resolves when the agent runs.
+ */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const logger = new Logger({ serviceName: 'tidemark-agent' });
+  const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  const metrics = new AgentMetrics();
+  const selfHeal = new SelfHeal(cluster, logger, (heal) => {
+    metrics.heals.inc({ sync: heal.sync });
+    logger.info('healed', { ...heal });
+    void controller.recordHeal(heal);
+  });
+  const controller = new SyncController(cluster, new SourceCache(options.cacheDir), selfHeal, metrics, logger, {
+    namespace: options.watchNamespace,
+  });
+  let election: LeaderElection | undefined;
+  const probes = await startProbeServer(options.port, metrics.registry, () =>
+    election && !election.isLeader ? true : controller.ready,
+  );
+  if (options.leaderElection) {
+    election = new LeaderElection(
+      cluster,
+      { ...options.leaderElection, identity: options.leaderElection.identity ?? hostname() },
+      logger,
+    );
+    await election.run(options.onLeadershipLost ?? (() => process.exit(1)));
+  }
+  await controller.start();
+  logger.info('agent started', { port: probes.port, namespace: options.watchNamespace ?? 'all' });
+  return {
+    controller,
+    metrics,
+    port: probes.port,
+    async stop() {
+      await controller.stop();
+      selfHeal.stop();
+      await election?.release();
+      await new Promise((resolve) => probes.server.close(resolve));
+      cluster.close();
+      logger.info('agent stopped');
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ClusterClient, WatchEvent } from '../adapters/kubernetes/cluster-client';
+import { changedBy } from '../core/sync/changed-by';
+import { dryRunChanges, isInSync } from '../core/sync/in-sync';
+import type { KubeObject } from '../core/sync/kube-object';
+import { describeObject, objectIdOf, objectKey } from '../core/sync/object-id';
+import { managedByLabel, managedByValue, syncLabel } from '../core/sync/ownership';
+
+/** What self-heal did to one object, for the Sync's Event and the heals metric. */
+export interface Heal {
+  /** The Sync, as `namespace.name` (the value of the `tidemark.dev/sync` label). */
+  sync: string;
+  subject: string;
+  /** The field manager that changed our fields, or 'deleted' when the object was deleted. */
+  changedBy: string;
+}
+
+/**
+ * Reverts changes to managed objects within seconds instead of at the next interval. One watch per kind, selecting
+ * `app.kubernetes.io/managed-by=tidemark`; each event is checked locally against what Git says (`isInSync`, no request
+ * for the usual case of a controller writing its own fields or status), then by server-side dry-run, and only a real
+ * difference is re-applied, forcing our fields back. Objects of a Sync being reconciled are left to that reconcile.
+ */
+export class SelfHeal {
+  private readonly desired = new Map<string, Map<string, KubeObject>>();
+  private readonly paused = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  private readonly watched = new Set<string>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly cluster: ClusterClient,
+    private readonly logger: Logger,
+    private readonly onHeal: (heal: Heal) => void,
+  ) {}
+
+  /** Sets what a Sync applied (or `undefined` to stop healing it) and starts watching any new kinds. */
+  track(sync: string, objects: readonly KubeObject[] | undefined): void {
+    if (objects === undefined) {
+      this.desired.delete(sync);
+      return;
+    }
+    this.desired.set(sync, new Map(objects.map((object) => [objectKey(objectIdOf(object)), object])));
+    for (const object of objects) this.watchKind(object.apiVersion, object.kind);
+  }
+
+  /** While a Sync reconciles, its own applies and prunes are not drift. */
+  pause(sync: string): void {
+    this.paused.add(sync);
+  }
+
+  resume(sync: string): void {
+    this.paused.delete(sync);
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private watchKind(apiVersion: string, kind: string): void {
+    const key = `${apiVersion}/${kind}`;
+    if (this.watched.has(key)) return;
+    this.watched.add(key);
+    void this.watchLoop(apiVersion, kind);
+  }
+
+  private async watchLoop(apiVersion: string, kind: string): Promise<void> {
+    let resourceVersion: string | undefined;
+    while (!this.abort.signal.aborted) {
+      try {
+        // The server ends a watch after a few minutes; resume from the last version seen. Without one (first start,
+        // or after 410 Gone), the watch begins with an ADDED event per object, which the local check makes cheap.
+        resourceVersion = await this.cluster.watch(
+          apiVersion,
+          kind,
+          { labelSelector: `${managedByLabel}=${managedByValue}`, resourceVersion, signal: this.abort.signal },
+          (event) => void this.onEvent(event),
+        );
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.logger.warn('self-heal watch failed; retrying', { kind, error: (error as Error).message });
+        resourceVersion = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  }
+
+  private async onEvent(event: WatchEvent): Promise<void> {
+    const live = event.object;
+    const sync = live.metadata.labels?.[syncLabel];
+    if (sync === undefined || this.paused.has(sync)) return;
+    const key = objectKey(objectIdOf(live));
+    const desired = this.desired.get(sync)?.get(key);
+    if (desired === undefined || this.inFlight.has(key)) return;
+    if (event.type !== 'DELETED' && isInSync(desired, live)) return;
+    this.inFlight.add(key);
+    try {
+      const current = event.type === 'DELETED' ? undefined : live;
+      if (current !== undefined) {
+        const wouldBe = await this.cluster.apply(desired, { dryRun: true });
+        if (!dryRunChanges(current, wouldBe)) return;
+      }
+      const culprit = current === undefined ? 'deleted' : (changedBy(desired, current) ?? 'unknown');
+      // Re-check: a reconcile may have started while we asked the dry-run.
+      if (this.paused.has(sync)) return;
+      await this.cluster.apply(desired);
+      this.onHeal({ sync, subject: describeObject(objectIdOf(desired)), changedBy: culprit });
+    } catch (error) {
+      this.logger.warn('self-heal failed', {
+        object: describeObject(objectIdOf(desired)),
+        error: (error as Error).message,
+      });
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+}

@@ -1,0 +1,387 @@
+import { isAbsolute, join, normalize, relative } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { GitCredentials } from '../adapters/git/run-git';
+import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { ChangeSet } from '../core/sync/change-set';
+import type { KubeObject } from '../core/sync/kube-object';
+import { requestedAtAnnotation, type SyncRef, syncLabelValue } from '../core/sync/ownership';
+import type { SyncOutcome } from '../core/sync/sync-outcome';
+import { statusAfter } from '../core/sync/sync-status';
+import type { AgentMetrics } from './agent-metrics';
+import { type EventReason, recordEvent } from './events';
+import type { Heal, SelfHeal } from './self-heal';
+import type { SourceCache } from './source-cache';
+import { syncFolder } from './sync-folder';
+import { durationSeconds, parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from './sync-resource';
+
+/** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
+export interface SyncMatch {
+  url: string;
+  branch: string;
+}
+
+interface SyncState {
+  object: SyncObject;
+  timer?: NodeJS.Timeout;
+  running?: Promise<void>;
+  /** Another trigger arrived while running: run once more right after. */
+  again: boolean;
+  /** Callers of `reconcileNow` waiting for the next reconcile that starts after their request. */
+  waiters: ((outcome: SyncOutcome | undefined) => void)[];
+  lastGeneration?: number;
+  lastRequestedAt?: string;
+}
+
+export interface SyncControllerOptions {
+  /** Watch Syncs in this namespace only (the namespaced install); all namespaces when absent. */
+  namespace?: string;
+  /** Reconciles of different Syncs running at once. Default 2: the API server shares the machine's cores. */
+  concurrency?: number;
+}
+
+/**
+ * The agent's loop: keeps every Sync reconciled. A Sync is reconciled when it appears, when its spec changes
+ * (generation), when `tidemark.dev/requested-at` changes, when `reconcileNow` asks, and every `spec.interval`.
+ * One reconcile per Sync at a time; a trigger during a run queues exactly one more run. Each reconcile writes the
+ * Sync's status once, in a `finally`, whatever happened.
+ */
+export class SyncController {
+  private readonly syncs = new Map<string, SyncState>();
+  private readonly abort = new AbortController();
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+  private listed = false;
+
+  constructor(
+    private readonly cluster: ClusterClient,
+    private readonly sources: SourceCache,
+    private readonly selfHeal: SelfHeal,
+    private readonly metrics: AgentMetrics,
+    private readonly logger: Logger,
+    private readonly options: SyncControllerOptions = {},
+  ) {}
+
+  /** True once the Syncs have been listed. */
+  get ready(): boolean {
+    return this.listed;
+  }
+
+  /** Lists and watches Syncs until `stop`. Resolves after the first list. */
+  async start(): Promise<void> {
+    const first = await this.cluster.list(syncApiVersion, syncKind, { namespace: this.options.namespace });
+    for (const sync of first) this.observe(sync as SyncObject);
+    this.listed = true;
+    void this.watchLoop();
+  }
+
+  /** Stops scheduling; resolves when running reconciles have finished (and written their status). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const state of this.syncs.values()) clearTimeout(state.timer);
+    await Promise.allSettled([...this.syncs.values()].map((state) => state.running));
+  }
+
+  /**
+   * Reconciles now every Sync that pulls `match.branch` of `match.url`, and resolves with their outcomes once those
+   * reconciles have finished. A reconcile already running when this is called may predate the push, so the Sync is
+   * reconciled again after it. URLs compare without a trailing `.git` or `/`, and the host without case.
+   *
+   * @example
+   * const outcomes = await controller.reconcileNow({ url: 'https://git.example.com/config.git', branch: 'main' });
+   */
+  async reconcileNow(match: SyncMatch): Promise<SyncOutcome[]> {
+    const wanted = normaliseUrl(match.url);
+    const targets = [...this.syncs.values()].filter((state) => {
+      const parsed = parseSyncSpec(state.object);
+      return parsed.ok && normaliseUrl(parsed.spec.url) === wanted && parsed.spec.branch === match.branch;
+    });
+    const outcomes = await Promise.all(
+      targets.map(
+        (state) =>
+          new Promise<SyncOutcome | undefined>((resolve) => {
+            state.waiters.push(resolve);
+            this.trigger(state);
+          }),
+      ),
+    );
+    return outcomes.filter((outcome): outcome is SyncOutcome => outcome !== undefined);
+  }
+
+  /** A Kubernetes Event on the Sync for a heal, naming the manager whose change was reverted. */
+  async recordHeal(heal: Heal): Promise<void> {
+    const state = this.syncs.get(heal.sync);
+    if (state === undefined) return;
+    const message =
+      heal.changedBy === 'deleted'
+        ? `${heal.subject} was deleted; re-created from Git`
+        : `${heal.subject} was changed by ${heal.changedBy}; re-applied from Git`;
+    await recordEvent(this.cluster, state.object, { type: 'Warning', reason: 'Healed', message }).catch(
+      (error: Error) => this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
+    );
+  }
+
+  private async watchLoop(): Promise<void> {
+    let resourceVersion: string | undefined;
+    while (!this.abort.signal.aborted) {
+      try {
+        resourceVersion = await this.cluster.watch(
+          syncApiVersion,
+          syncKind,
+          { namespace: this.options.namespace, resourceVersion, signal: this.abort.signal },
+          (event) => {
+            if (event.type === 'DELETED') this.forget(event.object);
+            else this.observe(event.object as SyncObject);
+          },
+        );
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.logger.warn('watching Syncs failed; retrying', { error: (error as Error).message });
+        resourceVersion = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  }
+
+  private observe(sync: SyncObject): void {
+    const key = keyOf(sync);
+    const known = this.syncs.get(key);
+    const requestedAt = sync.metadata.annotations?.[requestedAtAnnotation];
+    if (known === undefined) {
+      const state: SyncState = { object: sync, again: false, waiters: [] };
+      this.syncs.set(key, state);
+      state.lastRequestedAt = sync.status?.lastHandledRequestedAt;
+      this.trigger(state);
+      return;
+    }
+    known.object = sync;
+    const specChanged = sync.metadata.generation !== known.lastGeneration;
+    const requested = requestedAt !== undefined && requestedAt !== known.lastRequestedAt;
+    if (specChanged || requested) this.trigger(known);
+  }
+
+  private forget(sync: KubeObject): void {
+    const key = keyOf(sync);
+    const state = this.syncs.get(key);
+    clearTimeout(state?.timer);
+    this.syncs.delete(key);
+    this.selfHeal.track(key, undefined);
+  }
+
+  private trigger(state: SyncState): void {
+    if (this.abort.signal.aborted) return;
+    clearTimeout(state.timer);
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    const waiters = state.waiters.splice(0);
+    state.running = this.slot(() => this.reconcile(state))
+      .then((outcome) => {
+        for (const resolve of waiters) resolve(outcome);
+        return outcome;
+      })
+      .then((outcome) => {
+        state.running = undefined;
+        if (!this.syncs.has(keyOf(state.object)) || this.abort.signal.aborted) return;
+        if (state.again || state.waiters.length > 0) {
+          state.again = false;
+          this.trigger(state);
+        } else {
+          state.timer = setTimeout(() => this.trigger(state), nextDelayMs(state.object, outcome));
+        }
+      });
+  }
+
+  /** Runs `work` when fewer than `concurrency` reconciles are running. */
+  private async slot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= (this.options.concurrency ?? 2)) {
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    }
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private async reconcile(state: SyncState): Promise<SyncOutcome | undefined> {
+    const sync = state.object;
+    const ref: SyncRef = { namespace: sync.metadata.namespace ?? 'default', name: sync.metadata.name };
+    const label = syncLabelValue(ref);
+    const requestedAt = sync.metadata.annotations?.[requestedAtAnnotation];
+    state.lastGeneration = sync.metadata.generation;
+    state.lastRequestedAt = requestedAt;
+    const parsed = parseSyncSpec(sync);
+    if (parsed.ok && parsed.spec.suspend) return undefined;
+    const started = Date.now();
+    let outcome: SyncOutcome = { kind: 'fetch-failed', message: 'the reconcile did not finish' };
+    let desired: KubeObject[] | undefined;
+    this.selfHeal.pause(label);
+    try {
+      if (!parsed.ok) {
+        outcome = { kind: 'spec-invalid', message: parsed.message };
+        return outcome;
+      }
+      const { spec } = parsed;
+      let source: { revision: string; dir: string };
+      try {
+        source = await this.sources.fetch(spec.url, spec.branch, await this.credentialsFor(ref, spec.secretRef?.name));
+      } catch (error) {
+        outcome = {
+          kind: 'fetch-failed',
+          message: `Fetching ${spec.url} (${spec.branch}) failed: ${(error as Error).message}`,
+        };
+        return outcome;
+      }
+      const dir = join(source.dir, normalize(spec.path));
+      const inside = relative(source.dir, dir);
+      if (inside.startsWith('..') || isAbsolute(inside)) {
+        outcome = {
+          kind: 'spec-invalid',
+          message: `spec.path: '${spec.path}' leaves the repository. Use a folder inside it.`,
+        };
+        return outcome;
+      }
+      try {
+        const result = await syncFolder(this.cluster, {
+          sync: ref,
+          dir,
+          revision: source.revision,
+          previous: sync.status?.inventory,
+          prune: spec.prune,
+          maxPruneShare: spec.maxPrunePercent / 100,
+        });
+        outcome = result.outcome;
+        if ('inventory' in outcome || outcome.kind === 'prune-refused') desired = result.desired;
+      } catch (error) {
+        // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
+        outcome = {
+          kind: 'apply-failed',
+          revision: source.revision,
+          message: (error as Error).message,
+          changeSet: new ChangeSet(),
+        };
+      }
+      return outcome;
+    } finally {
+      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started);
+      if (desired !== undefined) this.selfHeal.track(label, parsed.ok && parsed.spec.selfHeal ? desired : undefined);
+      this.selfHeal.resume(label);
+    }
+  }
+
+  /** Status (once), Events, metrics and a log line for a finished reconcile. */
+  private async finish(
+    sync: SyncObject,
+    ref: SyncRef,
+    outcome: SyncOutcome,
+    requestedAt: string | undefined,
+    ms: number,
+  ) {
+    const label = syncLabelValue(ref);
+    const status = statusAfter(sync.status ?? {}, outcome, {
+      now: new Date(),
+      generation: sync.metadata.generation,
+      requestedAt,
+    });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);
+    if ('changeSet' in outcome) {
+      for (const action of ['created', 'configured', 'unchanged', 'deleted', 'skipped'] as const) {
+        const n = outcome.changeSet.count(action);
+        if (n > 0) this.metrics.objects.inc({ sync: label, action }, n);
+      }
+    }
+    if (outcome.kind === 'applied') this.metrics.lastSuccess.set({ sync: label }, Date.now() / 1000);
+    this.logger.info('reconciled', {
+      sync: label,
+      outcome: outcome.kind,
+      revision: outcome.revision,
+      ms,
+      message: ready?.message,
+    });
+    try {
+      const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+      const updated = await this.cluster.mergePatch(syncObjectRef, { status }, 'status');
+      const state = this.syncs.get(keyOf(sync));
+      if (state) state.object = { ...state.object, status: (updated as SyncObject).status };
+    } catch (error) {
+      this.logger.error('writing Sync status failed', { sync: label, error: (error as Error).message });
+    }
+    for (const event of eventsFor(outcome, ready?.message ?? '')) {
+      await recordEvent(this.cluster, sync, event).catch((error: Error) =>
+        this.logger.warn('recording an Event failed', { sync: label, error: error.message }),
+      );
+    }
+  }
+
+  /** Git credentials from the Sync's secretRef: keys `username` and `password` (or a token as password). */
+  private async credentialsFor(ref: SyncRef, secretName: string | undefined): Promise<GitCredentials | undefined> {
+    if (!secretName) return undefined;
+    const secret = await this.cluster.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: ref.namespace,
+      name: secretName,
+    });
+    const data = (secret?.data ?? {}) as Record<string, string>;
+    if (!secret || !data.password) {
+      throw new Error(
+        `Secret ${ref.namespace}/${secretName} is missing or has no 'password' key. Create it with username and password (or token)`,
+      );
+    }
+    const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
+    return { username: decode(data.username) || 'git', password: decode(data.password) };
+  }
+}
+
+function eventsFor(outcome: SyncOutcome, message: string) {
+  const events: { type: 'Normal' | 'Warning'; reason: EventReason; message: string }[] = [];
+  if ('changeSet' in outcome) {
+    const changed = outcome.changeSet.changes.filter((c) => c.action === 'created' || c.action === 'configured');
+    if (changed.length > 0) {
+      const lines = changed.slice(0, 20).map((c) => `${c.subject} ${c.action}`);
+      if (changed.length > 20) lines.push(`and ${changed.length - 20} more`);
+      events.push({ type: 'Normal', reason: 'Applied', message: `Revision ${outcome.revision}: ${lines.join(', ')}` });
+    }
+    const deleted = outcome.changeSet.changes.filter((c) => c.action === 'deleted');
+    if (deleted.length > 0) {
+      events.push({
+        type: 'Normal',
+        reason: 'Pruned',
+        message: deleted
+          .map((c) => c.subject)
+          .slice(0, 20)
+          .join(', '),
+      });
+    }
+  }
+  if (outcome.kind === 'render-failed') events.push({ type: 'Warning', reason: 'RenderFailed', message });
+  else if (outcome.kind === 'prune-refused') events.push({ type: 'Warning', reason: 'PruneRefused', message });
+  else if (!['applied', 'progressing'].includes(outcome.kind))
+    events.push({ type: 'Warning', reason: 'ReconcileFailed', message });
+  return events;
+}
+
+function nextDelayMs(sync: SyncObject, outcome: SyncOutcome | undefined): number {
+  const parsed = parseSyncSpec(sync);
+  const interval = (parsed.ok ? (durationSeconds(parsed.spec.interval) ?? 60) : 60) * 1000;
+  if (outcome?.kind === 'progressing') return Math.min(interval, 5000);
+  if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
+  return interval;
+}
+
+function keyOf(sync: KubeObject): string {
+  return syncLabelValue({ namespace: sync.metadata.namespace ?? 'default', name: sync.metadata.name });
+}
+
+function normaliseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host.toLowerCase()}${parsed.pathname.replace(/\/$/, '').replace(/\.git$/, '')}`;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { startAgent } from '../../agent/run-agent';
+
+interface AgentCliOptions {
+  kubeconfig?: string;
+  cacheDir: string;
+  port: string;
+  leaderElect?: boolean;
+  leaseNamespace: string;
+  watchNamespace?: string;
+  syncQueueUrl?: string;
+}
+
+/** `tidemark agent`: the in-cluster pull agent; runs until SIGTERM (DESIGN.md, the CLI table). */
+export function register(program: Command): void {
+  program
+    .command('agent')
+    .description('run the pull agent: keep every Sync in the cluster equal to its Git folder')
+    .option('--kubeconfig <path>', 'kubeconfig to use (default: $KUBECONFIG, then the in-cluster ServiceAccount)')
+    .option(
+      '--cache-dir <dir>',
+      'where repositories are cached',
+      process.env.TIDEMARK_CACHE_DIR ?? '/tmp/tidemark-agent',
+    )
+    .option('--port <port>', 'port of /healthz, /readyz and /metrics', '8080')
+    .option('--leader-elect', 'hold a Lease so only one replica acts (needed when replicas > 1)')
+    .option('--lease-namespace <ns>', 'namespace of the leader Lease', process.env.POD_NAMESPACE ?? 'tidemark-system')
+    .option('--watch-namespace <ns>', 'watch Syncs in this namespace only (the namespaced install)')
+    .option('--sync-queue-url <url>', 'long-poll this SQS queue for pushes and reconcile the matching Syncs at once')
+    .action(async (options: AgentCliOptions) => {
+      const agent = await startAgent({
+        kubeconfig: options.kubeconfig,
+        cacheDir: options.cacheDir,
+        port: Number(options.port),
+        watchNamespace: options.watchNamespace,
+        ...(options.leaderElect
+          ? { leaderElection: { namespace: options.leaseNamespace, name: 'tidemark-agent' } }
+          : {}),
+      });
+      if (options.syncQueueUrl) {
+        console.error('tidemark: --sync-queue-url needs agent/sync-queue-listener.ts, which is not in this build yet');
+      }
+      const shutdown = async (signal: string) => {
+        process.removeAllListeners(signal);
+        await agent.stop();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+    });
+}

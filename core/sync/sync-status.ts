@@ -1,0 +1,73 @@
+import { type Condition, conditionsFor, mergeConditions } from './conditions';
+import type { Inventory } from './inventory';
+import type { HealthSummary, SyncOutcome } from './sync-outcome';
+import { appliedInventory } from './sync-outcome';
+
+/** One reconcile attempt as the Sync's status remembers it (the last 5 are kept). */
+export interface SyncAttempt {
+  revision?: string;
+  outcome: SyncOutcome['kind'];
+  time: string;
+  message: string;
+  /** Counts of created/configured/unchanged/deleted objects. */
+  changes?: Record<string, number>;
+}
+
+/** `status` of a Sync (CRD `syncs.tidemark.dev`), the shape of the CRD's status schema. */
+export interface SyncStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+  lastSyncTime?: string;
+  /** The value of `tidemark.dev/requested-at` this agent has answered, so `tidemark reconcile` can wait for it. */
+  lastHandledRequestedAt?: string;
+  inventory?: Inventory;
+  health?: HealthSummary;
+  history?: SyncAttempt[];
+}
+
+/**
+ * The status a Sync gets after a reconcile: conditions from the outcome (transition times kept), revisions, the new
+ * inventory only when the objects were applied (a failed render or a refused prune keeps the old one, so the next
+ * prune still knows what it owns), and the attempt prepended to the history.
+ */
+export function statusAfter(
+  previous: SyncStatus,
+  outcome: SyncOutcome,
+  context: { now: Date; generation?: number; requestedAt?: string },
+): SyncStatus {
+  const conditions = mergeConditions(
+    previous.conditions ?? [],
+    conditionsFor(outcome),
+    context.now,
+    context.generation,
+  );
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const changeSet = 'changeSet' in outcome ? outcome.changeSet : undefined;
+  const changes = changeSet
+    ? Object.fromEntries(
+        (['created', 'configured', 'unchanged', 'deleted', 'skipped'] as const).map((a) => [a, changeSet.count(a)]),
+      )
+    : undefined;
+  const attempt: SyncAttempt = {
+    ...(outcome.revision === undefined ? {} : { revision: outcome.revision }),
+    outcome: outcome.kind,
+    time: context.now.toISOString(),
+    message: ready?.message ?? '',
+    ...(changes ? { changes } : {}),
+  };
+  const inventory = appliedInventory(outcome) ?? previous.inventory;
+  const applied = 'inventory' in outcome;
+  return {
+    ...previous,
+    ...(context.generation === undefined ? {} : { observedGeneration: context.generation }),
+    conditions,
+    ...(outcome.revision === undefined ? {} : { lastAttemptedRevision: outcome.revision }),
+    ...(applied ? { lastAppliedRevision: outcome.revision, lastSyncTime: context.now.toISOString() } : {}),
+    ...(context.requestedAt === undefined ? {} : { lastHandledRequestedAt: context.requestedAt }),
+    ...(inventory ? { inventory } : {}),
+    ...('health' in outcome ? { health: outcome.health } : {}),
+    history: [attempt, ...(previous.history ?? [])].slice(0, 5),
+  };
+}
