@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
+import { register as registerConfig } from './commands/config';
 import { register as registerDiff } from './commands/diff';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
@@ -14,6 +15,7 @@ const program = new Command('tidemark')
   .showHelpAfterError();
 
 registerApply(program);
+registerConfig(program);
 registerLocal(program);
 registerDiff(program);
 registerAgent(program);

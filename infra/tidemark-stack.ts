@@ -1,7 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ConfigError } from '../core/config/config-error';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { Alerts } from './alerts';
 import { ClusterAccess } from './cluster-access';
@@ -117,15 +116,7 @@ export class TidemarkStack extends Stack {
   }
 }
 
-/** The region every configured cluster is in; the stack must be there to create their access entries. */
+/** The clusters' region (the config schema keeps them in one); the stack must be there to reach them. */
 export function regionOf(config: DeploymentConfig): string {
-  const regions = [...new Set(config.clusters.map((c) => c.region))];
-  if (regions.length > 1) {
-    throw new ConfigError(
-      'clusters',
-      `the clusters are in ${regions.map((r) => `'${r}'`).join(' and ')}, but one stack reaches one region (EKS access entries and Pod Identity associations are regional)`,
-      'Write one config file per region and deploy each with cdk deploy -c config=FILE -c stackName=NAME',
-    );
-  }
-  return regions[0]!;
+  return config.clusters[0]!.region;
 }

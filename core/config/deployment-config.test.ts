@@ -62,4 +62,26 @@ describe('validateDeploymentConfig', () => {
       'clusters: must list at least one cluster. See the annotated tidemark.config.yaml for the expected shape',
     );
   });
+
+  it('keeps every cluster in one region, since one deployment serves one region', () => {
+    const e = errorOf({
+      ...minimal,
+      clusters: [minimal.clusters[0], { ...minimal.clusters[0], name: 'eu', region: 'eu-west-1' }],
+    });
+    expect(e.key).toBe('clusters[1].region');
+    expect(e.message).toMatch(/^clusters\[1\]\.region: 'eu-west-1' differs from clusters\[0\]\.region 'us-east-1'/);
+  });
+
+  it('says a required key is missing rather than that undefined has the wrong type', () => {
+    const { images: _, ...withoutImages } = minimal;
+    expect(errorOf(withoutImages).message).toBe(
+      'images: is missing (expected object). Add it; the annotated tidemark.config.yaml shows every key',
+    );
+  });
+
+  it('names the providers it knows', () => {
+    expect(errorOf({ ...minimal, configRepo: { ...minimal.configRepo, provider: 'svn' } }).message).toBe(
+      "configRepo.provider: 'svn' is not a provider Tidemark knows. Use 'github' (the GitHub REST API) or 'git' (any smart-HTTP git server)",
+    );
+  });
 });

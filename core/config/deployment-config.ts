@@ -31,7 +31,10 @@ const scheduleExpression = z
 
 export const ConfigRepoSettings = z.object({
   /** `github` uses the GitHub REST API (Git Data API, pull requests); `git` any smart-HTTP git server. */
-  provider: z.enum(['github', 'git']),
+  provider: z.enum(
+    ['github', 'git'],
+    "is not a provider Tidemark knows. Use 'github' (the GitHub REST API) or 'git' (any smart-HTTP git server)",
+  ),
   /** HTTPS clone URL of the config repo. */
   url: z.string().url("is not a URL. Use the repo's HTTPS clone URL, such as 'https://github.com/acme/config.git'"),
   branch: z.string().min(1).default('main'),
@@ -140,6 +143,15 @@ export const DeploymentConfigSchema = z
         });
       }
       seen.add(cluster.name);
+      // One CDK stack serves one region: EKS access entries and Pod Identity associations are regional resources.
+      const first = config.clusters[0]!;
+      if (cluster.region !== first.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'region'],
+          message: `'${cluster.region}' differs from clusters[0].region '${first.region}', and one deployment serves one region. Write one config file per region and deploy each with 'cdk deploy -c config=FILE -c stackName=NAME'`,
+        });
+      }
     });
   });
 
@@ -173,6 +185,16 @@ export function validateDeploymentConfig(raw: unknown, source?: string): Deploym
   const [message, ...fix] = issue.message.split('. ');
   // "is not an AWS region" reads better with the value in front: "'eu-west' is not an AWS region".
   const value = valueAt(raw, issue.path);
+  if (issue.code === 'invalid_type' && value === undefined) {
+    throw new ConfigError(
+      key,
+      `is missing (expected ${issue.expected})`,
+      'Add it; the annotated tidemark.config.yaml shows every key',
+      {
+        cause: result.error,
+      },
+    );
+  }
   const problem =
     message?.startsWith('is ') && (typeof value === 'string' || typeof value === 'number')
       ? `${JSON.stringify(value).replace(/^"|"$/g, "'")} ${message}`
