@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../../adapters/render/render-folder';
 import { syncFolder } from '../../agent/sync-folder';
@@ -62,6 +62,13 @@ data:
 
 const kubectl = (...args: string[]) => execFileSync('kubectl', args, { stdio: 'pipe' }).toString();
 
+// uniqueNamespace registers its cleanup with afterAll, which does not fire when called from a hook or a test; delete
+// this file's namespaces explicitly.
+const namespaces: string[] = [];
+afterAll(() => {
+  if (namespaces.length > 0) kubectl('delete', 'namespace', '--wait=false', ...namespaces);
+});
+
 describe('drift scan on a real API server', () => {
   let ns: string;
   let dir: string;
@@ -70,6 +77,7 @@ describe('drift scan on a real API server', () => {
 
   beforeAll(async () => {
     ns = await uniqueNamespace('drift');
+    namespaces.push(ns);
     dir = mkdtempSync(join(tmpdir(), 'tidemark-drift-'));
     writeFileSync(join(dir, 'app.yaml'), manifests(ns));
     const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
@@ -177,6 +185,7 @@ describe('drift scan on a real API server', () => {
 describe('an HPA that owns spec.replicas', () => {
   it('is ignored by the example config repo rule, and reported without it', async () => {
     const ns = await uniqueNamespace('drift-hpa');
+    namespaces.push(ns);
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-drift-hpa-'));
     writeFileSync(join(dir, 'app.yaml'), manifests(ns));
     const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
