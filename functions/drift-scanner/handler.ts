@@ -97,7 +97,6 @@ export async function handler(_event: ScheduledEvent, context: Context): Promise
       }
     }),
   );
-  metrics.publishStoredMetrics();
   return { clusters: results };
 }
 

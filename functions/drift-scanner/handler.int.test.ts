@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { syncFolder } from '../../agent/sync-folder';
+import { lambdaContext, scheduledEvent } from '../../local/invoke';
+import { receiveSnsMessages, type SnsEnvelope } from '../../test/support/aws';
+import { uniqueNamespace } from '../../test/support/cluster';
+import { createGitRepo } from '../../test/support/git-repo';
+import { localEnv, uniqueName } from '../../test/support/local-env';
+
+// The scheduled drift scanner end to end, locally: the config repo on the real git server, the real API server
+// (reached through KUBECONFIG, as the handler does outside AWS), alert state and drift cache in moto's DynamoDB,
+// alerts through moto's SNS (read back from the alerts inbox queue) and the local Slack receiver.
+
+const kubectl = (...args: string[]) => execFileSync('kubectl', args, { stdio: 'pipe' }).toString();
+
+const app = (ns: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: ${ns} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: web, image: registry.example.com/web:1.0.0, resources: { requests: { cpu: 1000m } } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ${ns} }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+
+describe('drift-scanner handler', () => {
+  const cluster = uniqueName('scan');
+  let ns: string;
+  let handler: typeof import('./handler').handler;
+  const snsSeen: SnsEnvelope[] = [];
+
+  const run = async () => {
+    const { clusters } = await handler(
+      scheduledEvent('arn:aws:scheduler:us-east-1:123456789012:schedule/default/drift'),
+      lambdaContext('drift-scanner'),
+    );
+    expect(clusters).toHaveLength(1);
+    return clusters[0]!;
+  };
+  /** Alerts for this test's cluster only: other test files share the Slack receiver and the alerts topic. */
+  const slackMessages = async () => {
+    const all = (await (await fetch(`${localEnv().slack.controlUrl}/messages`)).json()) as { body: { text: string } }[];
+    return all.filter((m) => m.body.text.includes(cluster)).map((m) => m.body.text);
+  };
+  const snsKinds = async () => {
+    for (let i = 0; i < 3; i++) {
+      const got = await receiveSnsMessages(localEnv().resources.alertsInboxQueueUrl, 1);
+      snsSeen.push(...got.filter((m) => m.MessageAttributes?.cluster?.Value === cluster));
+    }
+    return snsSeen.map((m) => m.MessageAttributes?.kind?.Value);
+  };
+
+  beforeAll(async () => {
+    ns = await uniqueNamespace('scanner');
+    const repo = await createGitRepo('drift-config', {
+      'clusters/x/app.yaml': app(ns),
+      '.tidemark/drift.yaml': readFileSync('examples/config-repo/.tidemark/drift.yaml', 'utf8'),
+    });
+    process.env.TIDEMARK_CONFIG = JSON.stringify({
+      configRepo: { provider: 'git', url: repo.url, branch: 'main', authSecretName: 'tidemark/config-repo' },
+      clusters: [{ name: cluster, eksClusterName: 'local', region: 'us-east-1', path: 'clusters/x' }],
+      images: { ecrRepositories: ['web'] },
+      alerts: { slackWebhookSecretName: 'tidemark/slack', renotifyHours: 24 },
+    });
+    process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+    ({ handler } = await import('./handler'));
+    // Apply what Git has as the cluster's agent would: no Sync object exists here, so the scanner expects the labels
+    // of the default Sync `<agentNamespace>/<cluster name>`.
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-scanner-'));
+    writeFileSync(join(dir, 'app.yaml'), app(ns));
+    const client = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
+    await syncFolder(client, {
+      sync: { namespace: 'tidemark-system', name: cluster },
+      dir,
+      revision: repo.head(),
+      prune: false,
+      maxPruneShare: 0,
+    });
+    client.close();
+  });
+
+  afterAll(() => kubectl('delete', 'namespace', '--wait=false', ns));
+
+  it('finds nothing and says nothing while the cluster matches Git', async () => {
+    const result = await run();
+    expect(result.outcome).toMatchObject({ kind: 'scanned', report: { findings: [], objectsScanned: 2 } });
+    expect(result.alerts).toEqual([]);
+  });
+
+  it('sends one alert for 100 scans of the same drift, on SNS and Slack', async () => {
+    kubectl('-n', ns, 'scale', 'deployment/web', '--replicas=7');
+    const sent: string[] = [];
+    let dryRuns = 0;
+    for (let i = 0; i < 100; i++) {
+      const result = await run();
+      sent.push(...result.alerts);
+      dryRuns += result.stats?.dryRuns ?? 0;
+    }
+    expect(sent).toEqual(['appeared']);
+    // Only the first scan after the edit asked the API server; the other 99 reused the cached verdict.
+    expect(dryRuns).toBe(1);
+    expect(await slackMessages()).toEqual([expect.stringContaining(`Drift in ${cluster}: 1 finding differs from Git`)]);
+    expect(await snsKinds()).toEqual(['drift']);
+    expect(snsSeen[0]?.Subject).toBe(`Tidemark: drift in ${cluster}, 1 finding differs from Git`);
+    expect(snsSeen[0]?.Message).toContain('spec.replicas 2 → 7 by kubectl (scale)');
+  });
+
+  it('sends one "resolved" when the drift clears', async () => {
+    kubectl('-n', ns, 'scale', 'deployment/web', '--replicas=2');
+    expect((await run()).alerts).toEqual(['resolved']);
+    expect((await run()).alerts).toEqual([]);
+    expect(await slackMessages()).toHaveLength(2);
+    expect(await snsKinds()).toEqual(['drift', 'resolved']);
+  });
+
+  it('raises one "scan failing" for many failed scans, and one recovery', async () => {
+    const good = process.env.KUBECONFIG;
+    const broken = join(mkdtempSync(join(tmpdir(), 'tidemark-kubeconfig-')), 'config');
+    writeFileSync(
+      broken,
+      readFileSync(good ?? '', 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'),
+    );
+    process.env.KUBECONFIG = broken;
+    const failing = [await run(), await run(), await run()];
+    process.env.KUBECONFIG = good;
+    expect(failing.map((r) => r.outcome.kind)).toEqual(['failed', 'failed', 'failed']);
+    expect(failing.flatMap((r) => r.alerts)).toEqual(['scan-failing']);
+    expect((await run()).alerts).toEqual(['recovered']);
+    expect(await snsKinds()).toEqual(['drift', 'resolved', 'scan-failing', 'resolved']);
+    expect(snsSeen[2]?.Subject).toBe(`Tidemark: drift scan failing for ${cluster}`);
+  });
+});
