@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { SyncQueue } from '../adapters/sync-queue/sync-queue';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
 import { startProbeServer } from './probe-server';
 import { SelfHeal } from './self-heal';
 import { SourceCache } from './source-cache';
 import { SyncController } from './sync-controller';
+import { SyncQueueListener, syncReconcilerFor } from './sync-queue-listener';
 
 export interface AgentOptions {
   /** Kubeconfig path; in a pod, the ServiceAccount is used when absent. */
@@ -19,6 +21,10 @@ export interface AgentOptions {
   leaderElection?: { namespace: string; name: string; identity?: string };
   /** Watch Syncs in this namespace only (the namespaced install). */
   watchNamespace?: string;
+  /** The namespaces the agent may write to (the namespaced install): self-heal watches only these. */
+  namespaces?: string[];
+  /** Long-poll this SQS queue for pushes and reconcile the Syncs they name at once (see sync-queue-listener.ts). */
+  syncQueueUrl?: string;
   /** Called when the leader lease is lost; default: exit so Kubernetes restarts the pod as a standby. */
   onLeadershipLost?: () => void;
 }
@@ -40,11 +46,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const logger = new Logger({ serviceName: 'tidemark-agent' });
   const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
   const metrics = new AgentMetrics();
-  const selfHeal = new SelfHeal(cluster, logger, (heal) => {
-    metrics.heals.inc({ sync: heal.sync });
-    logger.info('healed', { ...heal });
-    void controller.recordHeal(heal);
-  });
+  const selfHeal = new SelfHeal(
+    cluster,
+    logger,
+    (heal) => {
+      metrics.heals.inc({ sync: heal.sync });
+      logger.info('healed', { ...heal });
+      void controller.recordHeal(heal);
+    },
+    options.namespaces,
+  );
   const controller = new SyncController(cluster, new SourceCache(options.cacheDir), selfHeal, metrics, logger, {
     namespace: options.watchNamespace,
   });
@@ -61,12 +72,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await election.run(options.onLeadershipLost ?? (() => process.exit(1)));
   }
   await controller.start();
+  // Started only once leading: a standby must not take messages off the queue that it cannot act on.
+  const listener = options.syncQueueUrl
+    ? new SyncQueueListener(
+        new SyncQueue(options.syncQueueUrl),
+        syncReconcilerFor(controller, cluster, options.watchNamespace),
+        logger,
+      )
+    : undefined;
+  listener?.start();
   logger.info('agent started', { port: probes.port, namespace: options.watchNamespace ?? 'all' });
   return {
     controller,
     metrics,
     port: probes.port,
     async stop() {
+      await listener?.stop();
       await controller.stop();
       selfHeal.stop();
       await election?.release();

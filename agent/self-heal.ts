@@ -32,6 +32,8 @@ export class SelfHeal {
     private readonly cluster: ClusterClient,
     private readonly logger: Logger,
     private readonly onHeal: (heal: Heal) => void,
+    /** Watch only these namespaces (the namespaced install, which may not watch cluster-wide). */
+    private readonly namespaces?: readonly string[],
   ) {}
 
   /** Sets what a Sync applied (or `undefined` to stop healing it) and starts watching any new kinds. */
@@ -61,10 +63,14 @@ export class SelfHeal {
     const key = `${apiVersion}/${kind}`;
     if (this.watched.has(key)) return;
     this.watched.add(key);
-    void this.watchLoop(apiVersion, kind);
+    if (this.namespaces === undefined) {
+      void this.watchLoop(apiVersion, kind);
+      return;
+    }
+    for (const namespace of this.namespaces) void this.watchLoop(apiVersion, kind, namespace);
   }
 
-  private async watchLoop(apiVersion: string, kind: string): Promise<void> {
+  private async watchLoop(apiVersion: string, kind: string, namespace?: string): Promise<void> {
     let resourceVersion: string | undefined;
     while (!this.abort.signal.aborted) {
       try {
@@ -73,7 +79,12 @@ export class SelfHeal {
         resourceVersion = await this.cluster.watch(
           apiVersion,
           kind,
-          { labelSelector: `${managedByLabel}=${managedByValue}`, resourceVersion, signal: this.abort.signal },
+          {
+            labelSelector: `${managedByLabel}=${managedByValue}`,
+            namespace,
+            resourceVersion,
+            signal: this.abort.signal,
+          },
           (event) => void this.onEvent(event),
         );
       } catch (error) {

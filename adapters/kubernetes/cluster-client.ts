@@ -159,7 +159,7 @@ export class ClusterClient {
       const page = await this.request<{ items: KubeObject[]; metadata: { continue?: string } }>(
         'GET',
         `${path}?${query}`,
-        { subject: `${kind} list`, verb: 'list' },
+        { subject: kind, verb: 'list' },
       );
       // LIST items carry no apiVersion/kind; put them back so each item is a complete object.
       for (const item of page.items) items.push({ ...item, apiVersion, kind });
@@ -285,7 +285,15 @@ export class ClusterClient {
     options: { body?: unknown; contentType?: string; subject?: string; verb?: string },
   ): Promise<{ status: number; body: T }> {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const response = await this.send(method, path, body, options.contentType);
+    let response = await this.send(method, path, body, options.contentType);
+    // 429 asks the client to come back after Retry-After (priority and fairness, or a CRD's storage that is still
+    // initialising right after it was established); client-go retries these transparently, and so do we.
+    for (let attempt = 1; response.statusCode === 429 && attempt <= 10; attempt++) {
+      const seconds = Number(response.headers['retry-after'] ?? 1);
+      response.resume();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(seconds) ? seconds : 1, 5) * 1000));
+      response = await this.send(method, path, body, options.contentType);
+    }
     const status = response.statusCode ?? 500;
     if (status >= 400) await this.failure(response, options.subject ?? path, options.verb ?? method);
     const text = await readAll(response);

@@ -8,6 +8,7 @@ interface AgentCliOptions {
   leaderElect?: boolean;
   leaseNamespace: string;
   watchNamespace?: string;
+  namespaces?: string;
   syncQueueUrl?: string;
 }
 
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--leader-elect', 'hold a Lease so only one replica acts (needed when replicas > 1)')
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', process.env.POD_NAMESPACE ?? 'tidemark-system')
     .option('--watch-namespace <ns>', 'watch Syncs in this namespace only (the namespaced install)')
+    .option('--namespaces <list>', 'comma-separated namespaces the agent may write to (the namespaced install)')
     .option('--sync-queue-url <url>', 'long-poll this SQS queue for pushes and reconcile the matching Syncs at once')
     .action(async (options: AgentCliOptions) => {
       const agent = await startAgent({
@@ -33,13 +35,12 @@ export function register(program: Command): void {
         cacheDir: options.cacheDir,
         port: Number(options.port),
         watchNamespace: options.watchNamespace,
+        syncQueueUrl: options.syncQueueUrl,
+        ...(options.namespaces ? { namespaces: options.namespaces.split(',').map((n) => n.trim()) } : {}),
         ...(options.leaderElect
           ? { leaderElection: { namespace: options.leaseNamespace, name: 'tidemark-agent' } }
           : {}),
       });
-      if (options.syncQueueUrl) {
-        console.error('tidemark: --sync-queue-url needs agent/sync-queue-listener.ts, which is not in this build yet');
-      }
       const shutdown = async (signal: string) => {
         process.removeAllListeners(signal);
         await agent.stop();
