@@ -13,6 +13,7 @@
  * | `lambdaContext` | the handler's `Context` |
  * | `runQueueOnce`, `drainQueue` | receive → invoke → delete what succeeded |
  * | `webhookDelivery` | a GitHub or GitLab webhook delivery to a Function URL, signed |
+ * | `githubPush` | the GitHub push payload for a real commit on the local git server |
  * | `createScratchQueue` | a queue with a dead-letter queue for one test or demo run |
  */
 export {
@@ -22,6 +23,7 @@ export {
   scheduledEvent,
 } from './eventbridge-event';
 export { functionUrlRequest, type HttpRequest } from './function-url-request';
+export { githubPush } from './github-push';
 export { lambdaContext } from './lambda-context';
 export { drainQueue, type QueueRun, type RunQueueOptions, runQueueOnce, type SqsHandler } from './run-queue';
 export { createScratchQueue, type ScratchQueue } from './scratch-queue';

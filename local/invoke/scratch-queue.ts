@@ -14,6 +14,8 @@ export interface ScratchQueue {
   dlqUrl: string;
   /** Messages waiting on the dead-letter queue (received and left there: their visibility is set to 0 again). */
   deadLetters(waitTimeSeconds?: number): Promise<string[]>;
+  /** Messages on the queue, waiting or in flight (received and not yet deleted). */
+  depth(): Promise<number>;
   delete(): Promise<void>;
 }
 
@@ -63,6 +65,18 @@ export async function createScratchQueue(
         }),
       );
       return (out.Messages ?? []).map((m) => m.Body ?? '');
+    },
+    async depth() {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
     },
     async delete() {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { type RunningAgent, startAgent } from '../../agent/run-agent';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { createScratchQueue, githubPush, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
+import { uniqueNamespace } from '../../test/support/cluster';
+import { createGitRepo, type TestGitRepo } from '../../test/support/git-repo';
+import { localEnv } from '../../test/support/local-env';
+
+// The whole outbound-only path on the local environment, nothing stubbed: a commit pushed to the real git server, the
+// signed push delivered to the webhook handler, the SyncRequest on a moto SQS queue, the agent's own listener (`tidemark agent
+// --sync-queue-url`) receiving it and the real agent applying the commit to the real API server. The Sync polls only hourly, so the change can only
+// have arrived through the queue.
+const configMap = (namespace: string, color: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${namespace}\ndata:\n  color: ${color}\n`;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+describe('a push reaches the cluster through the webhook and the sync queue', () => {
+  let namespace: string;
+  let repo: TestGitRepo;
+  let queue: ScratchQueue;
+  let cluster: ClusterClient;
+  let agent: RunningAgent;
+  let cacheDir: string;
+  let secret: string;
+  let deliver: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+  beforeAll(async () => {
+    const env = localEnv();
+    namespace = await uniqueNamespace('push-e2e');
+    repo = await createGitRepo('push-e2e', { 'clusters/dev/settings.yaml': configMap(namespace, 'blue') });
+    cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
+    await cluster.apply(parse(readFileSync(join(import.meta.dirname, '../../agent/deploy/base/crd.yaml'), 'utf8')));
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'git', namespace },
+      data: { username: b64(env.git.username), password: b64(env.git.password) },
+    } as KubeObject);
+    await cluster.apply({
+      apiVersion: 'tidemark.dev/v1alpha1',
+      kind: 'Sync',
+      metadata: { name: 'dev', namespace },
+      spec: { url: repo.url, branch: 'main', path: 'clusters/dev', interval: '1h', secretRef: { name: 'git' } },
+    } as KubeObject);
+
+    queue = await createScratchQueue('push-e2e-dev');
+    const secretName = `tidemark-test/webhook-${randomBytes(4).toString('hex')}`;
+    secret = randomBytes(20).toString('hex');
+    await new SecretsManagerClient({}).send(new CreateSecretCommand({ Name: secretName, SecretString: secret }));
+    vi.stubEnv(
+      'TIDEMARK_CONFIG',
+      JSON.stringify({
+        configRepo: { provider: 'git', url: repo.url, branch: 'main', authSecretName: 'unused' },
+        clusters: [{ name: 'dev', eksClusterName: 'local', region: 'us-east-1', path: 'clusters/dev' }],
+        images: { ecrRepositories: ['web'] },
+        webhook: { secretName },
+      }),
+    );
+    vi.stubEnv('TIDEMARK_SYNC_QUEUE_URLS', JSON.stringify({ dev: queue.url }));
+    vi.resetModules();
+    const { handler } = await import('./handler');
+    deliver = (event) => handler(event, lambdaContext('webhook'));
+
+    cacheDir = mkdtempSync(join(tmpdir(), 'tidemark-push-e2e-'));
+    // As `tidemark agent --sync-queue-url`: the agent runs the sync-queue listener itself.
+    agent = await startAgent({
+      kubeconfig: env.kube.kubeconfigPath,
+      cacheDir,
+      port: 0,
+      watchNamespace: namespace,
+      syncQueueUrl: queue.url,
+    });
+    await until('the first apply', async () => (await syncStatus())?.lastAppliedRevision === repo.head() || undefined);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await queue?.delete();
+    vi.unstubAllEnvs();
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  async function syncStatus() {
+    const sync = await cluster.get({ apiVersion: 'tidemark.dev/v1alpha1', kind: 'Sync', namespace, name: 'dev' });
+    return (sync as { status?: { lastAppliedRevision?: string; lastSyncTime?: string } } | undefined)?.status;
+  }
+
+  async function color() {
+    const cm = await cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'settings' });
+    return (cm as { data?: Record<string, string> } | undefined)?.data?.color;
+  }
+
+  it('applies the pushed commit and records its revision on the Sync', async () => {
+    expect(await color()).toBe('blue');
+    const before = repo.head();
+    const after = repo.commit({ 'clusters/dev/settings.yaml': configMap(namespace, 'green') }, 'turn green');
+    const payload = githubPush({ repoUrl: repo.url, before, after, modified: ['clusters/dev/settings.yaml'] });
+
+    const response = await deliver(webhookDelivery({ event: 'push', payload, secret }));
+    expect(response.statusCode).toBe(200);
+
+    await until('the ConfigMap turning green', async () => ((await color()) === 'green' ? true : undefined));
+    expect((await syncStatus())?.lastAppliedRevision).toBe(after);
+  });
+
+  it('does not reconcile again for a revision the agent has already applied (a redelivered push)', async () => {
+    const head = repo.head();
+    const appliedAt = (await syncStatus())?.lastSyncTime;
+    const payload = githubPush({
+      repoUrl: repo.url,
+      before: head,
+      after: head,
+      modified: ['clusters/dev/settings.yaml'],
+    });
+    expect((await deliver(webhookDelivery({ event: 'push', payload, secret }))).statusCode).toBe(200);
+    // The listener takes the message and drops it: the queue empties while the Sync's last sync stays where it was.
+    await until('the message leaving the queue', async () => ((await queue.depth()) === 0 ? true : undefined));
+    expect(await syncStatus()).toMatchObject({ lastAppliedRevision: head, lastSyncTime: appliedAt });
+  });
+});
