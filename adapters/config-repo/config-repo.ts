@@ -45,9 +45,10 @@ export interface ConfigRepo {
   readonly defaultBranch: string;
   /**
    * Reads the files under `paths` (folders or files) at the current head of `branch`, or returns `undefined` when
-   * the branch does not exist.
+   * the branch does not exist. With `at`, reads at that commit of the branch instead of asking for the head again
+   * (a second read of the same revision, once the first told which paths matter).
    */
-  read(paths: readonly string[], branch?: string): Promise<HeadFiles | undefined>;
+  read(paths: readonly string[], branch?: string, at?: string): Promise<HeadFiles | undefined>;
   /**
    * Commits `edits` on top of `onto.head` and moves `branch` (default `onto.branch`) to it, only if the branch still
    * points at `onto.head` or, for a new branch, does not exist yet.

@@ -37,8 +37,8 @@ export class GitConfigRepo implements ConfigRepo {
     return new GitConfigRepo(options.url, options.branch, mirror);
   }
 
-  async read(paths: readonly string[], branch = this.defaultBranch): Promise<HeadFiles | undefined> {
-    const head = await this.mirror.fetch(branch);
+  async read(paths: readonly string[], branch = this.defaultBranch, at?: string): Promise<HeadFiles | undefined> {
+    const head = at ?? (await this.mirror.fetch(branch));
     if (!head) return undefined;
     const names = paths.length === 0 ? [] : await this.mirror.listFiles(head, paths);
     return { branch, head, files: await this.mirror.readFiles(head, names) };

@@ -178,6 +178,11 @@ export class GitMirror {
     if (line && flag === '!' && /\[rejected\] \((fetch first|non-fast-forward|stale info)\)/.test(line)) {
       return { kind: 'rejected-non-fast-forward' };
     }
+    // Two pushes that pass the fast-forward check at once race for the ref lock; the server's compare-and-swap
+    // fails for the loser ("failed to update ref", "cannot lock ref"). For us that is the same news: the branch moved.
+    if (line && flag === '!' && /\[remote rejected\] \((failed to update ref|cannot lock ref[^)]*)\)/.test(line)) {
+      return { kind: 'rejected-non-fast-forward' };
+    }
     throw new GitError(['push'], result.exitCode, `${result.stderr}\n${line ?? ''}`);
   }
 

@@ -1,0 +1,108 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
+import { GitConfigRepo } from '../../adapters/config-repo/git';
+import { localEnv } from '../../test/support/local-env';
+import { createConfigRepo, exampleConfigRepo } from './test-config-repo';
+import { UpdateGaveUp, updateImages } from './update-images';
+
+// update-images against the real local git server, with another writer pushing to the same branch mid-update.
+
+const WEB = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
+
+async function open(url: string): Promise<GitConfigRepo> {
+  const { username, password } = localEnv().git;
+  return GitConfigRepo.open({
+    url,
+    branch: 'main',
+    credentials: { username, password },
+    cacheDir: mkdtempSync(join(tmpdir(), 'tidemark-update-images-')),
+  });
+}
+
+/** A ConfigRepo whose first `n` commits are preceded by a push from someone else, as if they raced us. */
+function racedBy(repo: ConfigRepo, otherWriter: (n: number) => void, times: number): ConfigRepo {
+  let raced = 0;
+  return {
+    url: repo.url,
+    defaultBranch: repo.defaultBranch,
+    read: (...args) => repo.read(...args),
+    pullRequest: (spec) => repo.pullRequest(spec),
+    commit: (...args) => {
+      if (raced < times) otherWriter(++raced);
+      return repo.commit(...args);
+    },
+  };
+}
+
+describe('updateImages', () => {
+  it('recomputes on the new head when another writer pushed during the update, and keeps their commit', async () => {
+    const remote = await createConfigRepo('race', exampleConfigRepo());
+    const repo = racedBy(
+      await open(remote.url),
+      (n) => remote.commit({ [`notes/${n}.md`]: `note ${n}\n` }, `human ${n}`),
+      2,
+    );
+    const result = await updateImages([{ repository: WEB, tag: '1.0.5' }], { repo, backoffMs: 10 });
+    expect(result.writes[0]).toMatchObject({ kind: 'committed', branch: 'main', attempts: 3 });
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.0.5');
+    const subjects = remote.history().map((c) => c.subject);
+    expect(subjects.slice(0, 3)).toEqual(['Update web to 1.0.5', 'human 2', 'human 1']);
+    expect(remote.file('notes/1.md')).toBe('note 1\n');
+  });
+
+  it('makes nothing when the other writer already made the same change', async () => {
+    const remote = await createConfigRepo('race-same', exampleConfigRepo());
+    const dev = 'clusters/dev/web/deployment.yaml';
+    const moved = exampleConfigRepo()[dev]!.replace('web:1.0.0', 'web:1.1.0');
+    const repo = racedBy(await open(remote.url), () => remote.commit({ [dev]: moved }, 'someone else moved web'), 1);
+    const result = await updateImages([{ repository: WEB, tag: '1.1.0' }], { repo, backoffMs: 10 });
+    expect(result.writes.find((w) => w.kind !== 'pull-request')).toMatchObject({ kind: 'unchanged', target: 'main' });
+    expect(remote.history()[0]!.subject).toBe('someone else moved web');
+  });
+
+  it('gives up after the bound when the branch keeps moving, without writing anything', async () => {
+    const remote = await createConfigRepo('race-forever', exampleConfigRepo());
+    const repo = racedBy(await open(remote.url), (n) => remote.commit({ 'churn.txt': `${n}\n` }, `churn ${n}`), 99);
+    const failure = updateImages([{ repository: WEB, tag: '1.1.0' }], { repo, backoffMs: 1, maxAttempts: 3 });
+    await expect(failure).rejects.toThrow(UpdateGaveUp);
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.0.0');
+  });
+
+  it('lands both updates when two updaters write the same branch at once', async () => {
+    const files = exampleConfigRepo();
+    files['.tidemark/images.yaml'] = `policies:
+  - name: web
+    repository: ${WEB}
+    strategy: { semver: "^1.0.0" }
+    update: { paths: [clusters/dev/web] }
+  - name: redis
+    repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/redis
+    strategy: { semver: "^7.0.0" }
+    update: { paths: [clusters/dev/redis.yaml] }
+`;
+    files['clusters/dev/redis.yaml'] = 'image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/redis:7.0.0\n';
+    const remote = await createConfigRepo('two-writers', files);
+    const [a, b] = await Promise.all([open(remote.url), open(remote.url)]);
+    await Promise.all([
+      updateImages([{ repository: WEB, tag: '1.4.0' }], { repo: a, backoffMs: 20 }),
+      updateImages([{ repository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/redis', tag: '7.2.0' }], {
+        repo: b,
+        backoffMs: 20,
+      }),
+    ]);
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.4.0');
+    expect(remote.file('clusters/dev/redis.yaml')).toContain('redis:7.2.0');
+  });
+
+  it('updates the pull-request branch of a policy instead of opening another, and never downgrades it', async () => {
+    const remote = await createConfigRepo('pull-request', exampleConfigRepo());
+    const repo = await open(remote.url);
+    for (const tag of ['1.0.1', '1.0.3', '1.0.2']) await updateImages([{ repository: WEB, tag }], { repo });
+    expect(remote.file('clusters/prod/kustomization.yaml', 'tidemark/web-prod')).toContain('newTag: 1.0.3');
+    expect(remote.history('tidemark/web-prod').filter((c) => c.subject.startsWith('Update web-prod'))).toHaveLength(2);
+    expect(remote.file('clusters/prod/kustomization.yaml')).toContain('newTag: 1.0.0');
+  });
+});
