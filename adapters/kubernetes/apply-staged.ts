@@ -174,10 +174,18 @@ async function liveState(
       add(await cluster.list(apiVersion, kind, { labelSelector }));
     } catch (error) {
       if (!(error instanceof KubeApiError) || error.code !== 403) throw error;
-      for (const namespace of namespaces) add(await cluster.list(apiVersion, kind, { labelSelector, namespace }));
+      for (const namespace of namespaces) {
+        // Still forbidden: leave these objects without live state; their apply then fails with a message naming each.
+        add(await cluster.list(apiVersion, kind, { labelSelector, namespace }).catch(forbiddenAsEmpty));
+      }
     }
   });
   return live;
+}
+
+function forbiddenAsEmpty(error: unknown): KubeObject[] {
+  if (error instanceof KubeApiError && error.code === 403) return [];
+  throw error;
 }
 
 function failureMessage(stage: Stage, failures: string[]): string {

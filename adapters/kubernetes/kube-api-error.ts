@@ -34,7 +34,7 @@ export function fixFor(reason: string, subject: string): string {
         ? 'Restore the field in Git, or delete the object so it can be recreated with the new value'
         : 'Fix the manifest in Git';
     case 'Forbidden':
-      return "Grant the agent's ServiceAccount this permission (see agent/deploy/rbac), or remove the object from Git";
+      return "Grant the agent's ServiceAccount this permission (agent/deploy/rbac-cluster.yaml, or a RoleBinding per namespace as in agent/deploy/namespaced), or remove the object from Git";
     case 'Unauthorized':
       return 'Check the credentials in the kubeconfig or the token';
     case 'NotFound':
