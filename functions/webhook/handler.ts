@@ -13,8 +13,11 @@ import { receiveWebhook, responseFor } from './receive-webhook';
 const logger = new Logger({ serviceName: 'webhook' });
 const metrics = new Metrics({ namespace: 'Tidemark', serviceName: 'webhook' });
 const env = functionEnv();
-const secrets = new SecretsProvider();
-const sqs = new SQSClient({});
+// GitHub waits 10 seconds for an answer. Bounded attempts and timeouts make a stalled AWS call end in a 500 that
+// GitHub records (and that can be redelivered) instead of a silent timeout; worst case is about 2 × 3 s per call.
+const awsClient = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
+const secrets = new SecretsProvider({ clientConfig: awsClient });
+const sqs = new SQSClient(awsClient);
 const deps = {
   config: env.config,
   // Cached for 5 minutes: a rotated secret is picked up within that, and a flood of forged requests cannot turn
@@ -26,7 +29,7 @@ const deps = {
     }
     return secret;
   },
-  deliveries: new DeliveryLedger(env.tableName, new DynamoDBClient({})),
+  deliveries: new DeliveryLedger(env.tableName, new DynamoDBClient(awsClient)),
   syncQueues: new Map(Object.entries(env.syncQueueUrls).map(([cluster, url]) => [cluster, new SyncQueue(url, sqs)])),
 };
 
