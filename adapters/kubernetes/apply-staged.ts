@@ -55,6 +55,7 @@ export async function applyStaged(
   const objects: KubeObject[] = [];
   const live = new Map<string, KubeObject>();
   const concurrency = options.concurrency ?? 16;
+  const dryRunNamespaces = new Set<string>();
   for (const { stage, objects: stageObjects } of byStage(desired)) {
     const failures: string[] = [];
     const resolved = await withNamespaces(cluster, stageObjects, options.defaultNamespace ?? 'default', failures);
@@ -62,7 +63,15 @@ export async function applyStaged(
     await inParallel(resolved, concurrency, async (object) => {
       try {
         const key = objectKey(objectIdOf(object));
-        const result = await applyOne(cluster, object, before.get(key), options.dryRun ?? false);
+        const namespace = object.metadata.namespace;
+        // A dry run cannot ask the API server about objects in a Namespace the same dry run only pretends to create.
+        const result =
+          options.dryRun && namespace && dryRunNamespaces.has(namespace) && !before.has(key)
+            ? { action: 'created' as const, live: object }
+            : await applyOne(cluster, object, before.get(key), options.dryRun ?? false);
+        if (options.dryRun && object.kind === 'Namespace' && result.action === 'created') {
+          dryRunNamespaces.add(object.metadata.name);
+        }
         changeSet.add(objectIdOf(object), result.action);
         live.set(key, result.live);
       } catch (error) {

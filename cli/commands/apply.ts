@@ -54,7 +54,7 @@ async function apply(dir: string, options: ApplyOptions): Promise<number> {
     const inventory = appliedInventory(outcome);
     if (inventory && !options.dryRun && outcome.kind !== 'prune-refused')
       await writeInventory(cluster, sync, inventory);
-    print(outcome, options.output);
+    print(outcome, options.output, options.dryRun ?? false);
     return outcome.kind === 'applied' || outcome.kind === 'progressing' ? 0 : 1;
   } catch (error) {
     console.error(`tidemark: ${error instanceof Error ? error.message : String(error)}`);
@@ -64,19 +64,21 @@ async function apply(dir: string, options: ApplyOptions): Promise<number> {
   }
 }
 
-function print(outcome: SyncOutcome, format: string): void {
+function print(outcome: SyncOutcome, format: string, dryRun: boolean): void {
   const ready = conditionsFor(outcome)[0];
   const changes = 'changeSet' in outcome ? outcome.changeSet.changes : [];
   if (format === 'json') {
-    const health = 'health' in outcome ? outcome.health : undefined;
+    // A dry run applied nothing, so there is no health to report.
+    const health = 'health' in outcome && !dryRun ? outcome.health : undefined;
     console.log(JSON.stringify({ outcome: outcome.kind, message: ready?.message, changes, health }, null, 2));
     return;
   }
   if ('changeSet' in outcome) console.log(outcome.changeSet.summary());
-  if ('health' in outcome) {
+  if ('health' in outcome && !dryRun) {
     const { current, inProgress, failed, notReady } = outcome.health;
     console.log(`health: ${current} current, ${inProgress} in progress, ${failed} failed`);
     for (const line of notReady) console.log(`  ${line}`);
   }
-  if (outcome.kind !== 'applied') console.error(`tidemark: ${ready?.reason}: ${ready?.message}`);
+  if (outcome.kind !== 'applied' && !(dryRun && outcome.kind === 'progressing'))
+    console.error(`tidemark: ${ready?.reason}: ${ready?.message}`);
 }
