@@ -123,6 +123,29 @@ describe('SyncQueueListener', () => {
     expect(await q.deadLetters(2)).toEqual(['{"revision":"nope"}']);
   });
 
+  it('keeps a message hidden while its reconcile outlasts the visibility timeout, so no second receive takes it', async () => {
+    const q = await createScratchQueue('listener-test');
+    queues.push(q);
+    const queue = new SyncQueue(q.url);
+    let release: () => void = () => {};
+    const reconciler: SyncReconciler = {
+      appliedRevisions: async () => ['0000001'],
+      reconcileNow: () => new Promise<SyncOutcome[]>((resolve) => (release = () => resolve([]))),
+    };
+    const listener = new SyncQueueListener(queue, reconciler, logger, {
+      waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: 2,
+    });
+    await queue.send(request('00000dd'));
+    const handling = listener.pollOnce();
+    // Three seconds in, past the 2 s visibility timeout: without the heartbeat the message would be visible again.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await queue.receive({ waitTimeSeconds: 0 })).toEqual([]);
+    release();
+    expect((await handling).reconciles).toHaveLength(1);
+    expect(await q.depth()).toBe(0);
+  });
+
   it('stops promptly while a long poll is waiting', async () => {
     const { q } = await listenerOn(recordingReconciler('0000001'));
     const listener = new SyncQueueListener(new SyncQueue(q.url), recordingReconciler('0000001'), logger, {
