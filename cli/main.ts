@@ -3,6 +3,7 @@ import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
 import { register as registerDiff } from './commands/diff';
+import { register as registerImages } from './commands/images';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
 
@@ -18,6 +19,7 @@ registerApply(program);
 registerConfig(program);
 registerLocal(program);
 registerDiff(program);
+registerImages(program);
 registerAgent(program);
 registerReconcile(program);
 
