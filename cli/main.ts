@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
+import { register as registerDemo } from './commands/demo';
 import { register as registerDiff } from './commands/diff';
 import { register as registerImages } from './commands/images';
 import { register as registerLocal } from './commands/local';
@@ -15,12 +16,13 @@ const program = new Command('tidemark')
   .description('GitOps for AWS and EKS: image updates from ECR pushes, a pull agent, drift alerts')
   .showHelpAfterError();
 
+registerAgent(program);
 registerApply(program);
 registerConfig(program);
+registerDemo(program);
 registerLocal(program);
 registerDiff(program);
 registerImages(program);
-registerAgent(program);
 registerReconcile(program);
 
 await program.parseAsync(process.argv);

@@ -174,7 +174,7 @@ export async function up(log: (line: string) => void = () => {}): Promise<LocalE
     ]);
 
     log('seeding the example config repo and the AWS resources');
-    const exampleRepoUrl = await seedExampleRepo(git);
+    const exampleRepoUrl = await seedExampleRepo(git, 'config');
     const clusters = ['dev', 'prod'];
     const resources = await createLocalResources(aws, clusters, {
       gitUsername: git.username,
@@ -223,12 +223,15 @@ export async function down(env = readEnvironment()): Promise<void> {
   rmSync(statePath(), { force: true });
 }
 
-/** Creates `config.git` on the local git server and pushes `examples/config-repo` to its `main` branch. */
-async function seedExampleRepo(git: { url: string; username: string; password: string }): Promise<string> {
+/** Creates `<name>.git` on the local git server and pushes `examples/config-repo` to its `main` branch. */
+export async function seedExampleRepo(
+  git: { url: string; username: string; password: string },
+  name: string,
+): Promise<string> {
   const auth = `Basic ${Buffer.from(`${git.username}:${git.password}`).toString('base64')}`;
-  const created = await fetch(`${git.url}/_admin/repos/config`, { method: 'POST', headers: { authorization: auth } });
+  const created = await fetch(`${git.url}/_admin/repos/${name}`, { method: 'POST', headers: { authorization: auth } });
   if (!created.ok) throw new Error(`creating the example repo failed (${created.status}): ${await created.text()}`);
-  const url = `${git.url}/config.git`;
+  const url = `${git.url}/${name}.git`;
   const work = mkdtempSync(join(tmpdir(), 'tidemark-seed-'));
   try {
     cpSync(join(projectRoot, 'examples', 'config-repo'), work, { recursive: true });
