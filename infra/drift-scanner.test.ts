@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { functionEnv } from '../functions/function-env';
 import { Alerts } from './alerts';
 import { ClusterAccess, eksViewPolicyArn } from './cluster-access';
-import { DriftScanner, driftScanEvent } from './drift-scanner';
+import { DriftScanner, driftScanDetailType } from './drift-scanner';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
 import { State } from './state';
@@ -40,7 +40,7 @@ describe('DriftScanner', () => {
       ScheduleExpression: 'rate(15 minutes)',
       Target: {
         Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftScannerHandlerFunction'), 'Arn'] },
-        Input: JSON.stringify(driftScanEvent),
+        Input: Match.serializedJson(Match.objectLike({ source: 'aws.scheduler', 'detail-type': driftScanDetailType })),
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 },
       },
     });

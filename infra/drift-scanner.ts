@@ -9,8 +9,8 @@ import { FunctionSchedule } from './function-schedule';
 import type { State } from './state';
 import { TidemarkFunction } from './tidemark-function';
 
-/** The event the drift schedule sends to the drift scanner. */
-export const driftScanEvent = { source: 'tidemark.schedule', 'detail-type': 'Drift Scan' } as const;
+/** `detail-type` of the scheduled event that starts a drift scan. */
+export const driftScanDetailType = 'Tidemark Drift Scan';
 
 export interface DriftScannerProps {
   /** The validated deployment config: `schedules.driftScan`, the clusters and the config repo. */
@@ -77,7 +77,7 @@ export class DriftScanner extends Construct {
     this.schedule = new FunctionSchedule(this, 'Schedule', {
       function: this.handler.function,
       expression: props.config.schedules.driftScan,
-      event: driftScanEvent,
+      detailType: driftScanDetailType,
       description: 'Tidemark: drift scan of every cluster',
       // The next scan is minutes away; a late one would only queue up behind reserved concurrency 1.
       maxEventAge: Duration.minutes(5),

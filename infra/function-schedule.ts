@@ -1,7 +1,7 @@
-import { type Duration, Validations } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 
@@ -10,8 +10,8 @@ export interface FunctionScheduleProps {
   readonly function: IFunction;
   /** EventBridge Scheduler expression, e.g. `rate(15 minutes)`; from the validated config. */
   readonly expression: string;
-  /** The event the function receives; it tells a scheduled run from other invocations. */
-  readonly event: Record<string, string>;
+  /** `detail-type` of the EventBridge-shaped event the function receives; it tells a scheduled run apart. */
+  readonly detailType: string;
   /** Shown on the schedule in the console. */
   readonly description: string;
   /**
@@ -39,7 +39,7 @@ export class FunctionSchedule extends Construct {
       schedule: ScheduleExpression.expression(props.expression),
       target: new LambdaInvoke(props.function, {
         role,
-        input: ScheduleTargetInput.fromObject(props.event),
+        input: scheduledEvent(Stack.of(this), props.detailType),
         retryAttempts: 0,
         maxEventAge: props.maxEventAge,
       }),
@@ -50,4 +50,23 @@ export class FunctionSchedule extends Construct {
         "LambdaInvoke grants invoke on the function's versions too (ARN:*); they are versions of this one function.",
     });
   }
+}
+
+/**
+ * What a scheduled function receives: an EventBridge event envelope (the shape Powertools' `EventBridgeSchema`
+ * parses) with source `aws.scheduler`, filled in by Scheduler's context attributes at each run. Scheduler itself sends
+ * only the input it is given, so the envelope is written here.
+ */
+export function scheduledEvent(stack: Stack, detailType: string): ScheduleTargetInput {
+  return ScheduleTargetInput.fromObject({
+    version: '0',
+    id: ContextAttribute.executionId,
+    'detail-type': detailType,
+    source: 'aws.scheduler',
+    account: stack.account,
+    time: ContextAttribute.scheduledTime,
+    region: stack.region,
+    resources: [ContextAttribute.scheduleArn],
+    detail: {},
+  });
 }

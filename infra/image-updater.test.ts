@@ -5,7 +5,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import { functionEnv } from '../functions/function-env';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
-import { ImageUpdater, imageCatchUpEvent, messageGroupFor } from './image-updater';
+import { ImageUpdater, imageCatchUpDetailType, messageGroupFor } from './image-updater';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
 
@@ -125,7 +125,9 @@ describe('ImageUpdater', () => {
       State: 'ENABLED',
       Target: {
         Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageUpdaterHandlerFunction'), 'Arn'] },
-        Input: JSON.stringify(imageCatchUpEvent),
+        Input: Match.serializedJson(
+          Match.objectLike({ source: 'aws.scheduler', 'detail-type': imageCatchUpDetailType }),
+        ),
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 },
       },
     });

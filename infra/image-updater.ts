@@ -19,8 +19,8 @@ import type { State } from './state';
 import { type SyncQueue, syncQueueUrls } from './sync-queue';
 import { TidemarkFunction } from './tidemark-function';
 
-/** The event the catch-up schedule sends to the image updater (told apart from SQS batches by its shape). */
-export const imageCatchUpEvent = { source: 'tidemark.schedule', 'detail-type': 'Image Catch-Up' } as const;
+/** `detail-type` of the scheduled event that asks the image updater to catch up (an SQS batch is the other kind). */
+export const imageCatchUpDetailType = 'Tidemark Image Catch-Up';
 
 export interface ImageUpdaterProps {
   /** The validated deployment config: `images.ecrRepositories`, `configRepo` and `schedules.imageCatchUp`. */
@@ -147,7 +147,7 @@ export class ImageUpdater extends Construct {
     this.catchUpSchedule = new FunctionSchedule(this, 'CatchUpSchedule', {
       function: this.handler.function,
       expression: props.config.schedules.imageCatchUp,
-      event: imageCatchUpEvent,
+      detailType: imageCatchUpDetailType,
       description: 'Tidemark: re-checks every image policy against ECR',
       maxEventAge: Duration.minutes(5),
     });

@@ -25,6 +25,7 @@ function observed() {
     alerts: new Alerts(stack, 'Alerts'),
     functions: [updater, scanner],
     driftScanner: scanner,
+    driftScanClusters: ['dev', 'prod'],
     queues: [{ name: 'sync-dev', queue: sync.queue, deadLetterQueue: sync.deadLetterQueue }],
   });
   return { stack, sync, template: Template.fromStack(stack) };
@@ -51,12 +52,25 @@ describe('Observability', () => {
     });
   });
 
-  it('alarms on function errors, and separately on a failed or stopped drift scan', () => {
+  it('alarms on function errors, on a failed scan of each cluster, and on a drift scan that stopped running', () => {
     const { template } = observed();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const errorAlarms = alarms.filter((a) => a.Properties.MetricName === 'Errors');
     // image-updater's errors, and the drift scan failure.
     expect(errorAlarms).toHaveLength(2);
+    for (const cluster of ['dev', 'prod']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...toAlerts,
+        Namespace: 'Tidemark',
+        MetricName: 'ScanErrors',
+        Dimensions: Match.arrayEquals([
+          { Name: 'cluster', Value: cluster },
+          { Name: 'service', Value: 'drift-scanner' },
+        ]),
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...toAlerts,
       MetricName: 'Invocations',

@@ -5,7 +5,7 @@ import {
   Dashboard,
   GraphWidget,
   MathExpression,
-  type Metric,
+  Metric,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -33,6 +33,8 @@ export interface ObservabilityProps {
   readonly queues: ObservedQueue[];
   /** The drift scanner: its failures, and its silence (the schedule stopped), raise their own alarms. */
   readonly driftScanner: TidemarkFunction;
+  /** Clusters the drift scanner scans; a failed scan of one (which fails no invocation) is an alarm of its own. */
+  readonly driftScanClusters: string[];
   /**
    * How long the drift scanner may go without running before that is an alarm.
    * @default Duration.hours(1)
@@ -94,10 +96,25 @@ export class Observability extends Construct {
       );
     }
     alarm(
-      'DriftScanFailed',
+      'DriftScanRunFailed',
       props.driftScanner.function.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
-      'Tidemark drift scan failed: drift is not being checked. The drift scanner log group has the error.',
+      'Tidemark drift scan failed as a whole: drift is not being checked. The drift scanner log group has the error.',
     );
+    // The scanner isolates clusters: one that cannot be scanned does not fail the invocation, it counts `ScanErrors`
+    // (a Powertools metric of functions/drift-scanner/handler.ts, dimensions service and cluster).
+    for (const cluster of props.driftScanClusters) {
+      alarm(
+        `DriftScanFailed-${cluster}`,
+        new Metric({
+          namespace: metricsNamespace,
+          metricName: 'ScanErrors',
+          dimensionsMap: { service: props.driftScanner.serviceName, cluster },
+          statistic: 'Sum',
+          period: Duration.minutes(15),
+        }),
+        `Tidemark drift scan of cluster ${cluster} failed, or its alerts could not be delivered. The drift scanner log group has the reason.`,
+      );
+    }
     const silent = new Alarm(this, 'DriftScanStopped', {
       alarmDescription: `Tidemark drift scanner has not run for ${silence.toHumanString()}: check its schedule.`,
       metric: props.driftScanner.function.metricInvocations({ period: silence, statistic: 'Sum' }),

@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functionEnv } from '../functions/function-env';
+import { exampleConfig } from './fixtures/deployment-config';
+import { deployedEnvironment } from './fixtures/function-environment';
+import { projectRoot } from './tidemark-function';
+import { TidemarkStack } from './tidemark-stack';
+
+// The whole stack from the annotated example, with the real handlers bundled by esbuild: built once for this file.
+let app: App;
+let stack: TidemarkStack;
+let template: Template;
+beforeAll(() => {
+  app = new App({ outdir: mkdtempSync(join(tmpdir(), 'tidemark-cdk-')) });
+  stack = new TidemarkStack(app, 'Tidemark', { config: exampleConfig() });
+  template = Template.fromStack(stack);
+}, 120_000);
+
+function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([id, reason]) => ({ path: c.node.path, id, reason })),
+  );
+}
+
+describe('TidemarkStack', () => {
+  it('has no unacknowledged cdk-nag AwsSolutions finding', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(
+      report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+
+  it('would see a finding: the same check on a queue without a dead-letter queue or TLS enforcement fails', () => {
+    const probe = new Stack(new App(), 'Probe');
+    new Queue(probe, 'Plain');
+    const rules = new AwsSolutionsChecks(probe).validateScope(probe).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+  });
+
+  it('gives a reason for every acknowledged finding', () => {
+    const acks = acknowledgements(app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const a of acks) expect(a.reason.length, `${a.id} at ${a.path}`).toBeGreaterThan(30);
+    // Listed so a new acknowledgement shows up in review.
+    // CDK stores a rule id without a known prefix as `Annotation::<id>`; cdk-nag matches it by the id.
+    expect([...new Set(acks.map((a) => a.id.replace(/^Annotation::/, '').replace(/\[.*\]$/, '')))].sort()).toEqual([
+      'AwsSolutions-IAM5',
+      'AwsSolutions-SMG4',
+    ]);
+  });
+
+  it("goes to the clusters' region", () => {
+    expect(stack.region).toBe('us-east-1');
+  });
+
+  it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    for (const f of functions) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('gives each function the environment functions/function-env.ts reads, with secrets by name only', () => {
+    for (const fn of [stack.imageUpdater.handler, stack.webhook.handler, stack.driftScanner.handler]) {
+      const raw = deployedEnvironment(stack, fn);
+      const env = functionEnv(raw);
+      expect(env.config).toEqual(exampleConfig());
+      expect(Object.keys(env.syncQueueUrls).length === 2 || fn === stack.driftScanner.handler).toBe(true);
+      // Names of secrets, never a value: nothing in the environment is a Secrets Manager dynamic reference.
+      expect(JSON.stringify(raw)).not.toMatch(/resolve:secretsmanager/);
+    }
+    expect(functionEnv(deployedEnvironment(stack, stack.driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+  });
+
+  it('grants nothing on all resources at once: no IAM statement has Resource "*"', () => {
+    const documents = [
+      ...Object.values(template.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument),
+      ...Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) =>
+        (r.Properties.Policies ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument),
+      ),
+    ];
+    const statements = documents.flatMap((d) => d.Statement as { Resource?: unknown }[]);
+    expect(statements.length).toBeGreaterThan(10);
+    expect(statements.filter((s) => JSON.stringify(s.Resource) === '"*"')).toEqual([]);
+  });
+
+  it('outputs the webhook URL, its secret and the sync queue of each cluster', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['AlertsTopicArn', 'SyncQueueUrldev', 'SyncQueueUrlprod', 'WebhookSecretArn', 'WebhookUrl'].sort(),
+    );
+    expect(outputs.WebhookUrl!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'] });
+  });
+});
+
+describe('infra/app.ts', () => {
+  function synth(context: Record<string, string>) {
+    const outdir = mkdtempSync(join(tmpdir(), 'tidemark-app-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'infra', 'app.ts')], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      // How the cdk CLI hands context and the output folder to an app.
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+    });
+    return { code: r.status, stderr: r.stderr, outdir };
+  }
+
+  it('exits 2 naming the key and the fix when the config file is invalid, before building anything', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tidemark-config-')), 'bad.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(projectRoot, 'tidemark.config.yaml'), 'utf8').replace(
+        '- web',
+        '- 123456789012.dkr.ecr.us-east-1.amazonaws.com/web',
+      ),
+    );
+    const r = synth({ config: file });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: images.ecrRepositories[0]: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web' is not an ECR repository name`,
+    );
+  });
+
+  it('exits 2 when the config file named by the context does not exist', () => {
+    const r = synth({ config: '/nonexistent/tidemark.config.yaml' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/tidemark.config.yaml: cannot be read');
+  });
+});
