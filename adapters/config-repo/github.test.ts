@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfigRepoContract } from './config-repo.contract';
+import { type Exchange, recordings } from './fixtures/github-recordings';
+import { GitHubConfigRepo } from './github';
+
+// GitHub's REST API has no local emulator, so this suite is the one place a mock is allowed: Octokit's `fetch` replays
+// the fixture responses of fixtures/github-recordings.ts (trimmed from GitHub's documented example responses) in
+// order, and fails the test on any request the recording does not expect. The git provider runs the same contract
+// suite against the real local git server (git.int.test.ts).
+
+/** A `fetch` that answers from a recording and checks each request against it. */
+function replay(exchanges: Exchange[]) {
+  const pending = [...exchanges];
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const path = decodeURIComponent(url.pathname) + url.search;
+    const next = pending.shift();
+    if (!next) throw new Error(`unexpected request after the recording ended: ${method} ${path}`);
+    expect(`${method} ${path}`).toBe(
+      `${next.method} ${decodeURIComponent(next.path.split('?')[0]!)}${next.path.includes('?') ? `?${next.path.split('?')[1]}` : ''}`,
+    );
+    if (next.expectBody) expect(JSON.parse(String(init?.body))).toMatchObject(next.expectBody);
+    return new Response(JSON.stringify(next.body), {
+      status: next.status,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+  };
+  return { fetch, pending };
+}
+
+const open = (exchanges: Exchange[]) => {
+  const r = replay(exchanges);
+  const repo = new GitHubConfigRepo({
+    url: 'https://github.com/acme/config.git',
+    branch: 'main',
+    token: 'ghp_fixture',
+    // No write throttling in replay: the plugin spaces GitHub writes a second apart, which only slows the test down.
+    octokitOptions: { request: { fetch: r.fetch, retries: 0 }, throttle: { enabled: false } },
+  });
+  return { repo, pending: r.pending };
+};
+
+describeConfigRepoContract('github provider on recorded GitHub API responses', async () => {
+  const name = expect.getState().currentTestName?.split(' > ').at(-1) ?? '';
+  const recording = recordings[name];
+  if (!recording) throw new Error(`no GitHub recording for the contract test '${name}'`);
+  // The recording already holds the other writer's commit (the next read returns it), so there is nothing to do here.
+  return { repo: open(recording).repo, otherWriter: async () => {} };
+});
+
+describe('GitHubConfigRepo pull requests (recorded GitHub API responses)', () => {
+  it('opens a pull request for a branch, then updates the open one instead of opening another', async () => {
+    const { repo, pending } = open(
+      recordings['opens a pull request for a branch, then updates the open one instead of opening another']!,
+    );
+    const spec = { branch: 'tidemark/web-prod', base: 'main', body: 'moves web' };
+    expect(await repo.pullRequest({ ...spec, title: 'Update web-prod to 1.0.1' })).toEqual({
+      kind: 'opened',
+      number: 1347,
+      url: 'https://github.com/acme/config/pull/1347',
+    });
+    expect(await repo.pullRequest({ ...spec, title: 'Update web-prod to 1.0.2' })).toMatchObject({
+      kind: 'updated',
+      number: 1347,
+    });
+    expect(pending).toEqual([]);
+  });
+
+  it('refuses a URL that names no repository', () => {
+    expect(() => new GitHubConfigRepo({ url: 'https://github.com/acme', branch: 'main', token: 't' })).toThrow(
+      /does not name a GitHub repository/,
+    );
+  });
+});
