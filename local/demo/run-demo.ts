@@ -42,9 +42,9 @@ export interface DemoResult {
   error?: string;
 }
 
-const SYNC_NAMESPACE = 'tidemark-system';
-const SYNC_NAME = 'dev';
-const APP_NAMESPACE = 'shop-dev';
+export const SYNC_NAMESPACE = 'tidemark-system';
+export const SYNC_NAME = 'dev';
+export const APP_NAMESPACE = 'shop-dev';
 const PUSHED_TAG = '1.1.0';
 
 /** A step that did not happen; its name ends the demo. */
@@ -139,11 +139,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           | { updatedReplicas?: number; availableReplicas?: number; replicas?: number }
           | undefined;
         const rolledOut = image.endsWith(`:${PUSHED_TAG}`) && status?.updatedReplicas === status?.replicas;
-        return rolledOut ? { image, status } : undefined;
+        if (!rolledOut) return undefined;
+        const sync = await syncStatus(demo.cluster);
+        return sync?.lastAppliedRevision === commit ? { image, status } : undefined;
       }),
     );
     timeline.record('rollout-applied', `Deployment ${APP_NAMESPACE}/web runs ${deployment.image}`);
     say(`✔ the agent applied it: Deployment ${APP_NAMESPACE}/web runs ${deployment.image}`);
+    await step('rollout-ready', () => waitForReady(say, demo.cluster, commit));
+    timeline.record('rollout-ready', `Sync Ready at ${commit.slice(0, 8)}: every object healthy`);
 
     // 4. Someone changes the cluster by hand; the drift scanner notices and alerts.
     const kubectl = (...args: string[]) =>
@@ -201,6 +205,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     timeline.record('drift-resolved', `SNS "${resolved.subject}"`);
     say(`✔ the next scan sent: ${resolved.subject}`);
+    await step('settled', () => waitForReady(say, demo.cluster, commit));
+    timeline.record('settled', `Sync Ready at ${commit.slice(0, 8)} after the heal`);
 
     if (options.keep) say(exploreHint(env, demo.repoName));
     return { timeline };
@@ -225,7 +231,7 @@ async function step<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-interface DeploymentSpec {
+export interface DeploymentSpec {
   replicas?: number;
   template: { spec: { containers: { image?: string; env?: { name: string; value?: string }[] }[] } };
 }
@@ -235,9 +241,9 @@ interface SyncStatusView {
   conditions?: { type: string; status: string; message?: string }[];
 }
 
-const ready = (s: SyncStatusView) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const ready = (s: SyncStatusView) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
-async function syncStatus(cluster: ClusterClient): Promise<SyncStatusView | undefined> {
+export async function syncStatus(cluster: ClusterClient): Promise<SyncStatusView | undefined> {
   const sync = await cluster.get({
     apiVersion: 'tidemark.dev/v1alpha1',
     kind: 'Sync',
@@ -247,8 +253,16 @@ async function syncStatus(cluster: ClusterClient): Promise<SyncStatusView | unde
   return sync?.status as SyncStatusView | undefined;
 }
 
+/** Waits until the Sync reports Ready at `revision`: applied, and every object's health check passed. */
+function waitForReady(say: (line: string) => void, cluster: ClusterClient, revision: string) {
+  return waitFor(say, 'the Sync to report Ready (health checks)', 60_000, async () => {
+    const sync = await syncStatus(cluster);
+    return sync?.lastAppliedRevision === revision && ready(sync) ? sync : undefined;
+  });
+}
+
 /** Polls `probe` every 250 ms, printing progress every 5 s, until it returns a value or `timeoutMs` passes. */
-async function waitFor<T>(
+export async function waitFor<T>(
   say: (line: string) => void,
   what: string,
   timeoutMs: number,
@@ -274,7 +288,7 @@ async function waitFor<T>(
   throw new Error(`${what} did not happen within ${timeoutMs / 1000}s${cause}`);
 }
 
-async function pushImage(tag: string): Promise<string> {
+export async function pushImage(tag: string): Promise<string> {
   // A distinct manifest per run, so the digest (what the updater can pin) is new each time.
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -293,7 +307,7 @@ async function pushImage(tag: string): Promise<string> {
 }
 
 /** Everything the steps share: a fresh copy of the example repo, the agent process, the handlers' environment. */
-async function prepare(env: LocalEnvironment, say: (line: string) => void) {
+export async function prepare(env: LocalEnvironment, say: (line: string) => void) {
   const repoName = `demo-${Date.now().toString(36)}`;
   const repoUrl = await seedExampleRepo(env.git, repoName);
   const auth = `Authorization: Basic ${Buffer.from(`${env.git.username}:${env.git.password}`).toString('base64')}`;

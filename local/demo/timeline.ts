@@ -46,6 +46,7 @@ export class Timeline {
       this.latency('push → commit', 'image-pushed', 'commit-made'),
       this.latency('commit → applied', 'commit-made', 'rollout-applied'),
       this.latency('push → applied', 'image-pushed', 'rollout-applied'),
+      this.latency('push → Ready (healthy)', 'image-pushed', 'rollout-ready'),
       this.latency('hand change → drift alert', 'hand-change', 'drift-alerted'),
       this.latency('self-heal on → healed', 'self-heal-enabled', 'drift-healed'),
       this.latency('healed → resolved alert', 'drift-healed', 'drift-resolved'),
