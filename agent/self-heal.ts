@@ -26,6 +26,8 @@ export class SelfHeal {
   private readonly paused = new Set<string>();
   private readonly inFlight = new Set<string>();
   private readonly watched = new Set<string>();
+  /** When each object was last re-applied: a mutating webhook that fights Git must not turn into a hot loop. */
+  private readonly lastHeal = new Map<string, number>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -104,6 +106,7 @@ export class SelfHeal {
     const desired = this.desired.get(sync)?.get(key);
     if (desired === undefined || this.inFlight.has(key)) return;
     if (event.type !== 'DELETED' && isInSync(desired, live)) return;
+    if (Date.now() - (this.lastHeal.get(key) ?? 0) < 5000) return; // the next reconcile still converges it
     this.inFlight.add(key);
     try {
       const current = event.type === 'DELETED' ? undefined : live;
@@ -115,6 +118,7 @@ export class SelfHeal {
       // Re-check: a reconcile may have started while we asked the dry-run.
       if (this.paused.has(sync)) return;
       await this.cluster.apply(desired);
+      this.lastHeal.set(key, Date.now());
       this.onHeal({ sync, subject: describeObject(objectIdOf(desired)), changedBy: culprit });
     } catch (error) {
       this.logger.warn('self-heal failed', {

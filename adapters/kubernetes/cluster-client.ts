@@ -1,11 +1,10 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf } from '../../core/sync/object-id';
 import { fieldManager } from '../../core/sync/ownership';
 import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
-import { describeFailure, KubeApiError } from './kube-api-error';
+import { ApiTransport, type ApiTransportOptions, type RequestSubject } from './api-transport';
+import { KubeApiError } from './kube-api-error';
 import { type ResourceMapping, RestMapper } from './rest-mapper';
 
 /** An object's address: enough to GET, PATCH or DELETE it. */
@@ -36,19 +35,16 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-export interface ClusterClientOptions {
-  /** Parallel connections to the API server; also the useful ceiling for concurrent applies. Default 16. */
-  maxSockets?: number;
-}
+export type ClusterClientOptions = ApiTransportOptions;
 
 /**
  * A small Kubernetes client for untyped objects: discovery (kind → resource), server-side apply (and its dry-run, the
  * drift oracle), GET, LIST by label, DELETE, patches and watches.
  *
- * Authentication and TLS come from @kubernetes/client-node's KubeConfig (files, in-cluster, exec plugins, tokens).
- * Requests go through node:https with one keep-alive agent rather than through the generated `KubernetesObjectApi`,
- * because that class re-serialises objects through typed models (which drops unknown fields of custom resources and
- * rewrites dates) and has no watch or JSON-patch path; applying 2,000 objects also needs connection reuse.
+ * Authentication and TLS come from @kubernetes/client-node's KubeConfig (see ApiTransport). Requests are plain JSON
+ * over node:https rather than through the generated `KubernetesObjectApi`, because that class re-serialises objects
+ * through typed models (which drops unknown fields of custom resources and rewrites dates) and has no watch or
+ * JSON-patch path; applying 2,000 objects also needs connection reuse.
  *
  * @example
  * const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
@@ -57,19 +53,10 @@ export interface ClusterClientOptions {
  */
 export class ClusterClient {
   readonly mapper: RestMapper;
-  private readonly server: URL;
-  private agent: HttpAgent | undefined;
-  private tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'> | undefined;
+  private readonly transport: ApiTransport;
 
-  constructor(
-    private readonly config: KubeConfig,
-    private readonly options: ClusterClientOptions = {},
-  ) {
-    const cluster = config.getCurrentCluster();
-    if (cluster === null) {
-      throw new Error('the kubeconfig has no current cluster. Set current-context, or pass --kubeconfig.');
-    }
-    this.server = new URL(cluster.server);
+  constructor(config: KubeConfig, options: ClusterClientOptions = {}) {
+    this.transport = new ApiTransport(config, options);
     this.mapper = new RestMapper((path) => this.request('GET', path));
   }
 
@@ -128,7 +115,7 @@ export class ClusterClient {
     if (options.force ?? true) query.set('force', 'true');
     if (options.dryRun) query.set('dryRun', 'All');
     const path = await this.pathFor(refOf(object));
-    const { status, body } = await this.exchange<KubeObject>('PATCH', `${path}?${query}`, {
+    const { status, body } = await this.transport.exchange<KubeObject>('PATCH', `${path}?${query}`, {
       body: object,
       contentType: 'application/apply-patch+yaml',
       subject: describeObject(objectIdOf(object)),
@@ -242,10 +229,7 @@ export class ClusterClient {
     const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true' });
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
-    const response = await this.send('GET', `${path}?${query}`, undefined, undefined, options.signal);
-    if ((response.statusCode ?? 500) >= 400) {
-      await this.failure(response, `${kind} watch`, 'watch');
-    }
+    const response = await this.transport.stream(`${path}?${query}`, kind, options.signal);
     let resourceVersion = options.resourceVersion;
     let buffered = '';
     response.setEncoding('utf8');
@@ -271,111 +255,23 @@ export class ClusterClient {
   }
 
   /** One JSON request to the API server; errors become KubeApiError naming `subject`. */
-  async request<T>(
-    method: string,
-    path: string,
-    options: { body?: unknown; contentType?: string; subject?: string; verb?: string } = {},
-  ): Promise<T> {
-    return (await this.exchange<T>(method, path, options)).body;
+  async request<T>(method: string, path: string, options: RequestSubject = {}): Promise<T> {
+    return (await this.transport.exchange<T>(method, path, options)).body;
   }
 
-  private async exchange<T>(
-    method: string,
-    path: string,
-    options: { body?: unknown; contentType?: string; subject?: string; verb?: string },
-  ): Promise<{ status: number; body: T }> {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    let response = await this.send(method, path, body, options.contentType);
-    // 429 asks the client to come back after Retry-After (priority and fairness, or a CRD's storage that is still
-    // initialising right after it was established); client-go retries these transparently, and so do we.
-    for (let attempt = 1; response.statusCode === 429 && attempt <= 10; attempt++) {
-      const seconds = Number(response.headers['retry-after'] ?? 1);
-      response.resume();
-      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(seconds) ? seconds : 1, 5) * 1000));
-      response = await this.send(method, path, body, options.contentType);
-    }
-    const status = response.statusCode ?? 500;
-    if (status >= 400) await this.failure(response, options.subject ?? path, options.verb ?? method);
-    const text = await readAll(response);
-    return { status, body: (text ? JSON.parse(text) : undefined) as T };
+  /** A non-JSON GET, such as the API server's Prometheus `/metrics`. */
+  getText(path: string): Promise<string> {
+    return this.transport.getText(path);
+  }
+
+  /** Requests sent so far, by method. */
+  get requestCounts(): ReadonlyMap<string, number> {
+    return this.transport.requestCounts;
   }
 
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
-  }
-
-  private async failure(response: IncomingMessage, subject: string, verb: string): Promise<never> {
-    const text = await readAll(response);
-    let status: { reason?: string; message?: string } = {};
-    try {
-      status = JSON.parse(text);
-    } catch {
-      status = { message: text.trim() || response.statusMessage };
-    }
-    const code = response.statusCode ?? 500;
-    const reason = status.reason ?? '';
-    const message = status.message ?? `HTTP ${code}`;
-    throw new KubeApiError(code, reason, message, describeFailure(subject, verb, code, reason, message));
-  }
-
-  private async send(
-    method: string,
-    path: string,
-    body: string | undefined,
-    contentType: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<IncomingMessage> {
-    // Asked per request: exec plugins and token files refresh credentials that a cached header would let expire.
-    const auth: RequestOptions = { headers: {} };
-    await this.config.applyToHTTPSOptions(auth);
-    const agent = this.agentFor(auth);
-    const https = this.server.protocol === 'https:';
-    const headers: Record<string, string | number> = {
-      ...(auth.headers as Record<string, string>),
-      Accept: 'application/json',
-    };
-    if (body !== undefined) {
-      headers['Content-Type'] = contentType ?? 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(body);
-    }
-    const prefix = this.server.pathname.replace(/\/$/, '');
-    return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        {
-          protocol: this.server.protocol,
-          hostname: this.server.hostname,
-          port: this.server.port,
-          path: prefix + path,
-          method,
-          headers,
-          agent,
-          auth: auth.auth,
-          signal,
-        },
-        resolve,
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  private agentFor(auth: RequestOptions): HttpAgent {
-    if (this.agent) return this.agent;
-    const maxSockets = this.options.maxSockets ?? 16;
-    this.tls = {
-      ca: auth.ca,
-      cert: auth.cert,
-      key: auth.key,
-      servername: auth.servername,
-      ...(auth.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: auth.rejectUnauthorized }),
-    };
-    this.agent =
-      this.server.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, maxSockets, ...this.tls })
-        : new HttpAgent({ keepAlive: true, maxSockets });
-    return this.agent;
+    this.transport.close();
   }
 }
 
@@ -390,11 +286,4 @@ export function refOf(object: KubeObject): ObjectRef {
 
 function subjectOf(ref: ObjectRef): string {
   return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
-}
-
-async function readAll(response: IncomingMessage): Promise<string> {
-  response.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of response) text += chunk;
-  return text;
 }
