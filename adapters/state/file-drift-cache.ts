@@ -12,7 +12,11 @@ import { type DriftCacheStore, decodeDriftCache, encodeDriftCache } from './drif
 export class FileDriftCache implements DriftCacheStore {
   readonly path: string;
 
-  constructor(server: string, selector: string, dir = defaultDir()) {
+  constructor(
+    server: string,
+    selector: string,
+    readonly dir = defaultDir(),
+  ) {
     const name = createHash('sha256').update(`${server}\n${selector}`).digest('hex').slice(0, 24);
     this.path = join(dir, `${name}.json.gz`);
   }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../../adapters/render/render-folder';
 import { FileDriftCache } from '../../adapters/state/file-drift-cache';
+import { renderWithCache } from '../../adapters/state/file-render-cache';
 import { fieldLine, findingTitle } from '../../core/alerts/describe-drift';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
@@ -33,11 +34,12 @@ export async function diffFolder(
   const sync: SyncRef = { namespace: options.namespace ?? 'default', name: options.name ?? basename(resolve(dir)) };
   const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
   try {
-    const desired = (await renderFolder(dir)).map((object) => withOwnership(object, sync));
     const labelSelector = selectorFor(sync);
     const cache = options.noCache
       ? undefined
       : new FileDriftCache(await serverOf(options.kubeconfig), labelSelector, options.cacheDir);
+    const rendered = cache ? await renderWithCache(dir, cache.dir, renderFolder) : await renderFolder(dir);
+    const desired = rendered.map((object) => withOwnership(object, sync));
     const {
       report,
       cache: verdicts,

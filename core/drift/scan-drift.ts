@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isInSync } from '../sync/in-sync';
 import type { KubeObject } from '../sync/kube-object';
 import { objectIdOf, objectKey } from '../sync/object-id';
+import { asStored } from './as-stored';
 import type { DriftedField, DriftFinding, DriftReport, ObjectRef } from './drift-report';
 import { driftFingerprint } from './drift-report';
 import { driftedFields, withoutIgnored } from './drifted-fields';
@@ -106,21 +107,25 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
     if (before && before.desiredDigest === digest && before.resourceVersion === resourceVersion) {
       stats.cached++;
       fields = before.fields;
-    } else if (isInSync(object, current)) {
+    } else if (isInSync(object, current) || provenByStoredForm(object, current)) {
       stats.filtered++;
       fields = [];
     } else {
-      stats.dryRuns++;
-      let afterApply: KubeObject;
+      let compared: { afterApply: KubeObject; live: KubeObject } | undefined;
       try {
-        afterApply = await cluster.apply(object, { dryRun: true });
+        compared = await dryRunAgainst(object, current, cluster, stats);
       } catch (error) {
         findings.push({ kind: 'unappliable', object: refOf(object), message: (error as Error).message });
         return;
       }
-      fields = driftedFields(afterApply as KubernetesObject, current as KubernetesObject);
+      if (!compared) {
+        findings.push({ kind: 'missing', object: refOf(object) });
+        return;
+      }
+      current = compared.live;
+      fields = driftedFields(compared.afterApply as KubernetesObject, current as KubernetesObject);
     }
-    cache.set(key, { desiredDigest: digest, resourceVersion, fields });
+    cache.set(key, { desiredDigest: digest, resourceVersion: current.metadata.resourceVersion ?? '', fields });
     const subject = { ...refOf(object), labels: current.metadata.labels ?? {} };
     const kept = withoutIgnored(fields, subject, input.rules);
     ignoredFields += kept.ignored;
@@ -147,6 +152,39 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
     cache,
     stats,
   };
+}
+
+/** The managedFields check on the stored forms of both sides (quantities, Secret stringData): see {@link asStored}. */
+function provenByStoredForm(object: KubeObject, live: KubeObject): boolean {
+  const stored = asStored(object, live);
+  return isInSync(stored.desired, stored.live);
+}
+
+/**
+ * The dry-run result and the live object it was computed from. A controller may write the object between our LIST and
+ * the dry-run (a Deployment's revision annotation, say); comparing the dry-run of the newer object with the older LIST
+ * item would report that write as drift. The dry-run answers with the resourceVersion it started from, so a mismatch
+ * means "re-read and ask again". `undefined` when the object was deleted meanwhile.
+ */
+async function dryRunAgainst(
+  object: KubeObject,
+  live: KubeObject,
+  cluster: DriftCluster,
+  stats: DriftScanStats,
+): Promise<{ afterApply: KubeObject; live: KubeObject } | undefined> {
+  let current: KubeObject | undefined = live;
+  for (let attempt = 0; attempt < 3 && current; attempt++) {
+    stats.dryRuns++;
+    const afterApply = await cluster.apply(object, { dryRun: true });
+    if (afterApply.metadata.resourceVersion === current.metadata.resourceVersion) return { afterApply, live: current };
+    stats.gets++;
+    current = await cluster.get(refOf(object));
+  }
+  if (!current) return undefined;
+  throw new Error(
+    `${refOf(object).kind}/${object.metadata.name} changed during each of 3 dry-runs. Something rewrites it ` +
+      'continuously (two controllers fighting?); look at its managedFields',
+  );
 }
 
 /** Namespaced objects without a namespace go to `default`, as kubectl and the agent apply them. */
