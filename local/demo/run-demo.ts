@@ -10,10 +10,10 @@ import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from
 import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { exportsFor, type LocalEnvironment } from '../environment';
+import { exportsFor, type LocalEnvironment, type LocalProcess } from '../environment';
 import { ecrImageAction, githubPush, lambdaContext, runQueueOnce, scheduledEvent, webhookDelivery } from '../invoke';
 import { localDeploymentConfig } from '../local-deployment';
-import { down, projectRoot, readEnvironment, seedExampleRepo, up } from '../local-environment';
+import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } from '../local-environment';
 import { startDetached, stopProcess } from '../processes';
 import { receiveAlerts, slackMessages } from './alert-inbox';
 import { Timeline } from './timeline';
@@ -215,7 +215,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     return { timeline, failedStep, error: (e as Error).message };
   } finally {
     if (!options.keep) {
-      if (agent) await stopProcess(agent, 'cli/bin.js');
+      if (agent && env) {
+        await stopProcess(agent, 'cli/bin.js');
+        registerAgent(env, undefined);
+      }
       if (!wasRunning && env) await down(env);
     }
   }
@@ -394,7 +397,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
 
   const agentLog = join(env.stateDir, 'demo', 'agent.log');
   const agent = startDetached(
-    'tidemark-agent',
+    DEMO_AGENT,
     process.execPath,
     [
       join(projectRoot, 'cli', 'bin.js'),
@@ -411,11 +414,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     agentLog,
     { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
   );
-  const state = readEnvironment();
-  if (state) {
-    state.processes = [...state.processes.filter((p) => p.name !== 'tidemark-agent'), agent];
-    writeFileSync(join(env.stateDir, 'environment.json'), JSON.stringify(state, null, 2));
-  }
+  registerAgent(env, agent);
   say(`✔ agent started (pid ${agent.pid}, log ${agentLog})`);
 
   const webhookSecret = (
@@ -441,6 +440,14 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
       return handlers.get(name) as H;
     },
   };
+}
+
+/** Records the demo's agent in environment.json (so `tidemark local down` stops it), or removes it. */
+export function registerAgent(env: LocalEnvironment, agent: LocalProcess | undefined): void {
+  const state = readEnvironment();
+  if (!state) return;
+  state.processes = [...state.processes.filter((p) => p.name !== DEMO_AGENT), ...(agent ? [agent] : [])];
+  writeFileSync(join(env.stateDir, 'environment.json'), JSON.stringify(state, null, 2));
 }
 
 function indent(text: string): string {

@@ -7,6 +7,7 @@ import { DescribeImagesCommand, ECRClient, PutImageCommand } from '@aws-sdk/clie
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { up } from '../../local/local-environment';
 import { receiveSnsMessages } from '../support/aws';
 import { kubeConfig, uniqueNamespace } from '../support/cluster';
 import { createGitRepo, gitAuthHeader } from '../support/git-repo';
@@ -118,6 +119,15 @@ describe('the local Kubernetes API server', () => {
       'name',
     ]);
     expect(out.toString()).toContain('namespace/kube-system');
+  });
+});
+
+describe('tidemark local up', () => {
+  it('reuses a healthy environment, also when several callers ask at once', async () => {
+    const [a, b] = await Promise.all([up(), up()]);
+    expect(a.kube.server).toBe(localEnv().kube.server);
+    expect(b.kube.server).toBe(localEnv().kube.server);
+    expect(a.processes.map((p) => p.pid)).toEqual(localEnv().processes.map((p) => p.pid));
   });
 });
 

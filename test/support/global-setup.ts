@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import type { LocalEnvironment } from '../../local/environment';
-import { down, readEnvironment, up } from '../../local/local-environment';
+import { up } from '../../local/local-environment';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,15 +9,12 @@ declare module 'vitest' {
 }
 
 /**
- * Starts the local environment once for the integration project (or reuses the one `tidemark local up` runs), and
- * hands its endpoints to every worker. An environment this setup started is stopped at the end, unless
- * TIDEMARK_KEEP_LOCAL=1 asks to keep it for the next run.
+ * Starts the local environment once for the integration project (or reuses the one `tidemark local up` runs, or one
+ * another test run started), and hands its endpoints to every worker. It is left running at the end: other runs may
+ * be using it, and the next run starts in a second instead of five. `tidemark local down` (which `.ci/run` calls at
+ * its end) stops it.
  */
 export default async function setup(project: TestProject) {
-  const wasRunning = readEnvironment() !== undefined;
   const env = await up((line) => console.error(`[local] ${line}`));
   project.provide('localEnv', env);
-  return async () => {
-    if (!wasRunning && process.env.TIDEMARK_KEEP_LOCAL !== '1') await down(env);
-  };
 }
