@@ -12,7 +12,11 @@ export interface ReceivedAlert {
  * Reads (and removes) what SNS delivered to the alerts inbox, the SQS queue `tidemark local up` subscribes to the alerts
  * topic. `seen` holds SNS message ids already returned, since SQS may deliver one twice.
  */
-export async function receiveAlerts(env: LocalEnvironment, seen: Set<string>): Promise<ReceivedAlert[]> {
+export async function receiveAlerts(
+  env: LocalEnvironment,
+  seen: Set<string>,
+  waitSeconds = 1,
+): Promise<ReceivedAlert[]> {
   const sqs = new SQSClient({});
   const out = await sqs.send(
     new ReceiveMessageCommand({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
@@ -354,7 +354,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   await new DynamoDBClient({}).send(
     new DeleteItemCommand({ TableName: env.resources.tableName, Key: { id: { S: 'drift-alert#dev' } } }),
   );
-  await new SQSClient({}).send(new PurgeQueueCommand({ QueueUrl: env.resources.alertsInboxQueueUrl }));
+  // Not PurgeQueue: SQS allows one purge a minute, and two demo runs can come closer than that.
+  while ((await receiveAlerts(env, new Set(), 0)).length > 0);
   await fetch(`${env.slack.controlUrl}/messages`, { method: 'DELETE' });
 
   const cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
