@@ -14,7 +14,7 @@ export function findingTitle(f: DriftFinding): string {
     case 'missing':
       return `${objectName(f.object)} is in Git but missing from the cluster`;
     case 'orphan':
-      return `${objectName(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (created by ${f.writer.manager})` : ''}`;
+      return `${objectName(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (labelled by ${f.writer.manager})` : ''}`;
     case 'sync-lagging':
       return `Sync ${f.sync.namespace}/${f.sync.name} is ${f.lagMinutes} min behind ${shortRevision(f.headRevision)} (applied: ${f.lastAppliedRevision ? shortRevision(f.lastAppliedRevision) : 'nothing yet'})`;
     case 'sync-stalled':

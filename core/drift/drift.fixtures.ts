@@ -46,7 +46,7 @@ export function liveDeployment(overrides: { replicas?: number; image?: string } 
       managedFields: [
         {
           manager: 'tidemark',
-          operation: 'Apply',
+          operation: 'Apply' as const,
           apiVersion: 'apps/v1',
           time: '2026-11-25T10:00:00Z',
           fieldsType: 'FieldsV1',
@@ -74,7 +74,7 @@ export function liveDeployment(overrides: { replicas?: number; image?: string } 
         },
         {
           manager: 'kube-controller-manager',
-          operation: 'Update',
+          operation: 'Update' as const,
           apiVersion: 'apps/v1',
           time: '2026-11-25T10:00:05Z',
           fieldsType: 'FieldsV1',
@@ -88,7 +88,7 @@ export function liveDeployment(overrides: { replicas?: number; image?: string } 
           ? [
               {
                 manager: 'kubectl-scale',
-                operation: 'Update',
+                operation: 'Update' as const,
                 apiVersion: 'apps/v1',
                 time: '2026-11-25T10:42:13Z',
                 fieldsType: 'FieldsV1',
@@ -101,7 +101,7 @@ export function liveDeployment(overrides: { replicas?: number; image?: string } 
           ? [
               {
                 manager: 'kubectl-set',
-                operation: 'Update',
+                operation: 'Update' as const,
                 apiVersion: 'apps/v1',
                 time: '2026-11-25T10:50:00Z',
                 fieldsType: 'FieldsV1',

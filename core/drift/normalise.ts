@@ -1,9 +1,12 @@
+import type { ManagedFieldsEntry } from '../sync/kube-object';
+
+export type { ManagedFieldsEntry };
+
 /**
  * What of an object takes part in a drift comparison. The API server owns `status` and bookkeeping metadata
  * (`managedFields`, `resourceVersion`, `generation`, `uid`, `creationTimestamp`), and `kubectl apply` leaves its
  * last-applied annotation behind; none of them is something Git says, so none of them can drift.
  */
-
 export type KubernetesObject = Record<string, unknown> & {
   apiVersion?: string;
   kind?: string;
@@ -16,16 +19,6 @@ export type KubernetesObject = Record<string, unknown> & {
     managedFields?: ManagedFieldsEntry[];
   };
 };
-
-export interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  apiVersion?: string;
-  time?: string;
-  fieldsType?: string;
-  fieldsV1?: Record<string, unknown>;
-  subresource?: string;
-}
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 

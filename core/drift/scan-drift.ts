@@ -115,6 +115,7 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
       try {
         compared = await dryRunAgainst(object, current, cluster, stats);
       } catch (error) {
+        if ((error as { code?: unknown }).code === 403) throw new DryRunForbiddenError(refOf(object), error as Error);
         findings.push({ kind: 'unappliable', object: refOf(object), message: (error as Error).message });
         return;
       }
@@ -152,6 +153,23 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
     cache,
     stats,
   };
+}
+
+/**
+ * The scanner may read but not dry-run: it cannot decide drift, so the scan fails (one "scan failing" alert) instead
+ * of reporting every object. Kubernetes authorizes a dry-run as the write it simulates, so the view policy is not
+ * enough; the identity needs `patch` on the scanned kinds (with dryRun=All nothing is persisted).
+ */
+export class DryRunForbiddenError extends Error {
+  constructor(object: ObjectRef, cause: Error) {
+    super(
+      `the drift scan may not dry-run apply ${object.kind}/${object.namespace ? `${object.namespace}/` : ''}${object.name} ` +
+        `(${cause.message.split('. ')[0]}). Grant the scanner's identity 'patch' on ${object.kind} objects: a server-side ` +
+        'apply dry-run is authorized as the write it simulates, though it persists nothing',
+      { cause },
+    );
+    this.name = 'DryRunForbiddenError';
+  }
 }
 
 /** The managedFields check on the stored forms of both sides (quantities, Secret stringData): see {@link asStored}. */
