@@ -40,8 +40,7 @@ export class GitConfigRepo implements ConfigRepo {
   async read(paths: readonly string[], branch = this.defaultBranch, at?: string): Promise<HeadFiles | undefined> {
     const head = at ?? (await this.mirror.fetch(branch));
     if (!head) return undefined;
-    const names = paths.length === 0 ? [] : await this.mirror.listFiles(head, paths);
-    return { branch, head, files: await this.mirror.readFiles(head, names) };
+    return { branch, head, files: await this.mirror.readFiles(head, paths) };
   }
 
   async commit(

@@ -80,6 +80,13 @@ describe('GitMirror', () => {
     );
   });
 
+  it('writes paths that need quoting', async () => {
+    const head = (await mirror.fetch('main'))!;
+    const path = 'odd/a "quoted" name\\x.yaml';
+    const sha = await mirror.commit({ parent: head, edits: [{ path, content: 'q: 1\n' }], message: 'quote' });
+    expect(await mirror.readFiles(sha, [path])).toEqual(new Map([[path, 'q: 1\n']]));
+  });
+
   it('deletes a file when its edit has no content', async () => {
     const head = (await mirror.fetch('main'))!;
     const sha = await mirror.commit({ parent: head, edits: [{ path: 'a.yaml', content: null }], message: 'rm' });

@@ -76,6 +76,8 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
+    // Paths we pass are file names, never patterns: `apps/*` means the folder named `*`.
+    GIT_LITERAL_PATHSPECS: '1',
     ...options.env,
     ...(options.credentials
       ? {

@@ -1,0 +1,271 @@
+/**
+ * ECR event → pushed commit latency of the image updater, on the local environment (`tidemark local up` first), for a
+ * config repo of 2,000+ files on the local git server. Each event is a new patch release, so each one makes a commit.
+ *
+ * Two measurements per scenario, with the handler warm (one container, its git cache reused, as in Lambda):
+ * - `handler`: the SQS batch in hand (AWS's event shape) → the handler returns with the commit pushed;
+ * - `queue`: SendMessage to a moto SQS FIFO queue → receive → handler → commit pushed (the event-source path).
+ * Scenarios: `narrow` (the example's `web` policy over clusters/dev) and `wide` (a policy over all 2,000 files of
+ * apps/, every file read and parsed per event).
+ *
+ * Baseline, in the same run: what a CI job does without Tidemark — `git clone --depth 1` of the same repo, edit the
+ * tag, commit and push with the git CLI. Flux and Argo CD image automation poll registries every 1–10 minutes: a
+ * stated constant (60 s, their shortest common setting), not measured.
+ *
+ *   npx tsx bench/image-updater/run.ts [events=20]
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { validateDeploymentConfig } from '../../core/config/deployment-config';
+import { createLocalResources } from '../../local/aws-resources';
+import { createScratchQueue, ecrImageAction, lambdaContext, runQueueOnce, sqsEvent } from '../../local/invoke';
+import { freePort, startDetached, stopProcess, waitUntil } from '../../local/processes';
+
+const events = Math.min(Number(process.argv[2] ?? 20), 100);
+const pollBaselineSeconds = 60;
+const FILLER = 2000;
+const root = new URL('../..', import.meta.url).pathname;
+
+// A git server and moto of the benchmark's own, started here and stopped at the end (by pid): the shared local
+// environment is restarted by other test runs, and a benchmark must not share a machine part that can vanish mid-run.
+const dir = mkdtempSync(join(tmpdir(), 'bench-image-updater-'));
+const [gitPort, motoPort] = await Promise.all([freePort(), freePort()]);
+const gitCreds = { username: 'bench', password: randomBytes(12).toString('hex') };
+const motoVenv = execFileSync('bash', [join(root, 'local/moto/install.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  .toString()
+  .trim();
+const gitServer = startDetached(
+  'git-server',
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    join(root, 'local/git-server.ts'),
+    '--root',
+    join(dir, 'git'),
+    '--port',
+    String(gitPort),
+    '--username',
+    gitCreds.username,
+    '--password',
+    gitCreds.password,
+  ],
+  join(dir, 'git-server.log'),
+);
+const moto = startDetached(
+  'moto',
+  join(motoVenv, 'bin', 'moto_server'),
+  ['-H', '127.0.0.1', '-p', String(motoPort)],
+  join(dir, 'moto.log'),
+);
+const stopServers = async () => {
+  await stopProcess(gitServer, 'git-server');
+  await stopProcess(moto, 'moto_server');
+  rmSync(dir, { recursive: true, force: true });
+};
+const reachable = (url: string) => async () => (await fetch(url)).ok;
+const gitUrl = `http://127.0.0.1:${gitPort}`;
+const aws = {
+  endpoint: `http://127.0.0.1:${motoPort}`,
+  region: 'us-east-1',
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+  accountId: '123456789012',
+};
+try {
+  await waitUntil('git server', reachable(`${gitUrl}/_health`), {
+    timeoutMs: 30_000,
+    process: gitServer,
+    commandHint: 'git-server',
+  });
+  await waitUntil('moto', reachable(`${aws.endpoint}/moto-api/`), {
+    timeoutMs: 60_000,
+    process: moto,
+    commandHint: 'moto_server',
+  });
+  const resources = await createLocalResources(aws, ['dev', 'prod'], {
+    ...{ gitUsername: gitCreds.username, gitPassword: gitCreds.password },
+    slackWebhookUrl: 'http://127.0.0.1:9/none',
+  });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_REGION: aws.region,
+    AWS_ACCESS_KEY_ID: aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+    TIDEMARK_TABLE_NAME: resources.tableName,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  const env = { aws, git: { url: gitUrl, ...gitCreds }, resources };
+
+  const ECR = `${env.aws.accountId}.dkr.ecr.${env.aws.region}.amazonaws.com`;
+  const auth = `Basic ${Buffer.from(`${env.git.username}:${env.git.password}`).toString('base64')}`;
+  const suffix = randomBytes(3).toString('hex');
+  const repoName = `bench-images-${suffix}`;
+  const created = await fetch(`${env.git.url}/_admin/repos/${repoName}`, {
+    method: 'POST',
+    headers: { authorization: auth },
+  });
+  if (!created.ok) throw new Error(`creating ${repoName} on the local git server failed: ${created.status}`);
+  const repoUrl = `${env.git.url}/${repoName}.git`;
+  const gitEnv = {
+    ...process.env,
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
+  };
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@localhost', ...args], {
+      cwd,
+      stdio: 'pipe',
+      env: gitEnv,
+    })
+      .toString()
+      .trim();
+
+  // The seed: the example config repo, 2,000 app folders under apps/, and a `fleet` policy over all of them.
+  const seed = mkdtempSync(join(tmpdir(), 'bench-images-seed-'));
+  execFileSync('cp', ['-r', `${new URL('../../examples/config-repo', import.meta.url).pathname}/.`, seed]);
+  const deployment = (i: number, image: string) =>
+    `# app ${i}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-${i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ${image} # {"owner": "team-${i % 7}"}\n          ports:\n            - containerPort: 8080\n`;
+  for (let i = 0; i < FILLER; i++) {
+    const path = join(seed, 'apps', `app-${String(i).padStart(4, '0')}`, 'deployment.yaml');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, deployment(i, i === 1234 ? `${ECR}/fleet:1.0.0` : `${ECR}/app-${i}:1.0.0`));
+  }
+  writeFileSync(
+    join(seed, '.tidemark/images.yaml'),
+    `${readFileSync(join(seed, '.tidemark/images.yaml'), 'utf8')}  - name: fleet\n    repository: ${ECR}/fleet\n    strategy:\n      semver: "^1.0.0"\n    update:\n      paths: [apps]\n    writeBack:\n      push: { branch: main }\n`,
+  );
+  git(seed, 'init', '--quiet', '--initial-branch=main');
+  git(seed, 'add', '-A');
+  git(seed, 'commit', '--quiet', '-m', 'seed');
+  git(seed, 'push', '--quiet', repoUrl, 'HEAD:refs/heads/main');
+  const fileCount = git(seed, 'ls-files').split('\n').length;
+  rmSync(seed, { recursive: true, force: true });
+
+  // The handler, configured for this repo, with sync queues of its own.
+  const dev = await createScratchQueue('bench-sync-dev');
+  const prod = await createScratchQueue('bench-sync-prod');
+  const queue = await createScratchQueue('bench-image-events', { fifo: true });
+  process.env.TIDEMARK_CONFIG = JSON.stringify(
+    validateDeploymentConfig({
+      configRepo: { provider: 'git', url: repoUrl, branch: 'main', authSecretName: env.resources.secrets.configRepo },
+      clusters: [
+        { name: 'dev', eksClusterName: 'local', region: env.aws.region, path: 'clusters/dev' },
+        { name: 'prod', eksClusterName: 'local', region: env.aws.region, path: 'clusters/prod' },
+      ],
+      images: { ecrRepositories: ['web', 'fleet'] },
+    }),
+  );
+  process.env.TIDEMARK_SYNC_QUEUE_URLS = JSON.stringify({ dev: dev.url, prod: prod.url });
+  const { handler } = await import('../../functions/image-updater/handler');
+  const sqs = new SQSClient({});
+  const head = () => git(tmpdir(), 'ls-remote', repoUrl, 'refs/heads/main').split(/\s/)[0];
+
+  let patch = 0;
+  const nextEvent = (repositoryName: string) =>
+    ecrImageAction({
+      repositoryName,
+      tag: `1.${Math.floor(patch / 1000)}.${++patch}`,
+      digest: `sha256:${randomBytes(32).toString('hex')}`,
+    });
+
+  async function viaHandler(repositoryName: string): Promise<number> {
+    const before = head();
+    const body = JSON.stringify(nextEvent(repositoryName));
+    const start = performance.now();
+    const result = (await handler(
+      sqsEvent([{ body, messageGroupId: 'config' }], queue.arn),
+      lambdaContext('image-updater'),
+    )) as SQSBatchResponse;
+    const elapsed = performance.now() - start;
+    if (result.batchItemFailures.length > 0 || head() === before)
+      throw new Error(`event for ${repositoryName} made no commit`);
+    return elapsed;
+  }
+
+  async function viaQueue(repositoryName: string): Promise<number> {
+    const before = head();
+    const start = performance.now();
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify(nextEvent(repositoryName)),
+        MessageGroupId: 'config',
+        MessageDeduplicationId: randomBytes(8).toString('hex'),
+      }),
+    );
+    const run = await runQueueOnce({ queueUrl: queue.url, handler, functionName: 'image-updater', waitTimeSeconds: 5 });
+    const elapsed = performance.now() - start;
+    if (run.failed.length > 0 || head() === before)
+      throw new Error(`queued event for ${repositoryName} made no commit`);
+    return elapsed;
+  }
+
+  /** What CI does without Tidemark: shallow clone, edit the tag, commit, push. */
+  function naiveCi(): number {
+    const start = performance.now();
+    const work = mkdtempSync(join(tmpdir(), 'bench-images-ci-'));
+    try {
+      git(work, 'clone', '--quiet', '--depth', '1', '--branch', 'main', repoUrl, 'repo');
+      const dir = join(work, 'repo');
+      const file = join(dir, 'clusters/dev/web/deployment.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/web:[\w.-]+/, `web:9.${++patch}.0`));
+      git(dir, 'commit', '--quiet', '-am', 'ci: bump web');
+      git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return performance.now() - start;
+  }
+
+  function percentile(samples: number[], p: number): number {
+    const sorted = [...samples].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  }
+
+  try {
+    const cold = await viaHandler('web'); // first event of the container: clones into the cache folder
+    const rows: [string, number[]][] = [];
+    for (const [name, run] of [
+      ['narrow: handler', () => viaHandler('web')],
+      ['wide (2,000 files): handler', () => viaHandler('fleet')],
+      ['narrow: SQS FIFO → handler', () => viaQueue('web')],
+    ] as const) {
+      const samples: number[] = [];
+      for (let i = 0; i < events; i++) samples.push(await run());
+      rows.push([name, samples]);
+    }
+    const naive: number[] = [];
+    for (let i = 0; i < Math.min(events, 10); i++) naive.push(naiveCi());
+    // The handler's push moved main past the CI's commit; keep them apart by measuring CI last.
+
+    const naiveP50 = percentile(naive, 50);
+    console.log(
+      `image updater: event → pushed commit, ${fileCount}-file config repo on the local git server, ${events} events each`,
+    );
+    console.log(`cold start (first event, clone into the cache): ${cold.toFixed(0)} ms`);
+    console.log('scenario                         p50 ms   p95 ms   p50 vs CI clone+push   p50 vs 60 s poll');
+    for (const [name, samples] of rows) {
+      const p50 = percentile(samples, 50);
+      console.log(
+        `${name.padEnd(32)} ${p50.toFixed(0).padStart(6)}   ${percentile(samples, 95).toFixed(0).padStart(6)}   ${(p50 / naiveP50).toFixed(2).padStart(20)}x   ${(p50 / (pollBaselineSeconds * 1000)).toFixed(4).padStart(14)}x`,
+      );
+    }
+    console.log(
+      `${'baseline: CI clone+edit+push'.padEnd(32)} ${naiveP50.toFixed(0).padStart(6)}   ${percentile(naive, 95).toFixed(0).padStart(6)}`,
+    );
+  } finally {
+    await dev.delete();
+    await prod.delete();
+    await queue.delete();
+  }
+} finally {
+  await stopServers();
+}
