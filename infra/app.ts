@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../core/config/config-error';
-import { parseDeploymentConfig } from '../core/config/deployment-config';
+import { parseDeploymentConfig } from '../core/config/parse-deployment-config';
 import { TidemarkStack } from './tidemark-stack';
 
 /**

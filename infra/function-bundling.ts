@@ -1,43 +1,19 @@
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BuildOptions } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 /**
- * How every Tidemark function is bundled. One definition, read by the CDK construct (`TidemarkFunction`) and by
- * `bench/bundles`, so the benchmark measures the bundle that is deployed.
+ * How every Tidemark function is bundled: one definition, used by the CDK stack (through {@link functionCode}) and by
+ * `bench/bundles`, so the benchmark measures what is deployed.
  *
- * - ESM, because handlers may use top-level `await` to build clients once per container, and the banner gives
- *   CommonJS dependencies (some AWS SDK internals, `@kubernetes/client-node`'s transitive deps) a `require`.
+ * - ESM, so handlers may use top-level `await`; the banner gives CommonJS dependencies a `require`.
  * - The AWS SDK is bundled rather than taken from the runtime: the version we test is the version that runs, and a
- *   tree-shaken bundle initialises faster than the runtime's full SDK.
+ *   tree-shaken bundle initialises faster than the runtime's whole SDK.
+ * - esbuild's JavaScript API rather than `NodejsFunction`'s own bundling, which runs the esbuild CLI and so cannot take
+ *   the plugin below.
  */
-export const functionBundling = {
-  target: 'node24',
-  minify: true,
-  mainFields: ['module', 'main'],
-  banner:
-    "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);",
-} as const;
-
-/** The `bundling` prop of a `NodejsFunction`: local esbuild only (a Docker fallback would break offline synth). */
-export function cdkBundlingOptions(): BundlingOptions {
-  return {
-    target: functionBundling.target,
-    minify: functionBundling.minify,
-    format: OutputFormat.ESM,
-    mainFields: [...functionBundling.mainFields],
-    banner: functionBundling.banner,
-    // Source maps for readable stack traces; without their sources they add little to the zip.
-    sourceMap: true,
-    sourceMapMode: SourceMapMode.EXTERNAL,
-    sourcesContent: false,
-    externalModules: [],
-    bundleAwsSDK: true,
-    forceDockerBundling: false,
-  };
-}
-
-/** The same build as {@link cdkBundlingOptions}, as esbuild options, for measuring a bundle outside CDK. */
 export function esbuildOptions(entry: string, outfile: string, sourceMap: boolean): BuildOptions {
   return {
     entryPoints: [entry],
@@ -45,12 +21,63 @@ export function esbuildOptions(entry: string, outfile: string, sourceMap: boolea
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: functionBundling.target,
-    minify: functionBundling.minify,
-    mainFields: [...functionBundling.mainFields],
-    banner: { js: functionBundling.banner },
+    target: 'node24',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);",
+    },
     sourcemap: sourceMap ? 'external' : false,
     sourcesContent: false,
+    plugins: [withoutZodLocales],
     logLevel: 'warning',
   };
+}
+
+/**
+ * zod 4 exports every translation of its messages as `z.locales`, which keeps 250 KB of them in any bundle that uses
+ * `z`. Tidemark writes its own messages and never switches locale (English is registered by zod's schemas module
+ * directly, not through this index), so the index is replaced by an empty module.
+ */
+const withoutZodLocales: Plugin = {
+  name: 'tidemark-without-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: 'zod-locales', namespace: 'tidemark-empty' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'tidemark-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+/**
+ * The deployment package of a handler, bundled at synth time by `infra/bundle-function.ts` in a child process (CDK's
+ * local bundling hook is synchronous; esbuild plugins need its asynchronous API). Local only: a failure stops the
+ * synth instead of falling back to Docker, so `cdk synth` never needs Docker.
+ */
+export function functionCode(entry: string): Code {
+  const script = join(import.meta.dirname, 'bundle-function.ts');
+  return Code.fromAsset(dirname(entry), {
+    // The hash of the bundle itself: a change anywhere in the handler's imports redeploys it, nothing else does.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type; never pulled, since tryBundle succeeds or throws.
+      image: DockerImage.fromRegistry('tidemark/bundled-locally-never-in-docker'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const r = spawnSync(process.execPath, ['--import', 'tsx', script, entry, outputDir], {
+            cwd: join(import.meta.dirname, '..'),
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          if (r.status !== 0) {
+            throw new Error(
+              `bundling ${entry} failed (exit ${r.status ?? r.signal}); esbuild's errors are printed above`,
+            );
+          }
+          return true;
+        },
+      },
+    },
+  });
 }

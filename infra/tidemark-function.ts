@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { skipCheckov } from './checkov-skip';
-import { cdkBundlingOptions } from './function-bundling';
+import { functionCode } from './function-bundling';
 import type { State } from './state';
 
 /** The checkout's root: entries, `package-lock.json` and `tsconfig.json` are resolved from here. */
@@ -128,10 +128,9 @@ export class TidemarkFunction extends Construct implements IGrantable {
     if (props.alertsTopicArn !== undefined) environment.TIDEMARK_ALERTS_TOPIC_ARN = props.alertsTopicArn;
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      // Bundled by functionCode, with the esbuild plugin NodejsFunction's own bundling cannot take.
+      code: functionCode(entry),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       description: props.description,
@@ -141,7 +140,6 @@ export class TidemarkFunction extends Construct implements IGrantable {
       role,
       logGroup: this.logGroup,
       environment,
-      bundling: { ...cdkBundlingOptions(), tsconfig: join(projectRoot, 'tsconfig.json') },
     });
     props.state.grantRecordAccess(role);
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/config/config-error';
-import { type DeploymentConfig, parseDeploymentConfig } from '../../core/config/deployment-config';
+import type { DeploymentConfig } from '../../core/config/deployment-config';
+import { parseDeploymentConfig } from '../../core/config/parse-deployment-config';
 
 /**
  * `tidemark config validate [FILE]`: the same validation the CDK app and the functions run, before a deploy.

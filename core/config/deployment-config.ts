@@ -1,12 +1,11 @@
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 
 /**
  * `tidemark.config.yaml`: the one file that describes a Tidemark deployment. The CDK app, the local environment and
- * the Lambda functions all read it through {@link parseDeploymentConfig}; the functions receive it as JSON in the
- * `TIDEMARK_CONFIG` environment variable (it holds secret *names*, never secret values), so no part re-parses it
- * differently.
+ * the Lambda functions all validate it with {@link validateDeploymentConfig} (the file is read by
+ * `parseDeploymentConfig` in parse-deployment-config.ts); the functions receive it as JSON in the `TIDEMARK_CONFIG`
+ * environment variable (it holds secret *names*, never secret values), so no part re-parses it differently.
  */
 
 const awsRegion = z
@@ -205,18 +204,6 @@ export function validateDeploymentConfig(raw: unknown, source?: string): Deploym
     fix.join('. ') || 'See the annotated tidemark.config.yaml for the expected shape',
     { cause: result.error },
   );
-}
-
-/** Parses and validates `tidemark.config.yaml` text. `source` names the file in errors. */
-export function parseDeploymentConfig(text: string, source = 'tidemark.config.yaml'): DeploymentConfig {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new ConfigError(source, `is not valid YAML (${e.message.split('\n')[0]})`, 'Fix the YAML syntax', {
-      cause: e,
-    });
-  }
-  return validateDeploymentConfig(doc.toJS(), source);
 }
 
 /** Reads the config that the CDK stack (or the local runner) placed in `TIDEMARK_CONFIG`. */
