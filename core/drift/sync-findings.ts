@@ -39,14 +39,14 @@ export function syncFindings(
     if (!head) continue;
     const applied = typeof status.lastAppliedRevision === 'string' ? status.lastAppliedRevision : null;
     if (applied !== null && revisionMatches(applied, head.revision)) continue;
-    const lagMinutes = Math.floor((now.getTime() - head.committedAt.getTime()) / 60_000);
-    if (lagMinutes >= lagMinutesThreshold) {
+    const lag = (now.getTime() - head.committedAt.getTime()) / 60_000;
+    if (lag >= lagMinutesThreshold) {
       out.push({
         kind: 'sync-lagging',
         sync: ref,
         lastAppliedRevision: applied,
         headRevision: head.revision,
-        lagMinutes,
+        lagMinutes: Math.floor(lag),
       });
     }
   }
