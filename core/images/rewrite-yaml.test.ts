@@ -77,38 +77,61 @@ const layout = fc.record({
   finalNewline: fc.boolean(),
 });
 
+const DIGEST = `sha256:${'5'.repeat(64)}`;
+/** The reference under test, in each form discovery knows; `tag` is what the file holds (and `pinned` a digest). */
+const forms = {
+  image: (q: string, t: string, tag: string) => [`image: ${q}acme.io/team/web:${tag}${q}${t}`],
+  pinned: (q: string, t: string, tag: string, pinned: boolean) => [
+    `image: ${q}acme.io/team/web:${tag}${pinned ? `@${DIGEST}` : ''}${q}${t}`,
+  ],
+  helm: (q: string, t: string, tag: string) => [
+    'image:',
+    '  repository: acme.io/team/web',
+    `  tag: ${q}${tag}${q}${t}`,
+  ],
+  flux: (q: string, _t: string, tag: string) => [`version: ${q}${tag}${q} # {"$imagepolicy": "flux-system:web:tag"}`],
+  kustomize: (q: string, t: string, tag: string) => [
+    'images:',
+    '- name: acme.io/team/web',
+    `  newTag: ${q}${tag}${q}${t}`,
+  ],
+};
+
 describe('planImageUpdate on random layouts', () => {
-  it('keeps every byte but the tag', () => {
+  it('keeps every byte but the tag (and an added digest), for every form of reference', () => {
     fc.assert(
-      fc.property(layout, (l) => {
+      fc.property(layout, fc.constantFrom(...(Object.keys(forms) as (keyof typeof forms)[])), (l, form) => {
         const unique = (lines: string[][], from: number) =>
           lines.map((group, i) => group.map((x) => x.replaceAll('@', `_${from + i}`)));
+        // Kustomize's images: is a top-level key; the other forms sit inside a mapping, as in a manifest or values file.
+        const top = form === 'kustomize';
+        const indent = top ? '' : l.indent;
         const nest = (lines: string[][], from: number) =>
           unique(lines, from)
             .flat()
-            .map((x) => (x === '' ? '' : `${l.indent}${x}`));
-        const image = (tag: string) =>
-          `${l.indent}image: ${l.quote}acme.io/team/web:${tag}${l.quote}${l.trailing ? ` ${l.trailing}` : ''}`;
-        const doc = (tag: string) =>
+            .map((x) => (x === '' ? '' : `${indent}${x}`));
+        const trailing = l.trailing ? ` ${l.trailing}` : '';
+        const doc = (tag: string, pinned: boolean) =>
           [
             ...(l.header ? [l.header] : []),
             ...(l.docBefore ? [...unique(l.docBefore, 100).flat(), '---'] : []),
-            'spec:',
+            ...(top ? [] : ['spec:']),
             ...nest(l.before, 0),
-            image(tag),
+            ...forms[form](l.quote, trailing, tag, pinned).map((x) => `${indent}${x}`),
             ...nest(l.after, 10),
             ...(l.docAfter ? ['---', 'kind: Other', 'data: {a: b}'] : []),
           ].join(l.eol) + (l.finalNewline ? l.eol : '');
-        const source = doc('1.0.0');
+        const file = top ? 'kustomization.yaml' : 'm.yaml';
+        const pin = form === 'pinned';
         const plan = planImageUpdate(
-          { repository: 'acme.io/team/web', tag: '1.4.2' },
-          [policy],
-          new Map([['m.yaml', source]]),
+          { repository: 'acme.io/team/web', tag: '1.4.2', digest: DIGEST },
+          [{ ...policy, digest: pin ? 'pin' : 'none' }],
+          new Map([[file, doc('1.0.0', false)]]),
         );
         expect(plan.skipped).toEqual([]);
-        expect(plan.groups[0]?.files.get('m.yaml')).toBe(doc('1.4.2'));
+        expect(plan.groups[0]?.files.get(file)).toBe(doc('1.4.2', pin));
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });
