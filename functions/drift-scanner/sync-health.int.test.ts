@@ -18,9 +18,6 @@ describe('drift-scanner and the Syncs of a cluster', () => {
     kubectl('wait', '--for=condition=Established', 'crd/syncs.tidemark.dev');
     // The agent's namespace; it may exist already (the demo installs the agent).
     spawnSync('kubectl', ['create', 'namespace', 'tidemark-system'], { stdio: 'ignore' });
-  }, 60_000);
-
-  beforeAll(async () => {
     const repo = await createGitRepo('drift-health', { 'clusters/h/empty.yaml': '' });
     head = repo.head();
     process.env.TIDEMARK_CONFIG = JSON.stringify({
