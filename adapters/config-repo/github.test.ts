@@ -1,7 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { describeConfigRepoContract } from './config-repo.contract';
 import { type Exchange, recordings } from './fixtures/github-recordings';
-import { GitHubConfigRepo } from './github';
+import { GitHubConfigRepo, type GitHubCredentials } from './github';
 
 // GitHub's REST API has no local emulator, so this suite is the one place a mock is allowed: Octokit's `fetch` replays
 // the fixture responses of fixtures/github-recordings.ts (trimmed from GitHub's documented example responses) in
@@ -11,10 +12,12 @@ import { GitHubConfigRepo } from './github';
 /** A `fetch` that answers from a recording and checks each request against it. */
 function replay(exchanges: Exchange[]) {
   const pending = [...exchanges];
+  const authorizations: string[] = [];
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const method = (init?.method ?? 'GET').toUpperCase();
     const path = decodeURIComponent(url.pathname) + url.search;
+    authorizations.push(new Headers(init?.headers).get('authorization') ?? '');
     const next = pending.shift();
     if (!next) throw new Error(`unexpected request after the recording ended: ${method} ${path}`);
     expect(`${method} ${path}`).toBe(
@@ -26,19 +29,19 @@ function replay(exchanges: Exchange[]) {
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
   };
-  return { fetch, pending };
+  return { fetch, pending, authorizations };
 }
 
-const open = (exchanges: Exchange[]) => {
+const open = (exchanges: Exchange[], credentials: GitHubCredentials = { token: 'ghp_fixture' }) => {
   const r = replay(exchanges);
   const repo = new GitHubConfigRepo({
     url: 'https://github.com/acme/config.git',
     branch: 'main',
-    token: 'ghp_fixture',
+    credentials,
     // No write throttling in replay: the plugin spaces GitHub writes a second apart, which only slows the test down.
     octokitOptions: { request: { fetch: r.fetch, retries: 0 }, throttle: { enabled: false } },
   });
-  return { repo, pending: r.pending };
+  return { repo, pending: r.pending, authorizations: r.authorizations };
 };
 
 describeConfigRepoContract('github provider on recorded GitHub API responses', async () => {
@@ -67,9 +70,46 @@ describe('GitHubConfigRepo pull requests (recorded GitHub API responses)', () =>
     expect(pending).toEqual([]);
   });
 
-  it('refuses a URL that names no repository', () => {
-    expect(() => new GitHubConfigRepo({ url: 'https://github.com/acme', branch: 'main', token: 't' })).toThrow(
-      /does not name a GitHub repository/,
+  it('authenticates as a GitHub App installation with a token minted from the app key', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const { repo, pending, authorizations } = open(
+      [
+        // docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app (example response, trimmed)
+        {
+          method: 'POST',
+          path: '/app/installations/42/access_tokens',
+          status: 201,
+          body: {
+            token: 'ghs_16C7e42F292c6912E7710c838347Ae178B4a',
+            expires_at: '2099-01-01T00:00:00Z',
+            permissions: { contents: 'write', pull_requests: 'write' },
+            repository_selection: 'selected',
+          },
+        },
+        {
+          method: 'GET',
+          path: '/repos/acme/config/git/ref/heads/tidemark/none',
+          status: 404,
+          body: { message: 'Not Found', status: '404' },
+        },
+      ],
+      { appId: 1234, privateKey, installationId: 42 },
     );
+    expect(await repo.read(['clusters'], 'tidemark/none')).toBeUndefined();
+    expect(pending).toEqual([]);
+    expect(authorizations).toEqual([
+      expect.stringMatching(/^bearer ey/),
+      'token ghs_16C7e42F292c6912E7710c838347Ae178B4a',
+    ]);
+  });
+
+  it('refuses a URL that names no repository', () => {
+    expect(
+      () => new GitHubConfigRepo({ url: 'https://github.com/acme', branch: 'main', credentials: { token: 't' } }),
+    ).toThrow(/does not name a GitHub repository/);
   });
 });

@@ -1,3 +1,4 @@
+import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
@@ -13,12 +14,17 @@ import type {
 const GitHub = Octokit.plugin(throttling, retry);
 type GitHubClient = InstanceType<typeof GitHub>;
 
+export type GitHubCredentials = { token: string } | { appId: number; privateKey: string; installationId: number };
+
 export interface GitHubConfigRepoOptions {
   /** HTTPS clone URL: `https://github.com/acme/config.git`, or a GitHub Enterprise Server URL. */
   url: string;
   branch: string;
-  /** A token with `contents: write` and `pull_requests: write` (fine-grained PAT or GitHub App installation token). */
-  token: string;
+  /**
+   * A token with `contents: write` and `pull_requests: write` (a fine-grained PAT), or a GitHub App installation, for
+   * which Octokit mints and renews installation tokens itself.
+   */
+  credentials: GitHubCredentials;
   /** API root; derived from `url` (`https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise). */
   baseUrl?: string;
   /** Extra Octokit options (tests point `request.fetch` at recorded responses). */
@@ -54,8 +60,9 @@ export class GitHubConfigRepo implements ConfigRepo {
     this.url = options.url;
     this.defaultBranch = options.branch;
     const baseUrl = options.baseUrl ?? (u.host === 'github.com' ? 'https://api.github.com' : `${u.origin}/api/v3`);
+    const { credentials } = options;
     this.octokit = new GitHub({
-      auth: options.token,
+      ...('token' in credentials ? { auth: credentials.token } : { authStrategy: createAppAuth, auth: credentials }),
       baseUrl,
       userAgent: 'tidemark-image-updater',
       throttle: {
