@@ -183,11 +183,13 @@ describe('image updater handler', () => {
     expect(reasons.join('\n')).toContain('malformed ECR event: detail.image-digest: must be a sha256 digest');
   });
 
-  it('ignores a repository no policy names, and commits nothing for an invalid policy file', async () => {
+  it('ignores a repository no policy names and a push without a tag, and commits nothing for an invalid policy file', async () => {
     const u = await updater();
     const before = u.repo.head();
-    await u.send(push('9.9.9', 6, 'unrelated'));
-    expect((await u.drain()).flatMap((r) => r.failed)).toEqual([]);
+    await u.send(push('9.9.9', 6, 'unrelated'), ecrImageAction({ repositoryName: 'web', digest: digest(66) }));
+    const ignored = await u.drain();
+    expect(ignored.flatMap((r) => r.failed)).toEqual([]);
+    expect(ignored.flatMap((r) => r.deleted)).toHaveLength(2);
     expect(u.repo.head()).toBe(before);
 
     u.repo.commit(

@@ -89,7 +89,11 @@ async function onImageEvents(event: SQSEvent, context: Context): Promise<SQSBatc
   if (claimed.length > 0) {
     const pushes = claimed.map(imagePushOf).filter((p): p is ImagePush => p !== undefined);
     try {
-      const result = await updateImages(pushes, await deps());
+      // A push by digest alone moves no tag: nothing to read or plan.
+      const result: UpdateImagesResult =
+        pushes.length > 0
+          ? await updateImages(pushes, await deps())
+          : { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
       report(result, pushes);
       for (const e of claimed) await ledger.complete(e.id, { outcome: result.kind });
     } catch (e) {
