@@ -18,12 +18,6 @@ export const projectRoot = resolve(import.meta.dirname, '..');
 /** Powertools metrics namespace of every function; the dashboard searches it. */
 export const metricsNamespace = 'Tidemark';
 
-/**
- * Lambda allows 4 KB of environment in total. The config travels in it as JSON (DESIGN.md: passed as environment,
- * never re-parsed differently); leave the rest for the other variables.
- */
-const maxConfigJsonBytes = 3072;
-
 export interface TidemarkFunctionProps {
   /** Handler file, relative to the checkout, exporting `handler`; e.g. `functions/webhook/handler.ts`. */
   readonly entry: string;
@@ -81,13 +75,8 @@ export class TidemarkFunction extends Construct implements IGrantable {
         `${id}: entry '${props.entry}' does not exist in ${projectRoot}. Point it at the handler file that exports 'handler'`,
       );
     }
+    // The schema keeps the config small enough for Lambda's 4 KB of environment (deployment-config.ts).
     const configJson = JSON.stringify(props.config);
-    if (Buffer.byteLength(configJson) > maxConfigJsonBytes) {
-      throw new Error(
-        `${id}: the config is ${Buffer.byteLength(configJson)} bytes as JSON, more than the ${maxConfigJsonBytes} that fit ` +
-          "in a Lambda environment beside the other variables. Shorten it (fewer or shorter ECR repository entries: 'team-*' matches by prefix)",
-      );
-    }
     const memorySize = props.memorySize ?? 512;
     if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
       throw new Error(`${id}: memorySize must be a whole number of MB from 128 to 10240, but ${memorySize} was given`);

@@ -84,4 +84,13 @@ describe('validateDeploymentConfig', () => {
       "configRepo.provider: 'svn' is not a provider Tidemark knows. Use 'github' (the GitHub REST API) or 'git' (any smart-HTTP git server)",
     );
   });
+
+  it("refuses a config that would not fit in a Lambda function's environment, and says what to shorten", () => {
+    const ecrRepositories = Array.from({ length: 120 }, (_, i) => `team-${i}/service-with-a-long-name`);
+    const e = errorOf({ ...minimal, images: { ecrRepositories } });
+    expect(e.key).toBe('(top level)');
+    expect(e.message).toMatch(
+      /^\(top level\): the functions' environment would be about \d+ bytes .* more than the 4096 Lambda allows\. Shorten it: a prefix such as 'team\/\*'/,
+    );
+  });
 });

@@ -132,6 +132,14 @@ export const DeploymentConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const bytes = lambdaEnvironmentBytes(config);
+    if (bytes > lambdaEnvironmentLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `the functions' environment would be about ${bytes} bytes (this config as JSON, plus a sync queue URL per cluster), more than the ${lambdaEnvironmentLimit} Lambda allows. Shorten it: a prefix such as 'team/*' covers many ECR repositories, a list address many e-mail subscribers; or split the clusters across stacks`,
+      });
+    }
     const seen = new Set<string>();
     config.clusters.forEach((cluster, i) => {
       if (seen.has(cluster.name)) {
@@ -153,6 +161,17 @@ export const DeploymentConfigSchema = z
       }
     });
   });
+
+/** Lambda's limit on the total size of a function's environment variables. */
+const lambdaEnvironmentLimit = 4096;
+
+/**
+ * What a function's environment takes (functions/function-env.ts): the config as JSON, each cluster's sync queue URL
+ * (at most about 140 bytes as JSON: region, account and a generated queue name), and the other variables (~400).
+ */
+function lambdaEnvironmentBytes(config: { clusters: unknown[] }): number {
+  return new TextEncoder().encode(JSON.stringify(config)).length + 140 * config.clusters.length + 400;
+}
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 export type ClusterConfig = DeploymentConfig['clusters'][number];
