@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ export interface DesiredState {
  */
 export class DesiredStateSource {
   private readonly renders = new Map<string, Promise<KubeObject[]>>();
-  private checkedOut: { revision: string; dir: string } | undefined;
+  private checkedOut: { revision: string; dir: Promise<string> } | undefined;
 
   private constructor(
     private readonly mirror: GitMirror,
@@ -35,7 +36,11 @@ export class DesiredStateSource {
     credentials?: GitCredentials;
     workDir?: string;
   }): Promise<DesiredStateSource> {
-    const workDir = options.workDir ?? join(tmpdir(), 'tidemark-drift');
+    // Per process and repository: git locks its refs, so two processes (test workers, `tidemark demo` next to a test)
+    // must not share a mirror, and one mirror must not hold the heads of two repositories. A Lambda container runs one
+    // process, so its /tmp keeps one mirror across warm invocations.
+    const repoHash = createHash('sha256').update(options.url).digest('hex').slice(0, 16);
+    const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`, repoHash);
     const mirror = await GitMirror.open({
       url: options.url,
       cacheDir: join(workDir, 'mirror'),
@@ -75,15 +80,31 @@ export class DesiredStateSource {
   }
 
   private async render(revision: string, path: string): Promise<KubeObject[]> {
-    if (this.checkedOut?.revision !== revision) {
-      // One checkout at a time: /tmp in Lambda is small, and renders of the previous revision are already cached.
-      const dir = join(this.workDir, 'checkout', revision);
-      if (this.checkedOut) await rm(this.checkedOut.dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await this.mirror.checkoutTo(revision, dir);
-      this.checkedOut = { revision, dir };
-      for (const key of this.renders.keys()) if (!key.startsWith(`${revision}:`)) this.renders.delete(key);
-    }
-    return renderFolder(join(this.checkedOut.dir, path));
+    return renderFolder(join(await this.checkoutOf(revision), path));
+  }
+
+  /**
+   * The folder holding `revision`. Clusters are scanned concurrently and each renders its path of the same revision,
+   * so the checkout is one shared promise: a second `checkout-index` into the same folder would fail on existing files.
+   * One checkout is kept at a time (/tmp in Lambda is small); renders of the previous revision are already cached.
+   */
+  private checkoutOf(revision: string): Promise<string> {
+    if (this.checkedOut?.revision === revision) return this.checkedOut.dir;
+    const previous = this.checkedOut;
+    const dir = (async () => {
+      const old = await previous?.dir.catch(() => undefined);
+      if (old) await rm(old, { recursive: true, force: true });
+      const target = join(this.workDir, 'checkout', revision);
+      await rm(target, { recursive: true, force: true });
+      await mkdir(target, { recursive: true });
+      await this.mirror.checkoutTo(revision, target);
+      return target;
+    })();
+    this.checkedOut = { revision, dir };
+    dir.catch(() => {
+      if (this.checkedOut?.dir === dir) this.checkedOut = undefined;
+    });
+    for (const key of this.renders.keys()) if (!key.startsWith(`${revision}:`)) this.renders.delete(key);
+    return dir;
   }
 }

@@ -22,7 +22,11 @@ describe('drift-scanner and the Syncs of a cluster', () => {
     head = repo.head();
     process.env.TIDEMARK_CONFIG = JSON.stringify({
       configRepo: { provider: 'git', url: repo.url, branch: 'main', authSecretName: 'tidemark/config-repo' },
-      clusters: [{ name: cluster, eksClusterName: 'local', region: 'us-east-1', path: 'clusters/h' }],
+      // Two clusters on one path: scanned concurrently, they render the same revision at the same time.
+      clusters: [
+        { name: cluster, eksClusterName: 'local', region: 'us-east-1', path: 'clusters/h' },
+        { name: `${cluster}-b`, eksClusterName: 'local', region: 'us-east-1', path: 'clusters/h' },
+      ],
       images: { ecrRepositories: ['web'] },
       // Any lag counts, so the test need not wait ten minutes.
       thresholds: { revisionLagMinutes: 0.0001 },
@@ -72,7 +76,9 @@ describe('drift-scanner and the Syncs of a cluster', () => {
       scheduledEvent('arn:aws:scheduler:us-east-1:123456789012:schedule/default/drift'),
       lambdaContext('drift-scanner'),
     );
-    expect(clusters[0]?.outcome).toMatchObject({
+    expect(clusters.find((c) => c.cluster === `${cluster}-b`)?.outcome).toMatchObject({ kind: 'scanned' });
+    const scanned = clusters.find((c) => c.cluster === cluster);
+    expect(scanned?.outcome).toMatchObject({
       kind: 'scanned',
       report: {
         findings: [
@@ -86,6 +92,6 @@ describe('drift-scanner and the Syncs of a cluster', () => {
         ],
       },
     });
-    expect(clusters[0]?.alerts).toEqual(['appeared']);
+    expect(scanned?.alerts).toEqual(['appeared']);
   });
 });
