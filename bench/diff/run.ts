@@ -69,6 +69,7 @@ try {
     entryPoints: {
       tidemark: join(projectRoot, 'cli/main.ts'),
       'scan-once': join(projectRoot, 'bench/diff/scan-once.ts'),
+      'handler-once': join(projectRoot, 'bench/diff/handler-once.ts'),
     },
     bundle: true,
     platform: 'node',
@@ -262,7 +263,7 @@ function timed(command: string, args: string[], extraEnv: Record<string, string>
   const ms = performance.now() - started;
   const stderr = r.stderr.toString().trim().split('\n');
   if ((r.status ?? 2) > 1 || (r.status === 1 && !args.includes('diff')))
-    throw new Error(`${command} failed (${r.status}): ${stderr.slice(-5).join('\n')}`);
+    throw new Error(`${command} failed (${r.status}): ${stderr.slice(-40).join('\n').slice(-3000)}`);
   return { ms, stdout: r.stdout.toString(), status: r.status, maxRssKb: Number(stderr.at(-1)) };
 }
 
