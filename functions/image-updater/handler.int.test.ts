@@ -204,7 +204,7 @@ describe('image updater handler', () => {
     expect(await u.events.deadLetters()).toHaveLength(1);
   });
 
-  it('catches up on a schedule from ECR DescribeImages', async () => {
+  it('catches up on a schedule from ECR DescribeImages, past a repository ECR cannot list', async () => {
     const ecr = new ECRClient({});
     const name = uniqueName('catch-up');
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
@@ -218,7 +218,12 @@ describe('image updater handler', () => {
       await ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageTag: tag }));
     }
     const files = exampleConfigRepo();
-    files['.tidemark/images.yaml'] = files['.tidemark/images.yaml']!.replaceAll(`${ECR}/web`, `${ECR}/${name}`);
+    files['.tidemark/images.yaml'] = `${files['.tidemark/images.yaml']!.replaceAll(`${ECR}/web`, `${ECR}/${name}`)}
+  - name: elsewhere
+    repository: ghcr.io/acme/elsewhere
+    strategy: { semver: "^1.0.0" }
+    update: { paths: [clusters/dev] }
+`;
     files['clusters/dev/web/deployment.yaml'] = files['clusters/dev/web/deployment.yaml']!.replace(
       `${ECR}/web`,
       `${ECR}/${name}`,

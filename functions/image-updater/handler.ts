@@ -125,7 +125,17 @@ async function catchUp(): Promise<UpdateImagesResult> {
   const text = head?.files.get(IMAGE_POLICY_FILE);
   if (text === undefined) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
   const repositories = [...new Set(parseImagePolicies(text).map((p) => p.repository))];
-  const pushes = (await Promise.all(repositories.map((r) => describeImages(r)))).flat();
+  // One repository ECR cannot describe (not ECR, not granted, deleted) must not stop the catch-up of the others.
+  const listed = await Promise.allSettled(repositories.map((r) => describeImages(r)));
+  const pushes = listed.flatMap((result, i) => {
+    if (result.status === 'fulfilled') return result.value;
+    logger.warn('could not list the images of a repository; its policies are not caught up', {
+      repository: repositories[i],
+      error: (result.reason as Error).message,
+    });
+    count('catch-up-skipped');
+    return [];
+  });
   logger.info('catch-up run', { repositories, images: pushes.length });
   const result = await updateImages(pushes, d);
   report(result, []);
