@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
 import type { ClusterAccess } from './cluster-access';
 import { FunctionSchedule } from './function-schedule';
+import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
 import { TidemarkFunction } from './tidemark-function';
 
@@ -48,6 +49,7 @@ export interface DriftScannerProps {
 export class DriftScanner extends Construct {
   readonly handler: TidemarkFunction;
   readonly schedule: FunctionSchedule;
+  private readonly clusterNames: string[];
 
   constructor(scope: Construct, id: string, props: DriftScannerProps) {
     super(scope, id);
@@ -59,6 +61,7 @@ export class DriftScanner extends Construct {
       throw new Error(`${id}: timeout must be from 30 seconds to 15 minutes, but ${timeout.toHumanString()} was given`);
     }
 
+    this.clusterNames = props.clusters.map((c) => c.clusterName);
     this.handler = new TidemarkFunction(this, 'Handler', {
       entry: props.entry ?? 'functions/drift-scanner/handler.ts',
       serviceName: 'drift-scanner',
@@ -82,5 +85,17 @@ export class DriftScanner extends Construct {
       // The next scan is minutes away; a late one would only queue up behind reserved concurrency 1.
       maxEventAge: Duration.minutes(5),
     });
+  }
+
+  /**
+   * Clusters that could not be scanned, or whose alerts could not be delivered: the scanner isolates clusters, so
+   * neither fails the invocation. From `functions/drift-scanner/handler.ts`: `ScanErrors` per `cluster`.
+   */
+  handledFailures(): HandledFailure[] {
+    return this.clusterNames.map((cluster) => ({
+      id: `DriftScanFailed-${cluster}`,
+      metric: powertoolsCount(this.handler.serviceName, 'ScanErrors', { cluster }, Duration.minutes(15)),
+      description: `Tidemark drift scan of cluster ${cluster} failed, or its alerts could not be delivered. The drift scanner log group has the reason.`,
+    }));
   }
 }

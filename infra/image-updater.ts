@@ -15,6 +15,7 @@ import {
   repositoryArns,
 } from './ecr-repository-selector';
 import { FunctionSchedule } from './function-schedule';
+import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
 import { type SyncQueue, syncQueueUrls } from './sync-queue';
 import { TidemarkFunction } from './tidemark-function';
@@ -153,6 +154,21 @@ export class ImageUpdater extends Construct {
     });
     skipCheckov(this.queue, sqsManagedEncryption);
     skipCheckov(this.deadLetterQueue, sqsManagedEncryption);
+  }
+
+  /**
+   * Updates given up on for this delivery (the events are retried, then dead-lettered). From
+   * `functions/image-updater/handler.ts`: `ImageEvents` with `outcome: failed`.
+   */
+  handledFailures(): HandledFailure[] {
+    return [
+      {
+        id: 'ImageUpdateFailed',
+        metric: powertoolsCount(this.handler.serviceName, 'ImageEvents', { outcome: 'failed' }),
+        description:
+          'Tidemark image updater: an image update failed and will be retried. The image updater log group has the reason (config repo access, a policy file, a conflict that kept recurring).',
+      },
+    ];
   }
 }
 

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Alerts } from './alerts';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
-import { Observability } from './observability';
+import { Observability, powertoolsCount } from './observability';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
 import { TidemarkFunction } from './tidemark-function';
@@ -25,7 +25,11 @@ function observed() {
     alerts: new Alerts(stack, 'Alerts'),
     functions: [updater, scanner],
     driftScanner: scanner,
-    driftScanClusters: ['dev', 'prod'],
+    handledFailures: ['dev', 'prod'].map((cluster) => ({
+      id: `DriftScanFailed-${cluster}`,
+      metric: powertoolsCount('drift-scanner', 'ScanErrors', { cluster }),
+      description: `scan of ${cluster} failed`,
+    })),
     queues: [{ name: 'sync-dev', queue: sync.queue, deadLetterQueue: sync.deadLetterQueue }],
   });
   return { stack, sync, template: Template.fromStack(stack) };
@@ -52,7 +56,7 @@ describe('Observability', () => {
     });
   });
 
-  it('alarms on function errors, on a failed scan of each cluster, and on a drift scan that stopped running', () => {
+  it('alarms on function errors, on each failure a handler counts instead of throwing, and on a drift scan that stopped', () => {
     const { template } = observed();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const errorAlarms = alarms.filter((a) => a.Properties.MetricName === 'Errors');

@@ -24,6 +24,34 @@ export interface ObservedQueue {
   readonly deadLetterQueue: IQueue;
 }
 
+/** A Powertools metric that counts one kind of failure a handler caught; one or more in a period is an alarm. */
+export interface HandledFailure {
+  /** Part of the alarm's construct id, e.g. `WebhookDeliveryFailed` or `DriftScanFailed-prod`. */
+  readonly id: string;
+  readonly metric: Metric;
+  /** What failed and where to look, sent with the alarm. */
+  readonly description: string;
+}
+
+/**
+ * A count in the functions' Powertools namespace (Powertools adds the `service` dimension to every metric), summed
+ * over `period`.
+ */
+export function powertoolsCount(
+  serviceName: string,
+  metricName: string,
+  dimensions: Record<string, string>,
+  period: Duration = Duration.minutes(5),
+): Metric {
+  return new Metric({
+    namespace: metricsNamespace,
+    metricName,
+    dimensionsMap: { service: serviceName, ...dimensions },
+    statistic: 'Sum',
+    period,
+  });
+}
+
 export interface ObservabilityProps {
   /** Where every alarm is sent. */
   readonly alerts: Alerts;
@@ -33,8 +61,11 @@ export interface ObservabilityProps {
   readonly queues: ObservedQueue[];
   /** The drift scanner: its failures, and its silence (the schedule stopped), raise their own alarms. */
   readonly driftScanner: TidemarkFunction;
-  /** Clusters the drift scanner scans; a failed scan of one (which fails no invocation) is an alarm of its own. */
-  readonly driftScanClusters: string[];
+  /**
+   * Failures a handler catches and counts instead of throwing (so the function's Errors metric never sees them), each
+   * declared by its capability: a webhook answered 500, an image update given up for retry, a cluster not scanned.
+   */
+  readonly handledFailures: HandledFailure[];
   /**
    * How long the drift scanner may go without running before that is an alarm.
    * @default Duration.hours(1)
@@ -100,21 +131,7 @@ export class Observability extends Construct {
       props.driftScanner.function.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
       'Tidemark drift scan failed as a whole: drift is not being checked. The drift scanner log group has the error.',
     );
-    // The scanner isolates clusters: one that cannot be scanned does not fail the invocation, it counts `ScanErrors`
-    // (a Powertools metric of functions/drift-scanner/handler.ts, dimensions service and cluster).
-    for (const cluster of props.driftScanClusters) {
-      alarm(
-        `DriftScanFailed-${cluster}`,
-        new Metric({
-          namespace: metricsNamespace,
-          metricName: 'ScanErrors',
-          dimensionsMap: { service: props.driftScanner.serviceName, cluster },
-          statistic: 'Sum',
-          period: Duration.minutes(15),
-        }),
-        `Tidemark drift scan of cluster ${cluster} failed, or its alerts could not be delivered. The drift scanner log group has the reason.`,
-      );
-    }
+    for (const failure of props.handledFailures) alarm(failure.id, failure.metric, failure.description);
     const silent = new Alarm(this, 'DriftScanStopped', {
       alarmDescription: `Tidemark drift scanner has not run for ${silence.toHumanString()}: check its schedule.`,
       metric: props.driftScanner.function.metricInvocations({ period: silence, statistic: 'Sum' }),

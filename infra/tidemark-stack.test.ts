@@ -97,6 +97,25 @@ describe('TidemarkStack', () => {
     expect(statements.filter((s) => JSON.stringify(s.Resource) === '"*"')).toEqual([]);
   });
 
+  it('alarms on the failures the handlers count instead of throwing, by the metrics they emit', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter((a) => a.Properties.Namespace === 'Tidemark')
+      .map((a) => {
+        const dims = Object.fromEntries(
+          (a.Properties.Dimensions as { Name: string; Value: string }[])
+            .map((d) => [d.Name, d.Value])
+            .sort(([x], [y]) => x!.localeCompare(y!)),
+        );
+        return `${a.Properties.MetricName} ${JSON.stringify(dims)}`;
+      });
+    expect(alarms.sort()).toEqual([
+      'ImageEvents {"outcome":"failed","service":"image-updater"}',
+      'ScanErrors {"cluster":"dev","service":"drift-scanner"}',
+      'ScanErrors {"cluster":"prod","service":"drift-scanner"}',
+      'WebhookDeliveries {"outcome":"error","service":"webhook"}',
+    ]);
+  });
+
   it('outputs the webhook URL, its secret and the sync queue of each cluster', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(

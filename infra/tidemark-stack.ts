@@ -88,7 +88,11 @@ export class TidemarkStack extends Stack {
       alerts: this.alerts,
       functions: [this.imageUpdater.handler, this.webhook.handler, this.driftScanner.handler],
       driftScanner: this.driftScanner.handler,
-      driftScanClusters: config.clusters.map((c) => c.name),
+      handledFailures: [
+        ...this.webhook.handledFailures(),
+        ...this.imageUpdater.handledFailures(),
+        ...this.driftScanner.handledFailures(),
+      ],
       queues: [
         { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
         ...this.webhook.syncQueues.map((q) => ({

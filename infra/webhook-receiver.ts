@@ -4,6 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
+import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
 import { SyncQueue, syncQueueUrls } from './sync-queue';
 import { TidemarkFunction } from './tidemark-function';
@@ -101,6 +102,21 @@ export class WebhookReceiver extends Construct {
       comment: 'Git providers cannot sign with SigV4; the handler verifies the HMAC signature of every request.',
     });
     if (props.createSecret ?? true) skipCheckov(this.secret, secretsManagerKey);
+  }
+
+  /**
+   * Deliveries the handler answered 500 (it could not record or enqueue them; the provider shows them as failed).
+   * From `functions/webhook/handler.ts`: `WebhookDeliveries` with `outcome: error`.
+   */
+  handledFailures(): HandledFailure[] {
+    return [
+      {
+        id: 'WebhookDeliveryFailed',
+        metric: powertoolsCount(this.handler.serviceName, 'WebhookDeliveries', { outcome: 'error' }),
+        description:
+          'Tidemark webhook: a delivery could not be handed to the sync queues (answered 500). Redeliver it from the provider once the webhook log group shows the cause fixed.',
+      },
+    ];
   }
 
   /** The sync queue of a configured cluster. */
