@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { syncFolder } from '../../agent/sync-folder';
+import { esbuildOptions } from '../../infra/function-bundling';
 import { exportsFor } from '../../local/environment';
 import { projectRoot, up } from '../../local/local-environment';
 import { writeBenchManifests } from './fixtures';
@@ -62,24 +63,17 @@ try {
     }
   }
 
-  // Both tools as a user runs them: a process each. Ours bundled the way a release would ship it (plain node, no
-  // TypeScript loader at start-up).
+  // Both tools as a user runs them: a process each. Ours bundled (plain node, no TypeScript loader at start-up).
   const out = join(work, 'dist');
-  await build({
-    entryPoints: {
-      tidemark: join(projectRoot, 'cli/main.ts'),
-      'scan-once': join(projectRoot, 'bench/diff/scan-once.ts'),
-      'handler-once': join(projectRoot, 'bench/diff/handler-once.ts'),
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    outdir: out,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'error',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
+  // Bundled exactly as the functions are deployed (infra/function-bundling.ts), each entry on its own.
+  const entries = {
+    tidemark: 'cli/main.ts',
+    'scan-once': 'bench/diff/scan-once.ts',
+    'handler-once': 'bench/diff/handler-once.ts',
+  };
+  for (const [name, entry] of Object.entries(entries)) {
+    await build(esbuildOptions(join(projectRoot, entry), join(out, `${name}.mjs`), false));
+  }
 
   console.error('kubectl diff…');
   const kube = timed('kubectl', [

@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { credentialsFromKubeconfig } from '../../adapters/kubernetes/kube-credentials';
 import { renderFolder } from '../../adapters/render/render-folder';
 import { FileDriftCache } from '../../adapters/state/file-drift-cache';
 import { renderWithCache } from '../../adapters/state/file-render-cache';
@@ -37,7 +38,7 @@ export async function diffFolder(
     const labelSelector = selectorFor(sync);
     const cache = options.noCache
       ? undefined
-      : new FileDriftCache(await serverOf(options.kubeconfig), labelSelector, options.cacheDir);
+      : new FileDriftCache(serverOf(options.kubeconfig), labelSelector, options.cacheDir);
     const rendered = cache ? await renderWithCache(dir, cache.dir, renderFolder) : await renderFolder(dir);
     const desired = rendered.map((object) => withOwnership(object, sync));
     const {
@@ -131,10 +132,6 @@ async function ignoreRulesNear(dir: string): Promise<string | undefined> {
 }
 
 /** The API server URL, which keys the on-disk cache (resourceVersions of two clusters can coincide). */
-async function serverOf(kubeconfig: string | undefined): Promise<string> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const config = new KubeConfig();
-  if (kubeconfig) config.loadFromFile(kubeconfig);
-  else config.loadFromDefault();
-  return config.getCurrentCluster()?.server ?? 'unknown';
+function serverOf(kubeconfig: string | undefined): string {
+  return credentialsFromKubeconfig(kubeconfig).server.href;
 }
