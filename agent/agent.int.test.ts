@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { uniqueNamespace } from '../test/support/cluster';
@@ -13,6 +14,7 @@ import { syncApiVersion, syncKind } from './sync-resource';
 // The agent as a local process (in this test worker) against the real API server, controller manager and git
 // server. It watches only its test namespace's Syncs, so parallel test files do not see each other.
 const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
+const run = promisify(execFile);
 let agent: RunningAgent;
 let ns: string;
 
@@ -76,6 +78,18 @@ describe('the agent', () => {
     );
     const status = await readyAt(cluster, ns, 'now', second, 20_000);
     expect(status.lastHandledRequestedAt).toBe(requestedAt);
+
+    // `tidemark reconcile NAME --wait`, the CLI way to set the annotation and see the answer.
+    const fourth = repo.commit({ 'apps/cm.yaml': configMapYaml(ns, 'now', { v: '4' }) });
+    // Asynchronously: the agent runs in this process, so a synchronous spawn would block it from answering.
+    const cli = await run(
+      process.execPath,
+      [join(import.meta.dirname, '../cli/bin.js'), 'reconcile', 'now', '-n', ns, '--wait'],
+      {
+        env: process.env,
+      },
+    );
+    expect(cli.stdout).toBe(`Ready: ReconciliationSucceeded: Applied revision ${fourth}\n`);
 
     const third = repo.commit({ 'apps/cm.yaml': configMapYaml(ns, 'now', { v: '3' }) });
     const outcomes = await agent.controller.reconcileNow({ url: `${repo.url}/`, branch: 'main' });

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { describeFailure, KubeApiError } from './kube-api-error';
+import type { Credentials } from './kube-credentials';
 
 export interface ApiTransportOptions {
   /** Parallel connections to the API server; also the useful ceiling for concurrent applies. Default 16. */
@@ -17,26 +17,18 @@ export interface RequestSubject {
 }
 
 /**
- * HTTP to one API server: credentials and TLS from @kubernetes/client-node's KubeConfig (files, in-cluster, exec
- * plugins, tokens), one keep-alive agent, the retries client-go also makes (429 with Retry-After, a kept-alive socket
+ * HTTP to one API server: credentials and TLS from a kubeconfig or a token (see kube-credentials.ts), one keep-alive agent, the retries client-go also makes (429 with Retry-After, a kept-alive socket
  * the server closed), and error answers decoded into KubeApiError.
  */
 export class ApiTransport {
   /** Requests sent, by method (`PATCH (dry-run)` for dry-runs); the benchmark reports them beside kubectl's. */
   readonly requestCounts = new Map<string, number>();
-  private readonly server: URL;
   private agent: HttpAgent | undefined;
 
   constructor(
-    private readonly config: KubeConfig,
+    private readonly credentials: Credentials,
     private readonly options: ApiTransportOptions = {},
-  ) {
-    const cluster = config.getCurrentCluster();
-    if (cluster === null) {
-      throw new Error('the kubeconfig has no current cluster. Set current-context, or pass --kubeconfig.');
-    }
-    this.server = new URL(cluster.server);
-  }
+  ) {}
 
   /** One JSON request; the status code and the parsed body. Errors become KubeApiError naming `subject`. */
   async exchange<T>(method: string, path: string, options: RequestSubject = {}): Promise<{ status: number; body: T }> {
@@ -100,31 +92,29 @@ export class ApiTransport {
     const counted = `${method}${path.includes('dryRun=All') ? ' (dry-run)' : ''}`;
     this.requestCounts.set(counted, (this.requestCounts.get(counted) ?? 0) + 1);
     // Asked per request: exec plugins and token files refresh credentials that a cached header would let expire.
-    const auth: RequestOptions = { headers: {} };
-    await this.config.applyToHTTPSOptions(auth);
-    const agent = this.agentFor(auth);
-    const https = this.server.protocol === 'https:';
+    const server = this.credentials.server;
+    const agent = this.agentFor();
+    const https = server.protocol === 'https:';
     const headers: Record<string, string | number> = {
-      ...(auth.headers as Record<string, string>),
+      ...(await this.credentials.headers()),
       Accept: 'application/json',
     };
     if (body !== undefined) {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = Buffer.byteLength(body);
     }
-    const prefix = this.server.pathname.replace(/\/$/, '');
+    const prefix = server.pathname.replace(/\/$/, '');
     const attempt = () =>
       new Promise<IncomingMessage>((resolve, reject) => {
         const req = (https ? httpsRequest : httpRequest)(
           {
-            protocol: this.server.protocol,
-            hostname: this.server.hostname,
-            port: this.server.port,
+            protocol: server.protocol,
+            hostname: server.hostname,
+            port: server.port,
             path: prefix + path,
             method,
             headers,
             agent,
-            auth: auth.auth,
             signal,
           },
           resolve,
@@ -146,19 +136,12 @@ export class ApiTransport {
     }
   }
 
-  private agentFor(auth: RequestOptions): HttpAgent {
+  private agentFor(): HttpAgent {
     if (this.agent) return this.agent;
     const maxSockets = this.options.maxSockets ?? 16;
-    const tls = {
-      ca: auth.ca,
-      cert: auth.cert,
-      key: auth.key,
-      servername: auth.servername,
-      ...(auth.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: auth.rejectUnauthorized }),
-    };
     this.agent =
-      this.server.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, maxSockets, ...tls })
+      this.credentials.server.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets, ...this.credentials.tls })
         : new HttpAgent({ keepAlive: true, maxSockets });
     return this.agent;
   }

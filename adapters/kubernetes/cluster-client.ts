@@ -1,10 +1,10 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf } from '../../core/sync/object-id';
 import { fieldManager } from '../../core/sync/ownership';
 import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
 import { ApiTransport, type ApiTransportOptions, type RequestSubject } from './api-transport';
 import { KubeApiError } from './kube-api-error';
+import { type Credentials, credentialsFromKubeconfig, credentialsFromToken } from './kube-credentials';
 import { type ResourceMapping, RestMapper } from './rest-mapper';
 
 /** An object's address: enough to GET, PATCH or DELETE it. */
@@ -41,10 +41,10 @@ export type ClusterClientOptions = ApiTransportOptions;
  * A small Kubernetes client for untyped objects: discovery (kind → resource), server-side apply (and its dry-run, the
  * drift oracle), GET, LIST by label, DELETE, patches and watches.
  *
- * Authentication and TLS come from @kubernetes/client-node's KubeConfig (see ApiTransport). Requests are plain JSON
- * over node:https rather than through the generated `KubernetesObjectApi`, because that class re-serialises objects
- * through typed models (which drops unknown fields of custom resources and rewrites dates) and has no watch or
- * JSON-patch path; applying 2,000 objects also needs connection reuse.
+ * Credentials come from a kubeconfig, the pod's ServiceAccount or a token (kube-credentials.ts; exec plugins through
+ * @kubernetes/client-node). Requests are plain JSON over node:https rather than through client-node's generated
+ * `KubernetesObjectApi`, because that class re-serialises objects through typed models (which drops unknown fields of
+ * custom resources and rewrites dates), has no watch or JSON-patch path, and loads ~100 MB of generated code.
  *
  * @example
  * const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
@@ -55,17 +55,14 @@ export class ClusterClient {
   readonly mapper: RestMapper;
   private readonly transport: ApiTransport;
 
-  constructor(config: KubeConfig, options: ClusterClientOptions = {}) {
-    this.transport = new ApiTransport(config, options);
+  constructor(credentials: Credentials, options: ClusterClientOptions = {}) {
+    this.transport = new ApiTransport(credentials, options);
     this.mapper = new RestMapper((path) => this.request('GET', path));
   }
 
   /** From a kubeconfig file, or the default chain ($KUBECONFIG, ~/.kube/config, in-cluster) when no path is given. */
   static fromKubeconfig(path?: string, options?: ClusterClientOptions): ClusterClient {
-    const config = new KubeConfig();
-    if (path) config.loadFromFile(path);
-    else config.loadFromDefault();
-    return new ClusterClient(config, options);
+    return new ClusterClient(credentialsFromKubeconfig(path), options);
   }
 
   /**
@@ -76,12 +73,7 @@ export class ClusterClient {
     access: { server: string; certificateAuthorityData?: string; token: string },
     options?: ClusterClientOptions,
   ): ClusterClient {
-    const config = new KubeConfig();
-    config.loadFromClusterAndUser(
-      { name: 'cluster', server: access.server, caData: access.certificateAuthorityData, skipTLSVerify: false },
-      { name: 'user', token: access.token },
-    );
-    return new ClusterClient(config, options);
+    return new ClusterClient(credentialsFromToken(access), options);
   }
 
   /** The URL path of a collection or of one object. */

@@ -3,20 +3,23 @@
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { readInventory, writeInventory } from '../../adapters/kubernetes/inventory-config-map';
 import { syncFolder } from '../../agent/sync-folder';
+import { sameInventory } from '../../core/sync/inventory';
 
 const [dir, name] = process.argv.slice(2) as [string, string];
 const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
 const sync = { namespace: 'default', name };
 const started = performance.now();
+const previous = await readInventory(cluster, sync);
 const { outcome } = await syncFolder(cluster, {
   sync,
   dir,
   revision: 'bench',
-  previous: await readInventory(cluster, sync),
+  previous,
   prune: true,
   maxPruneShare: 0.2,
 });
-if ('inventory' in outcome) await writeInventory(cluster, sync, outcome.inventory);
+if ('inventory' in outcome && !sameInventory(previous, outcome.inventory))
+  await writeInventory(cluster, sync, outcome.inventory);
 const engineMs = performance.now() - started;
 cluster.close();
 const changes =

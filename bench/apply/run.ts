@@ -11,6 +11,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { stringify } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
@@ -138,7 +139,8 @@ async function kubectlApply(dir: string): Promise<Measured> {
   if (result.status !== 0) throw new Error(`kubectl apply failed: ${result.stderr.slice(-2000)}`);
   const after = await serverCounts();
   const clientRequests: Record<string, number> = {};
-  for (const match of result.stderr.matchAll(/"Response" verb="([A-Z]+)" url="([^"]+)"/g)) {
+  // kubectl -v=6 logs one line per request: `round_trippers.go:…] PATCH https://…/path?query 200 OK in 3 milliseconds`.
+  for (const match of result.stderr.matchAll(/round_trippers\.go:\d+\] ([A-Z]+) (\S+) \d{3}/g)) {
     const key = `${match[1]}${match[2]?.includes('dryRun=All') ? ' (dry-run)' : ''}`;
     clientRequests[key] = (clientRequests[key] ?? 0) + 1;
   }
@@ -226,10 +228,24 @@ async function agentPeakRss(files: Map<string, KubeObject[]>): Promise<{ maxRssM
     { manager: 'bench' },
   );
 
+  // The agent as the image ships it: agent/main.ts bundled with the Dockerfile's esbuild options.
+  const bundle = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
+  await build({
+    entryPoints: [join(root, 'agent/main.ts')],
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    outdir: bundle,
+    logLevel: 'warning',
+  });
   const agent = spawn(
     process.execPath,
     [
-      join(root, 'cli/bin.js'),
+      join(bundle, 'main.js'),
       'agent',
       '--port',
       '0',

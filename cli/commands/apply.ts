@@ -4,6 +4,7 @@ import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { readInventory, writeInventory } from '../../adapters/kubernetes/inventory-config-map';
 import { syncFolder } from '../../agent/sync-folder';
 import { conditionsFor } from '../../core/sync/conditions';
+import { sameInventory } from '../../core/sync/inventory';
 import { appliedInventory, type SyncOutcome } from '../../core/sync/sync-outcome';
 
 interface ApplyOptions {
@@ -52,7 +53,8 @@ async function apply(dir: string, options: ApplyOptions): Promise<number> {
       dryRun: options.dryRun,
     });
     const inventory = appliedInventory(outcome);
-    if (inventory && !options.dryRun && outcome.kind !== 'prune-refused')
+    // Written only when it changed, so a steady-state run makes no write at all.
+    if (inventory && !options.dryRun && !sameInventory(previous, inventory))
       await writeInventory(cluster, sync, inventory);
     print(outcome, options.output, options.dryRun ?? false);
     return outcome.kind === 'applied' || outcome.kind === 'progressing' ? 0 : 1;

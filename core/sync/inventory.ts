@@ -21,6 +21,11 @@ export function inventoryOf(objects: readonly KubeObject[]): Inventory {
   return { entries };
 }
 
+/** Whether two inventories hold the same entries (so recording the new one would change nothing). */
+export function sameInventory(a: Inventory | undefined, b: Inventory | undefined): boolean {
+  return JSON.stringify(a?.entries ?? []) === JSON.stringify(b?.entries ?? []);
+}
+
 /** Entries of `previous` that `current` no longer holds: the candidates for prune. */
 export function staleEntries(previous: Inventory, current: Inventory): InventoryEntry[] {
   const now = new Set(current.entries.map((entry) => entry.id));

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { register as registerAgent } from '../cli/commands/agent';
+import { register as registerApply } from '../cli/commands/apply';
+import { register as registerReconcile } from '../cli/commands/reconcile';
+
+/**
+ * The entry point of the agent image: the `tidemark` commands that belong in a cluster (`agent`, `apply`,
+ * `reconcile`) and nothing else, so the bundle carries neither the CDK app nor the local environment and the agent
+ * starts small (see the memory budget in bench/apply).
+ */
+const program = new Command('tidemark').description('the Tidemark pull agent').showHelpAfterError();
+registerAgent(program);
+registerApply(program);
+registerReconcile(program);
+await program.parseAsync(process.argv);
