@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { ImagePolicy } from './image-policy';
 import { findImageReferences } from './image-reference';
 import { planImageUpdate } from './plan-image-update';
@@ -27,6 +28,13 @@ describe('rewriteYaml', () => {
     const source = 'image: acme.io/web:1.0.0\nx: 1\n';
     expect(() => rewriteYaml('f.yaml', source, [tagEdit(source, '1 #x')])).toThrow(/^f\.yaml: refused to rewrite/);
     expect(() => rewriteYaml('f.yaml', source, [tagEdit(source, '1\ny: [')])).toThrow(RewriteRefused);
+  });
+
+  it('refuses an edit whose text the quoting would read as an escape', () => {
+    const single = "image: 'acme.io/web:1.0.0'\n";
+    expect(() => rewriteYaml('f.yaml', single, [tagEdit(single, "''")])).toThrow(/the value would read/);
+    const double = 'image: "acme.io/web:1.0.0"\n';
+    expect(() => rewriteYaml('f.yaml', double, [tagEdit(double, '\\t1')])).toThrow(/the value would read/);
   });
 
   it('refuses overlapping edits', () => {
@@ -132,6 +140,33 @@ describe('planImageUpdate on random layouts', () => {
         expect(plan.groups[0]?.files.get(file)).toBe(doc('1.4.2', pin));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('rewriteYaml never writes a mangled file', () => {
+  // Whatever text an edit tries to put into the tag (quotes, colons, comment marks, line breaks, flow indicators),
+  // the result is either refused, or a file that reads exactly like the original with only that value changed.
+  const hostile = fc.stringMatching(/^[ -~\n\t#:"'{}[\],&*!|>%@`-]{0,12}$/);
+  it('refuses or changes only the intended value', () => {
+    fc.assert(
+      fc.property(layout, hostile, (l, text) => {
+        const image = `image: ${l.quote}acme.io/team/web:1.0.0${l.quote}${l.trailing ? ` ${l.trailing}` : ''}`;
+        const source = ['spec:', `${l.indent}name: x`, `${l.indent}${image}`, `${l.indent}after: y`, ''].join(l.eol);
+        const edit = tagEdit(source, text);
+        let result: string;
+        try {
+          result = rewriteYaml('f.yaml', source, [edit]);
+        } catch (e) {
+          expect(e).toBeInstanceOf(RewriteRefused);
+          return;
+        }
+        const expected = parseAllDocuments(source).map((d) => d.toJS());
+        (expected[0] as { spec: { image: string } }).spec.image = `acme.io/team/web:${text}`;
+        expect(parseAllDocuments(result).map((d) => d.toJS())).toEqual(expected);
+        expect(result).toBe(source.replace('web:1.0.0', () => `web:${text}`));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

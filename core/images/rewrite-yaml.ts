@@ -97,10 +97,13 @@ function verify(file: string, before: string, after: string, expected: ReadonlyM
     const want = x.start === undefined ? undefined : expected.get(x.start);
     if (want !== undefined) {
       seen++;
-      if (x.facts !== y.facts || y.text !== want) {
+      // The source between the quotes must be the new text, and so must the value it parses to: in `'a'''` the
+      // source is `a''` but the value is `a'`, an escape the edit did not mean.
+      const value = b[i + 1]?.facts;
+      if (x.facts !== y.facts || y.text !== want || value !== JSON.stringify(['value', want])) {
         throw new RewriteRefused(file, `the value would read ${JSON.stringify(y.text)}, not ${JSON.stringify(want)}`);
       }
-      i++; // the value record of an edited scalar is allowed to differ
+      i++; // the value record of an edited scalar was checked just now
       continue;
     }
     if (x.facts !== y.facts || x.text !== y.text) {
