@@ -12,7 +12,7 @@ import { skipCheckov } from './checkov-skip';
 import { functionCode } from './function-bundling';
 import type { State } from './state';
 
-/** The checkout's root: entries, `package-lock.json` and `tsconfig.json` are resolved from here. */
+/** The checkout's root, which handler entries are relative to. */
 export const projectRoot = resolve(import.meta.dirname, '..');
 
 /** Powertools metrics namespace of every function; the dashboard searches it. */
@@ -58,7 +58,8 @@ export interface TidemarkFunctionProps {
 /**
  * A Tidemark Lambda function: Node.js 24 on arm64 (cheaper per GB-second, and nothing here is x86-specific), bundled
  * locally by esbuild (never Docker, so `cdk synth` works offline), its own log group with a retention, its own role
- * with nothing but log writing until a capability grants more, and the environment of `functions/function-env.ts`.
+ * that may only write those logs and the State table's records until a capability grants more, and the environment of
+ * `functions/function-env.ts`.
  */
 export class TidemarkFunction extends Construct implements IGrantable {
   readonly function: LambdaFunction;
