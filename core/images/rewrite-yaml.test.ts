@@ -148,24 +148,36 @@ describe('rewriteYaml never writes a mangled file', () => {
   // Whatever text an edit tries to put into the tag (quotes, colons, comment marks, line breaks, flow indicators),
   // the result is either refused, or a file that reads exactly like the original with only that value changed.
   const hostile = fc.stringMatching(/^[ -~\n\t#:"'{}[\],&*!|>%@`-]{0,12}$/);
-  it('refuses or changes only the intended value', () => {
+  it('refuses or changes only the intended value, in every form of reference', () => {
     fc.assert(
-      fc.property(layout, hostile, (l, text) => {
-        const image = `image: ${l.quote}acme.io/team/web:1.0.0${l.quote}${l.trailing ? ` ${l.trailing}` : ''}`;
-        const source = ['spec:', `${l.indent}name: x`, `${l.indent}${image}`, `${l.indent}after: y`, ''].join(l.eol);
-        const edit = tagEdit(source, text);
-        let result: string;
-        try {
-          result = rewriteYaml('f.yaml', source, [edit]);
-        } catch (e) {
-          expect(e).toBeInstanceOf(RewriteRefused);
-          return;
-        }
-        const expected = parseAllDocuments(source).map((d) => d.toJS());
-        (expected[0] as { spec: { image: string } }).spec.image = `acme.io/team/web:${text}`;
-        expect(parseAllDocuments(result).map((d) => d.toJS())).toEqual(expected);
-        expect(result).toBe(source.replace('web:1.0.0', () => `web:${text}`));
-      }),
+      fc.property(
+        layout,
+        hostile,
+        fc.constantFrom(...(Object.keys(forms) as (keyof typeof forms)[])),
+        (l, text, form) => {
+          const lines = forms[form](l.quote, l.trailing && form !== 'flux' ? ` ${l.trailing}` : '', '1.0.0', false);
+          const source = [...lines, 'after: y', ''].join(l.eol);
+          const file = form === 'kustomize' ? 'kustomization.yaml' : 'f.yaml';
+          const slot = findImageReferences(file, source)[0]!.tag!;
+          const start = slot.site.start + slot.offset;
+          let result: string;
+          try {
+            result = rewriteYaml(file, source, [{ site: slot.site, start, end: start + slot.length, text }]);
+          } catch (e) {
+            expect(e).toBeInstanceOf(RewriteRefused);
+            return;
+          }
+          const at = source.lastIndexOf('1.0.0');
+          const intended = source.slice(0, at) + text + source.slice(at + '1.0.0'.length);
+          expect(result).toBe(intended);
+          // Same documents as the original, but for that one value.
+          const before = JSON.stringify(parseAllDocuments(source).map((d) => d.toJS()));
+          const after = JSON.stringify(parseAllDocuments(result).map((d) => d.toJS()));
+          const oldValue = source.slice(slot.site.start, slot.site.end);
+          const newValue = result.slice(slot.site.start, slot.site.end - '1.0.0'.length + text.length);
+          expect(after).toBe(before.replace(JSON.stringify(oldValue), () => JSON.stringify(newValue)));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
