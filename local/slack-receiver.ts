@@ -3,51 +3,66 @@ import { parseArgs } from 'node:util';
 
 /**
  * A stand-in for Slack's incoming-webhook endpoint on loopback: it records every message posted to it, and can be told to
- * fail the next N posts with a status (500, 429 with Retry-After) so retry behaviour can be tested. Slack itself cannot
+ * fail the next posts with a status (500, 429 with Retry-After) so retry behaviour can be tested. Slack itself cannot
  * be reached from here, and a webhook receiver has no behaviour beyond "accept JSON, answer 200 ok" to emulate.
  *
- * - `POST /services/...` (the webhook URL): records `{ receivedAt, path, body }`, answers `ok` — or the queued failure.
- * - `GET /messages`: what was recorded, oldest first. `DELETE /messages`: forget them.
- * - `POST /fail` `{ "status": 500, "times": 1, "retryAfter": 1 }`: fail the next `times` posts.
+ * - `POST /services/...` (any webhook path): records `{ receivedAt, path, body }`, answers `ok` — or a queued failure.
+ * - `GET /messages[?path=P]`: what was recorded (to path P), oldest first. `DELETE /messages[?path=P]`: forget them.
+ * - `POST /fail` `{ "status": 500, "times": 1, "retryAfter": 1, "path": P }`: fail the next `times` posts to P
+ *   (default: the environment's own webhook path, {@link DEFAULT_WEBHOOK_PATH}).
  * - `GET /_health`.
+ *
+ * Several test files and `tidemark demo` share one receiver; each that needs isolation posts to a path of its own.
  */
+export const DEFAULT_WEBHOOK_PATH = '/services/T000LOCAL/B000LOCAL/local-webhook';
+
 export interface ReceivedMessage {
   receivedAt: string;
   path: string;
   body: unknown;
 }
 
+interface Failure {
+  status: number;
+  retryAfter?: number;
+}
+
 export function slackReceiver() {
-  const messages: ReceivedMessage[] = [];
-  const failures: { status: number; retryAfter?: number }[] = [];
+  let messages: ReceivedMessage[] = [];
+  const failures = new Map<string, Failure[]>();
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const json = (status: number, value: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const only = url.searchParams.get('path');
 
     if (url.pathname === '/_health') return void res.writeHead(200).end('ok');
-    if (url.pathname === '/messages' && req.method === 'GET') return json(200, messages);
+    if (url.pathname === '/messages' && req.method === 'GET') {
+      return json(200, only ? messages.filter((m) => m.path === only) : messages);
+    }
     if (url.pathname === '/messages' && req.method === 'DELETE') {
-      messages.length = 0;
+      messages = only ? messages.filter((m) => m.path !== only) : [];
       return json(200, { cleared: true });
     }
     if (url.pathname === '/fail' && req.method === 'POST') {
-      const {
-        status = 500,
-        times = 1,
-        retryAfter,
-      } = JSON.parse(raw || '{}') as {
+      const request = JSON.parse(raw || '{}') as {
         status?: number;
         times?: number;
         retryAfter?: number;
+        path?: string;
       };
-      for (let i = 0; i < times; i++) failures.push({ status, retryAfter });
-      return json(200, { queued: failures.length });
+      const path = request.path ?? DEFAULT_WEBHOOK_PATH;
+      const queue = failures.get(path) ?? [];
+      for (let i = 0; i < (request.times ?? 1); i++) {
+        queue.push({ status: request.status ?? 500, retryAfter: request.retryAfter });
+      }
+      failures.set(path, queue);
+      return json(200, { queued: queue.length });
     }
     if (url.pathname.startsWith('/services/') && req.method === 'POST') {
-      const failure = failures.shift();
+      const failure = failures.get(url.pathname)?.shift();
       if (failure) {
         const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : {};
         return void res

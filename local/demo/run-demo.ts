@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
@@ -15,7 +15,7 @@ import { ecrImageAction, githubPush, lambdaContext, runQueueOnce, scheduledEvent
 import { localDeploymentConfig } from '../local-deployment';
 import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } from '../local-environment';
 import { startDetached, stopProcess } from '../processes';
-import { receiveAlerts, slackMessages } from './alert-inbox';
+import { AlertInbox, slackMessages } from './alert-inbox';
 import { Timeline } from './timeline';
 
 /**
@@ -62,12 +62,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const timeline = new Timeline();
   const wasRunning = readEnvironment() !== undefined;
   let agent: ReturnType<typeof startDetached> | undefined;
+  let inbox: AlertInbox | undefined;
   let env: LocalEnvironment | undefined;
   try {
     env = await step('environment', () => up((line) => say(`  ${line}`)));
     timeline.record('environment', `local environment up (kube-apiserver ${env.kube.server})`);
     const demo = await prepare(env, say);
     agent = demo.agent;
+    inbox = demo.alerts;
 
     // 1. The agent and the Sync.
     await step('sync-ready', () =>
@@ -162,8 +164,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step('drift-alerted', () => scanner(scheduledEvent(demo.scheduleArn), lambdaContext('drift-scanner')));
     const alert = await step('drift-alerted', () =>
       waitFor(say, 'the drift alert on Slack and SNS', 30_000, async () => {
-        const slack = await slackMessages(env!);
-        const sns = await receiveAlerts(env!, demo.seenAlerts);
+        const slack = await slackMessages(env!, demo.slackPath);
+        const sns = await demo.alerts.receive();
         const drift = sns.find((m) => m.kind === 'drift');
         return slack.length > 0 && drift ? { slack: slack[slack.length - 1]!, sns: drift } : undefined;
       }),
@@ -199,7 +201,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step('drift-resolved', () => scanner(scheduledEvent(demo.scheduleArn), lambdaContext('drift-scanner')));
     const resolved = await step('drift-resolved', () =>
       waitFor(say, 'the "resolved" alert', 30_000, async () => {
-        const sns = await receiveAlerts(env!, demo.seenAlerts);
+        const sns = await demo.alerts.receive();
         return sns.find((m) => m.kind === 'resolved');
       }),
     );
@@ -214,6 +216,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const failedStep = e instanceof StepFailed ? e.step : 'unexpected';
     return { timeline, failedStep, error: (e as Error).message };
   } finally {
+    await inbox?.close();
     if (!options.keep) {
       if (agent && env) {
         await stopProcess(agent, 'cli/bin.js');
@@ -341,7 +344,13 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
 
   // The functions get the environment the CDK stack gives them in AWS, with a deployment config naming this run's
   // repo and the one cluster the demo syncs.
-  const config = localDeploymentConfig(repoUrl, env.resources.secrets);
+  // Slack messages go to a webhook path of this run's own, so other users of the receiver neither see nor disturb them.
+  const slackPath = `/services/TDEMO/${repoName}/webhook`;
+  const slackSecret = `tidemark/demo-slack/${repoName}`;
+  await new SecretsManagerClient({}).send(
+    new CreateSecretCommand({ Name: slackSecret, SecretString: `${env.slack.controlUrl}${slackPath}` }),
+  );
+  const config = localDeploymentConfig(repoUrl, { ...env.resources.secrets, slack: slackSecret });
   config.clusters = config.clusters.filter((c) => c.name === 'dev');
   Object.assign(process.env, exportsFor(env), env.functionEnv, {
     TIDEMARK_CONFIG: JSON.stringify(config),
@@ -350,13 +359,11 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   });
 
-  // A clean slate for what this run observes: no earlier alert state for `dev`, no old Slack or SNS messages.
+  // A clean slate for what this run observes: no earlier alert state for `dev`, and an SNS subscription of its own.
   await new DynamoDBClient({}).send(
     new DeleteItemCommand({ TableName: env.resources.tableName, Key: { id: { S: 'drift-alert#dev' } } }),
   );
-  // Not PurgeQueue: SQS allows one purge a minute, and two demo runs can come closer than that.
-  while ((await receiveAlerts(env, new Set(), 0)).length > 0);
-  await fetch(`${env.slack.controlUrl}/messages`, { method: 'DELETE' });
+  const alerts = await AlertInbox.subscribe(env.resources.alertsTopicArn, 'dev');
 
   const cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
   const deploy = (file: string) => parse(readFileSync(join(projectRoot, 'agent', 'deploy', 'base', file), 'utf8'));
@@ -431,7 +438,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     agent,
     webhookSecret,
     scheduleArn: `arn:aws:scheduler:${env.aws.region}:${env.aws.accountId}:schedule/default/tidemark-drift-scan`,
-    seenAlerts: new Set<string>(),
+    alerts,
+    slackPath,
     /** Imports a handler after the environment is set, as Lambda loads it in a fresh container. */
     async handler<H>(name: 'image-updater' | 'webhook' | 'drift-scanner'): Promise<H> {
       if (!handlers.has(name)) {
