@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { installSyncCrd } from '../../agent/agent-test-support';
 import { type RunningAgent, startAgent } from '../../agent/run-agent';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { createScratchQueue, githubPush, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
@@ -46,7 +46,8 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
     namespace = await uniqueNamespace('push-e2e');
     repo = await createGitRepo('push-e2e', { 'clusters/dev/settings.yaml': configMap(namespace, 'blue') });
     cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
-    await cluster.apply(parse(readFileSync(join(import.meta.dirname, '../../agent/deploy/base/crd.yaml'), 'utf8')));
+    // Waits until the API server serves the Sync kind: applying a Sync right after its CRD can meet a 404.
+    await installSyncCrd(cluster);
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     await cluster.apply({
       apiVersion: 'v1',
