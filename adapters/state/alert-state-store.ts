@@ -26,6 +26,7 @@ export class AlertStateStore {
       findings: Number(Item.findings ?? 0),
       notifiedAt: (Item.notifiedAt as string | undefined) ?? null,
       failing: (Item.failing as AlertState['failing'] | undefined) ?? null,
+      undelivered: (Item.undelivered as AlertState['undelivered']) ?? [],
     };
   }
 
@@ -39,6 +40,7 @@ export class AlertStateStore {
           findings: state.findings,
           notifiedAt: state.notifiedAt ?? undefined,
           failing: state.failing ?? undefined,
+          undelivered: state.undelivered ?? [],
         },
       }),
     );

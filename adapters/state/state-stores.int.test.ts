@@ -59,11 +59,18 @@ describe('AlertStateStore', () => {
       findings: 3,
       notifiedAt: '2026-11-25T10:00:00.000Z',
       failing: { since: 'x', message: 'm' },
+      undelivered: [{ kind: 'appeared' as const, channels: ['slack'], fingerprint: 'abc' }],
     };
     await store.save(cluster, failing);
     expect(await store.load(cluster)).toEqual(failing);
     await store.save(cluster, { fingerprint: null, findings: 0, notifiedAt: null, failing: null });
-    expect(await store.load(cluster)).toEqual({ fingerprint: null, findings: 0, notifiedAt: null, failing: null });
+    expect(await store.load(cluster)).toEqual({
+      fingerprint: null,
+      findings: 0,
+      notifiedAt: null,
+      failing: null,
+      undelivered: [],
+    });
   });
 });
 

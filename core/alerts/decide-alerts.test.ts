@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from './alert-state';
 import { reportWith } from './alerts.fixtures';
-import { decideAlerts, type ScanOutcome } from './decide-alerts';
+import { decideAlerts, type ScanOutcome, undeliveredOf } from './decide-alerts';
 
 const scanned = (n: number): ScanOutcome => ({ kind: 'scanned', report: reportWith(n) });
 const failed: ScanOutcome = { kind: 'failed', cluster: 'prod', message: 'Unauthorized' };
@@ -56,5 +56,29 @@ describe('decideAlerts', () => {
     const first = decideAlerts(undefined, scanned(3), at(0), 24);
     const { alerts } = decideAlerts(first.next, scanned(0), at(15), 24);
     expect(alerts).toMatchObject([{ kind: 'resolved', previousFindings: 3 }]);
+  });
+
+  describe('when a channel missed an alert', () => {
+    const first = decideAlerts(undefined, scanned(2), at(0), 24);
+    const missed = { ...first.next, undelivered: [undeliveredOf(first.alerts[0]!, ['slack'])] };
+
+    it('sends it again to that channel alone while the drift is unchanged', () => {
+      const again = decideAlerts(missed, scanned(2), at(15), 24);
+      expect(again.alerts).toEqual([]);
+      expect(again.redeliveries).toMatchObject([{ alert: { kind: 'appeared' }, channels: ['slack'] }]);
+      expect(again.next.undelivered).toEqual([]);
+    });
+
+    it('drops it when the drift changed: the new alert goes to every channel instead', () => {
+      const changed = decideAlerts(missed, scanned(3), at(15), 24);
+      expect(changed.alerts.map((a) => a.kind)).toEqual(['changed']);
+      expect(changed.redeliveries).toEqual([]);
+    });
+
+    it('drops a missed drift alert once the drift is resolved', () => {
+      const resolved = decideAlerts(missed, scanned(0), at(15), 24);
+      expect(resolved.alerts.map((a) => a.kind)).toEqual(['resolved']);
+      expect(resolved.redeliveries).toEqual([]);
+    });
   });
 });

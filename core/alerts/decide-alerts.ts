@@ -1,6 +1,6 @@
 import type { DriftReport } from '../drift/drift-report';
 import type { Alert } from './alert';
-import { type AlertState, cleanState } from './alert-state';
+import { type AlertState, cleanState, type Undelivered } from './alert-state';
 
 /** What one scan of one cluster produced. */
 export type ScanOutcome =
@@ -20,8 +20,67 @@ export function decideAlerts(
   outcome: ScanOutcome,
   now: Date,
   renotifyHours: number,
-): { alerts: Alert[]; next: AlertState } {
+): { alerts: Alert[]; redeliveries: Redelivery[]; next: AlertState } {
   const state = previous ?? cleanState;
+  const decided = decideNew(state, outcome, now, renotifyHours);
+  // A new alert carries the present state to every channel, so older undelivered ones are superseded.
+  if (decided.alerts.length > 0) return { ...decided, next: { ...decided.next, undelivered: [] }, redeliveries: [] };
+  const redeliveries = (state.undelivered ?? []).flatMap((u) => {
+    const alert = rebuild(u, state, outcome);
+    return alert ? [{ alert, channels: u.channels }] : [];
+  });
+  return { alerts: [], redeliveries, next: { ...decided.next, undelivered: [] } };
+}
+
+/** An alert to send again to the channels that missed it. */
+export interface Redelivery {
+  alert: Alert;
+  channels: string[];
+}
+
+/** What to remember about an alert some channels missed. */
+export function undeliveredOf(alert: Alert, channels: string[]): Undelivered {
+  return {
+    kind: alert.kind,
+    channels,
+    fingerprint: 'report' in alert ? alert.report.fingerprint : null,
+    ...(alert.kind === 'recovered' ? { failingSince: alert.failingSince } : {}),
+    ...(alert.kind === 'resolved' ? { previousFindings: alert.previousFindings } : {}),
+  };
+}
+
+/** The missed alert written again from this scan, if it still describes the cluster; otherwise it is dropped. */
+function rebuild(u: Undelivered, state: AlertState, outcome: ScanOutcome): Alert | undefined {
+  if (outcome.kind === 'failed') {
+    return u.kind === 'scan-failing' && state.failing
+      ? { kind: 'scan-failing', cluster: outcome.cluster, message: state.failing.message, since: state.failing.since }
+      : undefined;
+  }
+  const { report } = outcome;
+  switch (u.kind) {
+    case 'appeared':
+    case 'changed':
+    case 'renotify':
+      return report.fingerprint !== null && report.fingerprint === u.fingerprint
+        ? { kind: u.kind, cluster: report.cluster, report }
+        : undefined;
+    case 'resolved':
+      return report.fingerprint === null
+        ? { kind: 'resolved', cluster: report.cluster, report, previousFindings: u.previousFindings ?? 0 }
+        : undefined;
+    case 'recovered':
+      return { kind: 'recovered', cluster: report.cluster, failingSince: u.failingSince ?? '' };
+    case 'scan-failing':
+      return undefined;
+  }
+}
+
+function decideNew(
+  state: AlertState,
+  outcome: ScanOutcome,
+  now: Date,
+  renotifyHours: number,
+): { alerts: Alert[]; next: AlertState } {
   if (outcome.kind === 'failed') {
     if (state.failing) return { alerts: [], next: state };
     const failing = { since: now.toISOString(), message: outcome.message };

@@ -143,4 +143,27 @@ describe('drift-scanner handler', () => {
     expect(await snsKinds()).toEqual(['drift', 'resolved', 'scan-failing', 'resolved']);
     expect(snsSeen[2]?.Subject).toBe(`Tidemark: drift scan failing for ${cluster}`);
   });
+
+  it('sends an alert Slack missed (down past its retries) to Slack alone on the next scan', async () => {
+    const slackBefore = (await slackMessages()).length;
+    const snsBefore = (await snsKinds()).length;
+    // Five 500s: every attempt of the first delivery fails.
+    await fetch(`${localEnv().slack.controlUrl}/fail`, {
+      method: 'POST',
+      body: JSON.stringify({ status: 500, times: 5 }),
+    });
+    kubectl('-n', ns, 'scale', 'deployment/web', '--replicas=9');
+    const missed = await run();
+    expect(missed.alerts).toEqual(['appeared']);
+    expect(missed.deliveryErrors).toEqual([
+      expect.stringMatching(/^slack: Slack did not accept the message after 5 attempts/),
+    ]);
+    expect((await slackMessages()).length).toBe(slackBefore);
+
+    expect((await run()).alerts).toEqual(['appeared']);
+    expect((await run()).alerts).toEqual([]);
+    expect(await slackMessages()).toHaveLength(slackBefore + 1);
+    // SNS took the alert the first time and never sees it again.
+    expect((await snsKinds()).slice(snsBefore)).toEqual(['drift']);
+  });
 });

@@ -1,7 +1,7 @@
 import type { DriftCacheStore } from '../../adapters/state/drift-cache';
 import type { Alert } from '../../core/alerts/alert';
-import type { AlertState } from '../../core/alerts/alert-state';
-import { decideAlerts, type ScanOutcome } from '../../core/alerts/decide-alerts';
+import type { AlertState, Undelivered } from '../../core/alerts/alert-state';
+import { decideAlerts, type ScanOutcome, undeliveredOf } from '../../core/alerts/decide-alerts';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
@@ -62,25 +62,36 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
     outcome = { kind: 'failed', cluster: config.name, message: (error as Error).message };
   }
   const previous = await deps.alertState.load(config.name);
-  const { alerts, next } = decideAlerts(previous, outcome, deps.now(), deps.renotifyHours);
+  const { alerts, redeliveries, next } = decideAlerts(previous, outcome, deps.now(), deps.renotifyHours);
   const deliveryErrors: string[] = [];
-  for (const alert of alerts) {
-    for (const channel of deps.channels) {
+  const undelivered: Undelivered[] = [];
+  const sends = [
+    ...alerts.map((alert) => ({ alert, channels: deps.channels })),
+    ...redeliveries.map((r) => ({
+      alert: r.alert,
+      channels: deps.channels.filter((c) => r.channels.includes(c.name)),
+    })),
+  ];
+  for (const { alert, channels } of sends) {
+    const missed: string[] = [];
+    for (const channel of channels) {
       try {
         await channel.deliver(alert);
       } catch (error) {
+        missed.push(channel.name);
         deliveryErrors.push(`${channel.name}: ${(error as Error).message}`);
       }
     }
+    if (missed.length > 0) undelivered.push(undeliveredOf(alert, missed));
   }
-  // Saved even when a channel failed: the other channels delivered, and saving keeps them from a duplicate next run.
-  // The failure is logged and counted (ScanErrors), and the next change of drift is announced on every channel.
-  await deps.alertState.save(config.name, next);
+  // Saved even when a channel failed: the channels that took the alert must not get it twice. What a channel missed
+  // is remembered and sent to it alone by the next scan, while it still describes the cluster.
+  await deps.alertState.save(config.name, { ...next, undelivered });
   return {
     cluster: config.name,
     outcome,
     ...(stats ? { stats } : {}),
-    alerts: alerts.map((a) => a.kind),
+    alerts: sends.map((s) => s.alert.kind),
     deliveryErrors,
     durationMs: deps.now().getTime() - started.getTime(),
   };
