@@ -8,8 +8,8 @@ export type ScanOutcome =
   | { kind: 'failed'; cluster: string; message: string };
 
 /**
- * The alerts one scan causes, and the state to remember for the next. Pure: the caller passes `now` and stores
- * `next` only after the alerts were delivered, so a failed delivery is retried by the next scan instead of lost.
+ * The alerts one scan causes, and the state to remember for the next. Pure: the caller passes `now`, delivers, and
+ * stores `next` with what each channel missed (`undeliveredOf`), which the next call turns into `redeliveries`.
  *
  * - drift appears or changes → one alert; unchanged → nothing until `renotifyHours` passed; cleared → `resolved`.
  * - a failed scan → `scan-failing` once, keeping the drift state as it was (a scan that failed saw nothing);
