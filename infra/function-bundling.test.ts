@@ -17,4 +17,12 @@ describe('function bundling', () => {
     const { message } = await import(pathToFileURL(outfile).href);
     expect(message).toBe('Invalid input: expected string, received number');
   });
+
+  it('leaves out a lazily imported Kubernetes client, which a function never reaches', async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'tidemark-bundle-')), 'index.mjs');
+    await build(esbuildOptions(join(projectRoot, 'infra/fixtures/kube-imports.ts'), outfile, false));
+    const bundle = readFileSync(outfile, 'utf8');
+    expect(bundle).toContain('import("@kubernetes/client-node")');
+    expect(bundle.length).toBeLessThan(10_000);
+  });
 });

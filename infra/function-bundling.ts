@@ -29,7 +29,7 @@ export function esbuildOptions(entry: string, outfile: string, sourceMap: boolea
     },
     sourcemap: sourceMap ? 'external' : false,
     sourcesContent: false,
-    plugins: [withoutZodLocales],
+    plugins: [withoutZodLocales, withoutKubeconfigPlugins],
     logLevel: 'warning',
   };
 }
@@ -48,6 +48,22 @@ const withoutZodLocales: Plugin = {
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'tidemark-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+/**
+ * `@kubernetes/client-node` is imported lazily, and only to run a kubeconfig's exec plugins or auth providers
+ * (adapters/kubernetes/kube-credentials.ts). A function never has a kubeconfig: it reaches EKS with a bearer token of
+ * its own role. Bundled, that one lazy import would carry the whole client and its HTTP stack (3.8 MB of a 4.8 MB
+ * drift scanner), so a *dynamic* import of it is left out of the bundle and would fail with "Cannot find package" if
+ * ever reached; a static import is still bundled, so code that starts to need the client keeps working.
+ */
+const withoutKubeconfigPlugins: Plugin = {
+  name: 'tidemark-without-kubeconfig-plugins',
+  setup(build) {
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+    );
   },
 };
 
