@@ -67,7 +67,7 @@ try {
   const out = join(work, 'dist');
   // Bundled exactly as the functions are deployed (infra/function-bundling.ts), each entry on its own.
   const entries = {
-    tidemark: 'cli/main.ts',
+    tidemark: 'bench/diff/tidemark-diff.ts',
     'scan-once': 'bench/diff/scan-once.ts',
     'handler-once': 'bench/diff/handler-once.ts',
   };
@@ -98,13 +98,13 @@ try {
 
   // Node's on-disk compile cache, as an installed CLI would enable it; warmed once so every run below starts alike.
   const compileCache = { NODE_COMPILE_CACHE: join(work, 'compile-cache') };
-  timed(process.execPath, [join(out, 'tidemark.mjs'), '--help'], compileCache);
+  timed(process.execPath, [join(out, 'tidemark.mjs'), 'diff', '--help'], compileCache);
   const tidemark = (cacheHome: string) =>
     timed(process.execPath, [join(out, 'tidemark.mjs'), 'diff', dir, '--name', 'bench', '-n', ns, '--output', 'json'], {
       XDG_CACHE_HOME: cacheHome,
       ...compileCache,
     });
-  const startup = timed(process.execPath, [join(out, 'tidemark.mjs'), '--help'], compileCache);
+  const startup = timed(process.execPath, [join(out, 'tidemark.mjs'), 'diff', '--help'], compileCache);
   const firsts: Run[] = [];
   const cached: Run[] = [];
   for (let r = 0; r < reps; r++) {
@@ -156,7 +156,7 @@ try {
     `  in-process scan only: first ${fmt(inFirst.ms)} ${JSON.stringify(inFirst.stats)}`,
     `  in-process scan only: cached ${fmt(inCached.ms)} ${JSON.stringify(inCached.stats)}`,
     `  in-process ratios: first ${(kube.ms / inFirst.ms).toFixed(1)}×, cached ${(kube.ms / inCached.ms).toFixed(1)}×`,
-    `  process start-up alone (tidemark --help): ${fmt(startup.ms)}, peak RSS ${(startup.maxRssKb / 1024).toFixed(0)} MB`,
+    `  process start-up alone (tidemark diff --help): ${fmt(startup.ms)}, peak RSS ${(startup.maxRssKb / 1024).toFixed(0)} MB`,
     `same verdicts as kubectl diff: ${same(ours, kubeDrifted) ? 'yes' : 'NO'} (tidemark ${ours.size}, kubectl ${kubeDrifted.size}; expected ${expected.size}: ${same(ours, expected) ? 'all found' : 'MISMATCH'}; cached scan ${same(oursCached, ours) ? 'same' : 'DIFFERENT'})`,
     `peak RSS of tidemark diff: ${rss.toFixed(0)} MB (target ≤ 256 MB)`,
     `drift-scanner Lambda handler (bundled, one process, two scheduled runs): first ${fmt(lambda.scans[0]!.ms)}, warm ${fmt(lambda.scans[1]!.ms)} ${JSON.stringify(lambda.scans[1]!.stats)}; ${lambda.scans[0]!.findings} findings; peak RSS ${(lambda.maxRssKb / 1024).toFixed(0)} MB`,
@@ -168,7 +168,8 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  spawnSync('kubectl', ['delete', 'namespace', ns, '--wait=false'], { env: kenv });
+  // Waited for: the Services' cluster IPs return to a small local range only when the namespace is gone.
+  spawnSync('kubectl', ['delete', 'namespace', ns, '--timeout=120s'], { env: kenv });
   rmSync(work, { recursive: true, force: true });
 }
 
