@@ -75,8 +75,9 @@ export interface DriftScanResult {
  * Compares Git's desired objects with the cluster. An object drifts when a server-side apply of its manifest would
  * change it; the API server's dry-run decides. In front of it, two cheap answers that can only agree with it: the
  * verdict cached for the same manifest digest and live resourceVersion, and `isInSync`, which proves from managedFields
- * that an apply would change nothing. So the first scan of an untouched cluster costs one LIST per kind, and a
- * steady-state scan the same, while a changed object always gets the oracle.
+ * that an apply would change nothing (also on the stored forms of quantities and Secret `stringData`, see `asStored`).
+ * So the first scan of an untouched cluster costs one LIST per kind, and a steady-state scan the same, while a changed
+ * object always gets the oracle. Findings come sorted by object, so equal drift reads (and hashes) the same.
  */
 export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): Promise<DriftScanResult> {
   const stats: DriftScanStats = { lists: 0, gets: 0, cached: 0, filtered: 0, dryRuns: 0 };
