@@ -245,6 +245,7 @@ async function agentPeakRss(files: Map<string, KubeObject[]>): Promise<{ maxRssM
   const agent = spawn(
     process.execPath,
     [
+      '--max-semi-space-size=2', // as agent/Dockerfile's ENTRYPOINT
       join(bundle, 'main.js'),
       'agent',
       '--port',
