@@ -5,7 +5,7 @@ import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { requestedAtAnnotation, type SyncRef, syncLabelValue } from '../core/sync/ownership';
-import type { SyncOutcome } from '../core/sync/sync-outcome';
+import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
 import type { AgentMetrics } from './agent-metrics';
 import { type EventReason, recordEvent } from './events';
@@ -254,7 +254,7 @@ export class SyncController {
           maxPruneShare: spec.maxPrunePercent / 100,
         });
         outcome = result.outcome;
-        if ('inventory' in outcome || outcome.kind === 'prune-refused') desired = result.desired;
+        if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
       } catch (error) {
         // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
         outcome = {

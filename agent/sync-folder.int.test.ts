@@ -194,8 +194,11 @@ describe('syncFolder', () => {
     const ns = await uniqueNamespace('sync-immutable');
     const s = syncer('immutable');
     await s.run({ 'd.yaml': yamlOf(deployment(ns, 'web', 'web')) });
-    const outcome = await s.run({ 'd.yaml': yamlOf(deployment(ns, 'web', 'web-v2')) });
+    const outcome = await s.run({ 'd.yaml': yamlOf(deployment(ns, 'web', 'web-v2'), configMap(ns, 'beside')) });
     expect(outcome.kind).toBe('apply-failed');
+    // The ConfigMap applied beside the failure is in the inventory, so it is pruned once Git drops it.
+    const fixed = await s.run({ 'd.yaml': yamlOf(deployment(ns, 'web', 'web')) });
+    expect(actionFor(fixed, `ConfigMap/${ns}/beside`)).toBe('deleted');
     expect(outcome.kind === 'apply-failed' && outcome.message).toMatch(
       new RegExp(
         `Deployment/${ns}/web (dry-run )?apply failed \\(Invalid\\): .*spec\\.selector.*field is immutable.*Restore the field in Git, or delete the object`,

@@ -65,8 +65,16 @@ export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequ
   });
   const current = inventoryOf(applied.objects);
   if (applied.kind === 'failed') {
+    const reached = inventoryOf(applied.objects.filter((object) => applied.live.has(objectKey(objectIdOf(object)))));
+    const inventory = request.dryRun ? undefined : unionOf(request.previous ?? { entries: [] }, reached);
     return {
-      outcome: { kind: 'apply-failed', revision, message: applied.message, changeSet: applied.changeSet },
+      outcome: {
+        kind: 'apply-failed',
+        revision,
+        message: applied.message,
+        changeSet: applied.changeSet,
+        ...(inventory ? { inventory } : {}),
+      },
       desired: applied.objects,
     };
   }
@@ -148,6 +156,11 @@ async function deleteInOrder(
     });
   }
   return failures;
+}
+
+function unionOf(a: Inventory, b: Inventory): Inventory {
+  const entries = new Map([...a.entries, ...b.entries].map((entry) => [entry.id, entry]));
+  return { entries: [...entries.values()].sort((x, y) => x.id.localeCompare(y.id)) };
 }
 
 function summarise(objects: readonly KubeObject[], live: ReadonlyMap<string, KubeObject>): HealthSummary {

@@ -4,6 +4,7 @@ import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { readInventory, writeInventory } from '../../adapters/kubernetes/inventory-config-map';
 import { syncFolder } from '../../agent/sync-folder';
 import { sameInventory } from '../../core/sync/inventory';
+import { appliedInventory } from '../../core/sync/sync-outcome';
 
 const [dir, name] = process.argv.slice(2) as [string, string];
 const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
@@ -18,8 +19,8 @@ const { outcome } = await syncFolder(cluster, {
   prune: true,
   maxPruneShare: 0.2,
 });
-if ('inventory' in outcome && !sameInventory(previous, outcome.inventory))
-  await writeInventory(cluster, sync, outcome.inventory);
+const inventory = appliedInventory(outcome);
+if (inventory && !sameInventory(previous, inventory)) await writeInventory(cluster, sync, inventory);
 const engineMs = performance.now() - started;
 cluster.close();
 const changes =

@@ -21,11 +21,26 @@ export type SyncOutcome =
   | { kind: 'spec-invalid'; revision?: undefined; message: string }
   | { kind: 'fetch-failed'; revision?: string; message: string }
   | { kind: 'render-failed'; revision: string; message: string }
-  | { kind: 'apply-failed'; revision: string; message: string; changeSet: ChangeSet }
+  | {
+      kind: 'apply-failed';
+      revision: string;
+      message: string;
+      changeSet: ChangeSet;
+      /**
+       * The previous inventory plus what this attempt did apply, when it got that far: an object created by a failed
+       * reconcile must still be prunable once Git drops it.
+       */
+      inventory?: Inventory;
+    }
   | { kind: 'prune-refused'; revision: string; message: string; changeSet: ChangeSet }
   | { kind: 'prune-failed'; revision: string; message: string; changeSet: ChangeSet; inventory: Inventory };
 
-/** True when the outcome carries a new inventory to record (the objects were applied). */
+/** The inventory to record after this outcome, when it has a new one. */
 export function appliedInventory(outcome: SyncOutcome): Inventory | undefined {
   return 'inventory' in outcome ? outcome.inventory : undefined;
+}
+
+/** True when the revision was applied (fully, if maybe not yet healthy or pruned). */
+export function revisionApplied(outcome: SyncOutcome): boolean {
+  return ['applied', 'progressing', 'health-failed', 'prune-failed'].includes(outcome.kind);
 }

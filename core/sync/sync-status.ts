@@ -1,7 +1,7 @@
 import { type Condition, conditionsFor, mergeConditions } from './conditions';
 import type { Inventory } from './inventory';
 import type { HealthSummary, SyncOutcome } from './sync-outcome';
-import { appliedInventory } from './sync-outcome';
+import { appliedInventory, revisionApplied } from './sync-outcome';
 
 /** One reconcile attempt as the Sync's status remembers it (the last 5 are kept). */
 export interface SyncAttempt {
@@ -58,7 +58,7 @@ export function statusAfter(
     ...(changes ? { changes } : {}),
   };
   const inventory = appliedInventory(outcome) ?? previous.inventory;
-  const applied = 'inventory' in outcome;
+  const applied = revisionApplied(outcome);
   return {
     ...previous,
     ...(context.generation === undefined ? {} : { observedGeneration: context.generation }),
