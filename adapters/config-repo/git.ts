@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GitCredentials, GitMirror } from '../git';
+import { type GitCredentials, openGitMirror, type RepoMirror } from '../git';
 import type {
   CommitOutcome,
   ConfigRepo,
@@ -12,15 +12,15 @@ import type {
 } from './config-repo';
 
 /**
- * The config repo on any smart-HTTP git server (GitLab, Gitea, CodeCommit, the local server), through the real git
- * client. Reads are shallow fetches into a cache folder that survives between Lambda invocations of one container,
- * so a read after our own push needs only a small fetch.
+ * The config repo on any smart-HTTP git server (GitLab, Gitea, CodeCommit, the local server), through the git CLI,
+ * or isomorphic-git where there is none (Lambda; see `openGitMirror`). Reads are shallow fetches into a cache folder
+ * that survives between Lambda invocations of one container, so a read after our own push needs only a small fetch.
  */
 export class GitConfigRepo implements ConfigRepo {
   private constructor(
     readonly url: string,
     readonly defaultBranch: string,
-    private readonly mirror: GitMirror,
+    private readonly mirror: RepoMirror,
   ) {}
 
   static async open(options: {
@@ -33,7 +33,7 @@ export class GitConfigRepo implements ConfigRepo {
     const cacheDir =
       options.cacheDir ??
       join(tmpdir(), 'tidemark-config-repo', createHash('sha256').update(options.url).digest('hex').slice(0, 16));
-    const mirror = await GitMirror.open({ url: options.url, cacheDir, credentials: options.credentials });
+    const mirror = await openGitMirror({ url: options.url, cacheDir, credentials: options.credentials });
     return new GitConfigRepo(options.url, options.branch, mirror);
   }
 

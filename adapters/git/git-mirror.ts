@@ -1,35 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  assertNoCredentialsInUrl,
+  type FileEdit,
+  type GitIdentity,
+  type GitMirrorOptions,
+  type PushOutcome,
+  type RepoMirror,
+  TIDEMARK_IDENTITY,
+} from './repo-mirror';
 import { type GitCredentials, GitError, runGit } from './run-git';
 
-/** A change to one file of a commit: new content, or `null` to delete the file. */
-export interface FileEdit {
-  path: string;
-  content: string | null;
-}
-
-/** Who a commit is from. */
-export interface GitIdentity {
-  name: string;
-  email: string;
-}
-
-/**
- * How a push ended. A push never forces, so a branch that moved since our read is an expected outcome, not an
- * exception: the caller recomputes its change on the new head and tries again.
- */
-export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected-non-fast-forward' };
-
-export interface GitMirrorOptions {
-  /** HTTPS (or file://) URL of the remote repository, without credentials in it. */
-  url: string;
-  /** Folder for the local bare repository; reused across calls (and Lambda invocations) so fetches are incremental. */
-  cacheDir: string;
-  credentials?: GitCredentials;
-}
-
-const TIDEMARK_IDENTITY: GitIdentity = { name: 'Tidemark', email: 'tidemark@users.noreply.tidemark.dev' };
+export type { FileEdit, GitIdentity, GitMirrorOptions, PushOutcome } from './repo-mirror';
 
 /**
  * A shallow, bare local copy of one remote repository, driven through the real `git` CLI. It fetches branch tips,
@@ -44,7 +27,7 @@ const TIDEMARK_IDENTITY: GitIdentity = { name: 'Tidemark', email: 'tidemark@user
  * const sha = await mirror.commit({ parent: head!, edits: [{ path: 'a.yaml', content: 'a: 1\n' }], message: 'Set a' });
  * const outcome = await mirror.push(sha, 'main'); // { kind: 'pushed', sha } or { kind: 'rejected-non-fast-forward' }
  */
-export class GitMirror {
+export class GitMirror implements RepoMirror {
   private constructor(
     readonly url: string,
     readonly gitDir: string,
@@ -123,6 +106,12 @@ export class GitMirror {
       at += length + 1;
     }
     return files;
+  }
+
+  /** When `revision` was committed (the committer date). */
+  async committedAt(revision: string): Promise<Date> {
+    const shown = await this.git(['show', '-s', '--format=%cI', revision]);
+    return new Date(shown.stdout.toString('utf8').trim());
   }
 
   /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */
@@ -231,21 +220,6 @@ export class GitMirror {
       env,
       allowExitCodes,
     });
-  }
-}
-
-function assertNoCredentialsInUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (e) {
-    throw new Error(`git remote '${url}' is not a URL. Use the repository's HTTPS clone URL`, { cause: e });
-  }
-  if (parsed.username || parsed.password) {
-    throw new Error(
-      `git remote ${parsed.protocol}//${parsed.host}${parsed.pathname} has credentials in its URL. ` +
-        'Remove them from the URL and pass them as credentials, so they never reach logs or git config',
-    );
   }
 }
 

@@ -1,6 +1,10 @@
 /**
- * The real git CLI as an adapter: {@link GitMirror} (fetch, read, commit, push without force) over {@link runGit}.
- * Used by the `git` config-repo provider and by the in-cluster agent's fetch.
+ * git as an adapter: a {@link RepoMirror} (fetch, read, commit, push without force) over the real git CLI
+ * ({@link GitMirror}, via {@link runGit}) or over isomorphic-git ({@link IsomorphicGitMirror}) where no git binary
+ * exists. {@link openGitMirror} picks one. Used by the `git` config-repo provider, the drift scanner and the agent.
  */
 export { type FileEdit, type GitIdentity, GitMirror, type GitMirrorOptions, type PushOutcome } from './git-mirror';
+export { IsomorphicGitMirror } from './isomorphic-git-mirror';
+export { chooseGitTransport, type GitTransport, gitOnPath, openGitMirror } from './open-git-mirror';
+export type { RepoMirror } from './repo-mirror';
 export { type GitCredentials, GitError, type GitResult, runGit } from './run-git';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GitCredentials, GitMirror, runGit } from '../../adapters/git';
+import { type GitCredentials, openGitMirror, type RepoMirror } from '../../adapters/git';
 import { renderFolder } from '../../adapters/render/render-folder';
 import type { KubeObject } from '../../core/sync/kube-object';
 
@@ -25,7 +25,7 @@ export class DesiredStateSource {
   private checkedOut: { revision: string; dir: Promise<string> } | undefined;
 
   private constructor(
-    private readonly mirror: GitMirror,
+    private readonly mirror: RepoMirror,
     private readonly branch: string,
     private readonly workDir: string,
   ) {}
@@ -41,7 +41,7 @@ export class DesiredStateSource {
     // process, so its /tmp keeps one mirror across warm invocations.
     const repoHash = createHash('sha256').update(options.url).digest('hex').slice(0, 16);
     const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`, repoHash);
-    const mirror = await GitMirror.open({
+    const mirror = await openGitMirror({
       url: options.url,
       cacheDir: join(workDir, 'mirror'),
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -57,11 +57,10 @@ export class DesiredStateSource {
         `branch ${this.branch} does not exist in ${this.mirror.url}. Fix configRepo.branch in tidemark.config.yaml`,
       );
     }
-    const shown = await runGit(['show', '-s', '--format=%cI', revision], { gitDir: this.mirror.gitDir });
     const files = await this.mirror.readFiles(revision, ['.tidemark/drift.yaml']);
     return {
       revision,
-      committedAt: new Date(shown.stdout.toString('utf8').trim()),
+      committedAt: await this.mirror.committedAt(revision),
       driftRules: files.get('.tidemark/drift.yaml'),
     };
   }

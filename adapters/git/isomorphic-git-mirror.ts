@@ -1,0 +1,317 @@
+import fs from 'node:fs';
+import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  deleteRef,
+  Errors,
+  fetch,
+  getConfig,
+  init,
+  push,
+  readBlob,
+  readCommit,
+  readTree,
+  setConfig,
+  type TreeEntry,
+  writeBlob,
+  writeCommit,
+  writeTree,
+} from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import {
+  assertNoCredentialsInUrl,
+  type FileEdit,
+  type GitIdentity,
+  type GitMirrorOptions,
+  type PushOutcome,
+  type RepoMirror,
+  TIDEMARK_IDENTITY,
+} from './repo-mirror';
+import type { GitCredentials } from './run-git';
+
+/** A file (or symlink, or submodule link) of a revision, found by walking its trees. */
+interface TreeFile {
+  path: string;
+  oid: string;
+  mode: string;
+  type: TreeEntry['type'];
+}
+
+/**
+ * The same mirror as `GitMirror`, over isomorphic-git (pure JavaScript) instead of the git CLI: the Lambda runtime has
+ * no `git` binary. It speaks the same smart-HTTP protocol to the same servers and keeps the same bare repository
+ * layout in its cache folder. Prefer `openGitMirror`, which picks this one only where git is missing.
+ *
+ * Only HTTP(S) remotes: isomorphic-git has no file:// or SSH transport.
+ *
+ * @example
+ * const mirror = await IsomorphicGitMirror.open({ url: 'https://git.example.com/config.git', cacheDir: '/tmp/config', credentials });
+ * const head = await mirror.fetch('main');
+ * const sha = await mirror.commit({ parent: head!, edits: [{ path: 'a.yaml', content: 'a: 1\n' }], message: 'Set a' });
+ * const outcome = await mirror.push(sha, 'main'); // { kind: 'pushed', sha } or { kind: 'rejected-non-fast-forward' }
+ */
+export class IsomorphicGitMirror implements RepoMirror {
+  // isomorphic-git keeps parsed packfiles and their indexes in this object. Without it every object read re-opens
+  // and re-indexes the pack, which turns reading 2,000 files from milliseconds into minutes.
+  private readonly cache = {};
+
+  private constructor(
+    readonly url: string,
+    readonly gitDir: string,
+    private readonly credentials: GitCredentials | undefined,
+  ) {}
+
+  /** Opens the cache folder, creating an empty bare repository there on first use. */
+  static async open(options: GitMirrorOptions): Promise<IsomorphicGitMirror> {
+    assertNoCredentialsInUrl(options.url);
+    const { protocol } = new URL(options.url);
+    if (protocol !== 'https:' && protocol !== 'http:') {
+      throw new Error(
+        `git remote ${options.url} uses ${protocol}, which isomorphic-git cannot reach. ` +
+          "Use the repository's HTTPS clone URL, or put git on PATH (TIDEMARK_GIT_TRANSPORT=cli)",
+      );
+    }
+    const exists = await stat(join(options.cacheDir, 'HEAD')).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await mkdir(options.cacheDir, { recursive: true });
+      await init({ fs, gitdir: options.cacheDir, bare: true });
+    }
+    // isomorphic-git maps fetched branches to local refs through the remote's refspec, as git does; a folder made by
+    // `git init --bare` (the CLI transport) has none. The URL itself is passed per call, never stored.
+    const refspec = '+refs/heads/*:refs/remotes/origin/*';
+    if ((await getConfig({ fs, gitdir: options.cacheDir, path: 'remote.origin.fetch' })) !== refspec) {
+      await setConfig({ fs, gitdir: options.cacheDir, path: 'remote.origin.fetch', value: refspec });
+    }
+    return new IsomorphicGitMirror(options.url, options.cacheDir, options.credentials);
+  }
+
+  async fetch(branch: string): Promise<string | undefined> {
+    const ref = `refs/remotes/origin/${branch}`;
+    try {
+      const result = await fetch({
+        ...this.remote(),
+        // `ref` names the local copy: isomorphic-git tells the server we have what it points at, so a fetch after an
+        // earlier one (a warm Lambda) receives only the new objects rather than the whole tip again.
+        ref,
+        remoteRef: `refs/heads/${branch}`,
+        remote: 'origin',
+        singleBranch: true,
+        depth: 1,
+        tags: false,
+      });
+      if (result.fetchHead) return result.fetchHead;
+    } catch (e) {
+      if (!(e instanceof Errors.NotFoundError)) throw transportError('fetch', this.url, e);
+    }
+    // No such branch (or an empty repository): forget our copy of it, as `git fetch` would.
+    await deleteRef({ fs, gitdir: this.gitDir, ref }).catch(() => {});
+    return undefined;
+  }
+
+  async listFiles(revision: string, under: readonly string[] = []): Promise<string[]> {
+    return (await this.filesOf(revision, under)).map((f) => f.path);
+  }
+
+  async readFiles(revision: string, paths: readonly string[]): Promise<Map<string, string>> {
+    const files = new Map<string, string>();
+    if (paths.length === 0) return files;
+    const blobs = (await this.filesOf(revision, paths)).filter((f) => f.type === 'blob');
+    const texts = await Promise.all(blobs.map((b) => this.blobText(b.oid)));
+    for (const [i, b] of blobs.entries()) files.set(b.path, texts[i]!);
+    return files;
+  }
+
+  async checkoutTo(revision: string, dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const file of await this.filesOf(revision, [])) {
+      if (file.type !== 'blob') continue; // a submodule is a link to another repository, not files of this one
+      const target = join(dir, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid: file.oid, cache: this.cache });
+      if (file.mode === '120000') {
+        await symlink(Buffer.from(blob).toString('utf8'), target);
+      } else {
+        await writeFile(target, blob);
+        if (file.mode === '100755') await chmod(target, 0o755);
+      }
+    }
+  }
+
+  async committedAt(revision: string): Promise<Date> {
+    const { commit } = await readCommit({ fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
+    return new Date(commit.committer.timestamp * 1000);
+  }
+
+  async commit(change: {
+    parent: string;
+    edits: readonly FileEdit[];
+    message: string;
+    author?: GitIdentity;
+  }): Promise<string> {
+    const { commit: parent } = await readCommit({ fs, gitdir: this.gitDir, oid: change.parent, cache: this.cache });
+    const edits = change.edits.map((e) => ({ segments: e.path.split('/'), content: e.content }));
+    const tree = (await this.editTree(parent.tree, edits)) ?? (await writeTree({ fs, gitdir: this.gitDir, tree: [] }));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const author = change.author ?? TIDEMARK_IDENTITY;
+    return writeCommit({
+      fs,
+      gitdir: this.gitDir,
+      commit: {
+        tree,
+        parent: [change.parent],
+        author: { ...author, timestamp, timezoneOffset: 0 },
+        committer: { ...TIDEMARK_IDENTITY, timestamp, timezoneOffset: 0 },
+        message: change.message,
+      },
+    });
+  }
+
+  async push(commit: string, branch: string): Promise<PushOutcome> {
+    const target = `refs/heads/${branch}`;
+    try {
+      await push({ ...this.remote(), ref: commit, remoteRef: target, remote: 'origin', force: false });
+      return { kind: 'pushed', sha: commit };
+    } catch (e) {
+      // isomorphic-git checks fast-forward itself before sending: the branch moved to a commit we do not have, or
+      // that is not an ancestor of ours.
+      if (e instanceof Errors.PushRejectedError && e.data.reason === 'not-fast-forward') {
+        return { kind: 'rejected-non-fast-forward' };
+      }
+      // The server's own check, and the lost race of two pushes that both passed ours (its compare-and-swap of the
+      // ref fails): for us the same news, the branch moved.
+      if (e instanceof Errors.GitPushError) {
+        const reason = e.data.result.refs[target]?.error ?? '';
+        if (/non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref/.test(reason)) {
+          return { kind: 'rejected-non-fast-forward' };
+        }
+      }
+      throw transportError('push', this.url, e);
+    }
+  }
+
+  /** What every remote operation passes: the repository, the remote, and credentials through `onAuth` only. */
+  private remote() {
+    const credentials = this.credentials;
+    return {
+      fs,
+      http,
+      gitdir: this.gitDir,
+      cache: this.cache,
+      url: this.url,
+      // Asked for only when the server answers 401; a second 401 fails the call (no `onAuthFailure` retry loop).
+      ...(credentials ? { onAuth: () => ({ username: credentials.username, password: credentials.password }) } : {}),
+    };
+  }
+
+  private async blobText(oid: string): Promise<string> {
+    const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid, cache: this.cache });
+    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
+  }
+
+  /**
+   * The non-tree entries of `revision` under `paths` (files or folders; none means all), in git's tree order and each
+   * once, like `git ls-tree -r`. Only the trees on the way to the asked-for paths are read, so reading one file of a
+   * 2,000-file repository reads a handful of trees. isomorphic-git refuses a tree entry that could escape the folder
+   * (`..`, `.git`, a separator) as it reads the tree, so `checkoutTo` writes only inside its folder.
+   */
+  private async filesOf(revision: string, paths: readonly string[]): Promise<TreeFile[]> {
+    const wanted = paths.map((p) => p.replace(/^\/+|\/+$/g, ''));
+    const all = paths.length === 0 || wanted.includes('');
+    const files: TreeFile[] = [];
+    const walk = async (oid: string, prefix: string, inside: boolean): Promise<void> => {
+      const { tree } = await readTree({ fs, gitdir: this.gitDir, oid, cache: this.cache });
+      for (const entry of inGitOrder(tree)) {
+        const path = prefix + entry.path;
+        const match = inside || wanted.some((w) => w === path || path.startsWith(`${w}/`));
+        if (entry.type === 'tree') {
+          if (match || wanted.some((w) => w.startsWith(`${path}/`))) await walk(entry.oid, `${path}/`, match);
+        } else if (match) {
+          files.push({ path, oid: entry.oid, mode: entry.mode, type: entry.type });
+        }
+      }
+    };
+    await walk(revision, '', all);
+    return files;
+  }
+
+  /**
+   * Writes the tree `base` (undefined: an empty folder) with `edits` applied, relative to that tree, and returns its
+   * id, or undefined when nothing is left in it (git keeps no empty folders, so the caller drops the entry). A file's
+   * mode is kept when its content changes; a new file is a plain one.
+   */
+  private async editTree(
+    base: string | undefined,
+    edits: readonly { segments: string[]; content: string | null }[],
+  ): Promise<string | undefined> {
+    const entries = new Map<string, TreeEntry>();
+    if (base) {
+      for (const entry of (await readTree({ fs, gitdir: this.gitDir, oid: base, cache: this.cache })).tree) {
+        entries.set(entry.path, entry);
+      }
+    }
+    const nested = new Map<string, { segments: string[]; content: string | null }[]>();
+    for (const edit of edits) {
+      const [name, ...rest] = edit.segments;
+      assertCommittableName(name, edit.segments.join('/'));
+      if (rest.length > 0) {
+        nested.set(name, [...(nested.get(name) ?? []), { segments: rest, content: edit.content }]);
+      } else if (edit.content === null) {
+        entries.delete(name);
+      } else {
+        const existing = entries.get(name);
+        const mode = existing?.type === 'blob' && existing.mode !== '120000' ? existing.mode : '100644';
+        const oid = await writeBlob({ fs, gitdir: this.gitDir, blob: Buffer.from(edit.content, 'utf8') });
+        entries.set(name, { mode, path: name, oid, type: 'blob' });
+      }
+    }
+    for (const [name, subEdits] of nested) {
+      const existing = entries.get(name);
+      const oid = await this.editTree(existing?.type === 'tree' ? existing.oid : undefined, subEdits);
+      if (oid) entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
+      else entries.delete(name);
+    }
+    if (entries.size === 0) return undefined;
+    // writeTree sorts the entries in git's order (a folder sorts as if its name ended in '/').
+    return writeTree({ fs, gitdir: this.gitDir, tree: [...entries.values()] });
+  }
+}
+
+/**
+ * Tree entries in the order git stores and lists them: by bytes, a folder as if its name ended in '/'. isomorphic-git
+ * returns them in its own order (a folder `web` before a file `web-x.yaml`), which would make the two transports list
+ * the same revision differently.
+ */
+function inGitOrder(entries: readonly TreeEntry[]): TreeEntry[] {
+  const key = (e: TreeEntry) => Buffer.from(e.type === 'tree' ? `${e.path}/` : e.path, 'utf8');
+  return entries
+    .map((e) => ({ e, k: key(e) }))
+    .sort((a, b) => Buffer.compare(a.k, b.k))
+    .map(({ e }) => e);
+}
+
+/**
+ * A name isomorphic-git can write and read back. It refuses to read a tree holding a backslash (as git itself refuses
+ * to check one out, core.protectNTFS), so writing one would leave a folder this mirror could no longer read.
+ */
+function assertCommittableName(name: string | undefined, path: string): asserts name is string {
+  if (!name || name === '.' || name === '..' || name.includes('\\') || name.toLowerCase() === '.git') {
+    throw new Error(
+      `commit edit path '${path}' has an empty, '.', '..', '.git' or backslash segment, which git refuses to check out. ` +
+        "Use a repo-relative path with '/' between folders, such as 'clusters/dev/web.yaml'",
+    );
+  }
+}
+
+/** An isomorphic-git failure as an error that names the operation and the remote, with the original as `cause`. */
+function transportError(operation: 'fetch' | 'push', url: string, e: unknown): Error {
+  const reason = e instanceof Error ? e.message.trim().split('\n').slice(0, 3).join(' | ') : String(e);
+  const status = e instanceof Errors.HttpError ? e.data.statusCode : undefined;
+  const fix =
+    status === 401 || status === 403
+      ? 'Check the username and password (or token) for this repository'
+      : 'Check that the URL is the repository’s HTTPS clone URL and that the server is reachable';
+  return new Error(`git ${operation} failed (isomorphic-git, ${url}): ${reason}. ${fix}`, { cause: e });
+}

@@ -1,0 +1,88 @@
+import type { GitCredentials } from './run-git';
+
+/** A change to one file of a commit: new content, or `null` to delete the file. */
+export interface FileEdit {
+  path: string;
+  content: string | null;
+}
+
+/** Who a commit is from. */
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+/**
+ * How a push ended. A push never forces, so a branch that moved since our read is an expected outcome, not an
+ * exception: the caller recomputes its change on the new head and tries again.
+ */
+export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected-non-fast-forward' };
+
+export interface GitMirrorOptions {
+  /** HTTPS (or file://) URL of the remote repository, without credentials in it. */
+  url: string;
+  /** Folder for the local bare repository; reused across calls (and Lambda invocations) so fetches are incremental. */
+  cacheDir: string;
+  credentials?: GitCredentials;
+}
+
+/** The identity Tidemark commits as, and the author when a commit names none. */
+export const TIDEMARK_IDENTITY: GitIdentity = { name: 'Tidemark', email: 'tidemark@users.noreply.tidemark.dev' };
+
+/**
+ * A shallow, bare local copy of one remote repository: fetch a branch tip, read files at a revision, write a commit
+ * without a work tree, push it without force. Two transports implement it with the same outcomes: `GitMirror` (the
+ * git CLI) and `IsomorphicGitMirror` (pure JavaScript, for the Lambda runtime, which has no git binary);
+ * `openGitMirror` picks one.
+ */
+export interface RepoMirror {
+  /** The remote, without credentials. */
+  readonly url: string;
+  /**
+   * Fetches the tip of `branch` (depth 1: only the files of the tip travel, whatever the history length) and
+   * returns its commit id, or `undefined` when the remote has no such branch.
+   */
+  fetch(branch: string): Promise<string | undefined>;
+  /** Paths of the files at `revision`, all of them or those under the given folders or files. */
+  listFiles(revision: string, under?: readonly string[]): Promise<string[]>;
+  /**
+   * The text of the files at `revision` under the given paths (files or folders). A path that does not exist there
+   * adds nothing to the map.
+   */
+  readFiles(revision: string, paths: readonly string[]): Promise<Map<string, string>>;
+  /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */
+  checkoutTo(revision: string, dir: string): Promise<void>;
+  /** When `revision` was committed (the committer date). */
+  committedAt(revision: string): Promise<Date>;
+  /**
+   * Writes a commit whose parent is `parent` and whose tree is the parent's with `edits` applied. Nothing is pushed.
+   * File modes of edited files are kept (an executable stays executable).
+   */
+  commit(change: {
+    parent: string;
+    edits: readonly FileEdit[];
+    message: string;
+    author?: GitIdentity;
+  }): Promise<string>;
+  /**
+   * Pushes `commit` to `branch` without force: the remote accepts it only if the branch still points at an ancestor
+   * of the commit (or does not exist yet). Any other refusal (a protected branch, a hook) is an error, not an outcome.
+   */
+  push(commit: string, branch: string): Promise<PushOutcome>;
+}
+
+/** Refuses a remote URL with a user or password in it, naming the URL without them. */
+export function assertNoCredentialsInUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    throw new Error(`git remote '${url}' is not a URL. Use the repository's HTTPS clone URL`, { cause: e });
+  }
+  if (parsed.username || parsed.password) {
+    throw new Error(
+      `git remote ${parsed.protocol}//${parsed.host}${parsed.pathname} has credentials in its URL. ` +
+        'Remove them from the URL and pass them as credentials, so they never reach logs or git config',
+    );
+  }
+}
