@@ -119,12 +119,17 @@ async function desiredAtHead(): Promise<ScanClusterDeps['desired']> {
 
 function record(result: ClusterScanResult): void {
   const { cluster, outcome, stats, alerts, deliveryErrors, durationMs } = result;
-  const metric = metrics.singleMetric();
-  metric.addDimension('cluster', cluster);
+  // One single-metric per value: a single metric publishes on addMetric and forgets its dimensions, so a second value
+  // on the same one would lose `cluster` (which the per-cluster alarm on ScanErrors selects by).
+  const emit = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) => {
+    const metric = metrics.singleMetric();
+    metric.addDimension('cluster', cluster);
+    metric.addMetric(name, unit, value);
+  };
   const drifted = outcome.kind === 'scanned' ? outcome.report.findings.length : 0;
-  metric.addMetric('DriftedObjects', MetricUnit.Count, drifted);
-  metric.addMetric('ScanDuration', MetricUnit.Milliseconds, durationMs);
-  metric.addMetric('ScanErrors', MetricUnit.Count, (outcome.kind === 'failed' ? 1 : 0) + deliveryErrors.length);
+  emit('DriftedObjects', MetricUnit.Count, drifted);
+  emit('ScanDuration', MetricUnit.Milliseconds, durationMs);
+  emit('ScanErrors', MetricUnit.Count, (outcome.kind === 'failed' ? 1 : 0) + deliveryErrors.length);
   if (outcome.kind === 'failed') {
     logger.error('drift scan failed', { cluster, message: outcome.message, alerts });
   } else {
