@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createGitRepo } from '../../test/support/git-repo';
 import { localEnv } from '../../test/support/local-env';
 import { GitMirror } from './git-mirror';
+import { IsomorphicGitMirror } from './isomorphic-git-mirror';
+import type { GitMirrorOptions, RepoMirror } from './repo-mirror';
 
 /** Every file under `dir`, as text. */
 function allText(dir: string): string {
@@ -15,12 +17,17 @@ function allText(dir: string): string {
     .join('\n');
 }
 
-describe('GitMirror over smart HTTP (local git server)', () => {
+const transports: { name: string; open(options: GitMirrorOptions): Promise<RepoMirror> }[] = [
+  { name: 'the git CLI', open: (options) => GitMirror.open(options) },
+  { name: 'isomorphic-git', open: (options) => IsomorphicGitMirror.open(options) },
+];
+
+describe.each(transports)('git mirror over smart HTTP with $name (local git server)', ({ open }) => {
   it('authenticates with credentials that end up nowhere on disk', async () => {
     const remote = await createGitRepo('mirror', { 'a.yaml': 'a: 1\n' });
     const { username, password } = localEnv().git;
     const cacheDir = mkdtempSync(join(tmpdir(), 'tidemark-mirror-'));
-    const mirror = await GitMirror.open({ url: remote.url, cacheDir, credentials: { username, password } });
+    const mirror = await open({ url: remote.url, cacheDir, credentials: { username, password } });
     const head = await mirror.fetch('main');
     expect(head).toBe(remote.head());
     const sha = await mirror.commit({ parent: head!, edits: [{ path: 'a.yaml', content: 'a: 2\n' }], message: 'a=2' });
@@ -29,10 +36,10 @@ describe('GitMirror over smart HTTP (local git server)', () => {
     expect(allText(cacheDir)).not.toContain(password);
   });
 
-  it('fails with git’s reason, and without the password, when the credentials are wrong', async () => {
+  it('fails with the server’s reason, and without the password, when the credentials are wrong', async () => {
     const remote = await createGitRepo('mirror-denied', { 'a.yaml': 'a: 1\n' });
     const wrong = 'not-the-password-4711';
-    const mirror = await GitMirror.open({
+    const mirror = await open({
       url: remote.url,
       cacheDir: mkdtempSync(join(tmpdir(), 'tidemark-mirror-')),
       credentials: { username: 'tidemark', password: wrong },
@@ -43,5 +50,20 @@ describe('GitMirror over smart HTTP (local git server)', () => {
     );
     expect(error?.message).toMatch(/git fetch failed .*(Authentication failed|401)/);
     expect(error?.message).not.toContain(wrong);
+  });
+
+  it('reports a rejected push when the server’s branch moved after our fetch, and keeps the other commit', async () => {
+    const remote = await createGitRepo('mirror-race', { 'a.yaml': 'a: 1\n' });
+    const { username, password } = localEnv().git;
+    const mirror = await open({
+      url: remote.url,
+      cacheDir: mkdtempSync(join(tmpdir(), 'tidemark-mirror-')),
+      credentials: { username, password },
+    });
+    const head = (await mirror.fetch('main'))!;
+    const theirs = remote.commit({ 'b.yaml': 'b: 1\n' }, 'other writer');
+    const sha = await mirror.commit({ parent: head, edits: [{ path: 'a.yaml', content: 'a: 3\n' }], message: 'late' });
+    expect(await mirror.push(sha, 'main')).toEqual({ kind: 'rejected-non-fast-forward' });
+    expect(remote.head()).toBe(theirs);
   });
 });
