@@ -1,27 +1,24 @@
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { type ManifestFile, parseManifests, RenderError } from '../../core/sync/render';
+import { type KustomizeOptions, kustomize } from './kustomize';
 
-const run = promisify(execFile);
 const kustomizationNames = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-export interface RenderOptions {
-  /** The kubectl binary used for `kubectl kustomize`; default `$TIDEMARK_KUBECTL` or `kubectl` on the PATH. */
-  kubectl?: string;
-}
+/** Which program builds kustomizations: kubectl, or a kustomize binary where there is no kubectl (see kustomize.ts). */
+export type RenderOptions = KustomizeOptions;
 
 /**
  * Renders a folder of a config repo into Kubernetes objects, the way the agent and `tidemark apply DIR` see it:
  * - a folder with a `kustomization.yaml` is built with `kubectl kustomize` (the agent image ships kubectl, so overlays,
- *   patches and generators behave exactly as users test them locally);
+ *   patches and generators behave exactly as users test them locally), or with `kustomize build` where
+ *   `TIDEMARK_KUSTOMIZE` names a kustomize binary (the drift scanner's Lambda, which has no kubectl);
  * - any other folder contributes every `.yaml`/`.yml`/`.json` file in it, recursively, each possibly multi-document.
  * Hidden folders (`.git`, `.tidemark`) are skipped. Every object is checked (apiVersion, kind, metadata.name, no
  * duplicates) before anything is returned, so a caller never applies half of a broken render.
  *
- * @throws RenderError naming the file (relative to `dir`) and document index, or the kustomization and kubectl's error.
+ * @throws RenderError naming the file (relative to `dir`) and document index, or the kustomization and kustomize's error.
  * @example
  * const objects = await renderFolder('/cache/repo/clusters/prod');
  */
@@ -46,7 +43,8 @@ async function collect(root: string, dir: string, files: ManifestFile[], options
   }
   const kustomization = entries.find((entry) => entry.isFile() && kustomizationNames.includes(entry.name));
   if (kustomization) {
-    files.push({ path: relative(root, join(dir, kustomization.name)), text: await kustomize(root, dir, options) });
+    const path = relative(root, join(dir, kustomization.name));
+    files.push({ path, text: await kustomize(dir, path, options) });
     return;
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -57,25 +55,5 @@ async function collect(root: string, dir: string, files: ManifestFile[], options
     else if (entry.isFile() && /\.(ya?ml|json)$/.test(entry.name)) {
       files.push({ path: relative(root, path), text: await readFile(path, 'utf8') });
     }
-  }
-}
-
-async function kustomize(root: string, dir: string, options: RenderOptions): Promise<string> {
-  const kubectl = options.kubectl ?? process.env.TIDEMARK_KUBECTL ?? 'kubectl';
-  try {
-    const { stdout } = await run(kubectl, ['kustomize', dir], { maxBuffer: 256 * 1024 * 1024 });
-    return stdout;
-  } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stderr?: string };
-    const where = relative(root, join(dir, 'kustomization.yaml'));
-    if (failure.code === 'ENOENT') {
-      throw new RenderError(where, undefined, `needs kubectl, which is not on the PATH`, 'Install kubectl', {
-        cause: error,
-      });
-    }
-    const detail = (failure.stderr ?? failure.message).trim().replace(/^error: /, '');
-    throw new RenderError(where, undefined, `kubectl kustomize failed: ${detail}`, 'Fix the kustomization', {
-      cause: error,
-    });
   }
 }
