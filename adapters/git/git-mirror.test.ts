@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -206,12 +206,19 @@ describe.each(transports)('git mirror over $name', (transport) => {
     expect(await mirror.fetch('tidemark/web-1.2.3')).toBe(sha);
   });
 
-  it('writes a revision into a plain folder', async () => {
+  it('writes a revision into a plain folder, with its executables and symlinks', async () => {
+    symlinkSync('a.yaml', join(remote.other, 'link.yaml'));
+    git(remote.other, 'add', 'link.yaml');
+    git(remote.other, 'commit', '--quiet', '-m', 'link');
+    git(remote.other, 'push', '--quiet', 'origin', 'main');
     const head = (await mirror.fetch('main'))!;
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-tree-'));
     await mirror.checkoutTo(head, dir);
     expect(readFileSync(join(dir, 'a.yaml'), 'utf8')).toBe('a: 1 # keep me\n');
     expect(statSync(join(dir, 'run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(dir, 'a.yaml')).mode & 0o111).toBe(0);
+    expect(readlinkSync(join(dir, 'link.yaml'))).toBe('a.yaml');
+    expect(readdirSync(dir).sort()).toEqual(['a.yaml', 'link.yaml', 'run.sh']);
   });
 
   it('refuses a URL that carries credentials', async () => {

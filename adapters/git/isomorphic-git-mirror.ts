@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   deleteRef,
@@ -90,13 +90,14 @@ export class IsomorphicGitMirror implements RepoMirror {
 
   async fetch(branch: string): Promise<string | undefined> {
     const ref = `refs/remotes/origin/${branch}`;
+    const remoteRef = `refs/heads/${branch}`;
     try {
       const result = await fetch({
         ...this.remote(),
         // `ref` names the local copy: isomorphic-git tells the server we have what it points at, so a fetch after an
         // earlier one (a warm Lambda) receives only the new objects rather than the whole tip again.
         ref,
-        remoteRef: `refs/heads/${branch}`,
+        remoteRef,
         remote: 'origin',
         singleBranch: true,
         depth: 1,
@@ -104,7 +105,8 @@ export class IsomorphicGitMirror implements RepoMirror {
       });
       if (result.fetchHead) return result.fetchHead;
     } catch (e) {
-      if (!(e instanceof Errors.NotFoundError)) throw transportError('fetch', this.url, e);
+      // The server does not list the branch. Any other "not found" (an object missing here) is a real failure.
+      if (!(e instanceof Errors.NotFoundError && e.data.what === remoteRef)) throw transportError('fetch', this.url, e);
     }
     // No such branch (or an empty repository): forget our copy of it, as `git fetch` would.
     await deleteRef({ fs, gitdir: this.gitDir, ref }).catch(() => {});
@@ -125,18 +127,22 @@ export class IsomorphicGitMirror implements RepoMirror {
   }
 
   async checkoutTo(revision: string, dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    for (const file of await this.filesOf(revision, [])) {
-      if (file.type !== 'blob') continue; // a submodule is a link to another repository, not files of this one
-      const target = join(dir, file.path);
-      await mkdir(dirname(target), { recursive: true });
-      const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid: file.oid, cache: this.cache });
-      if (file.mode === '120000') {
-        await symlink(Buffer.from(blob).toString('utf8'), target);
-      } else {
-        await writeFile(target, blob);
-        if (file.mode === '100755') await chmod(target, 0o755);
-      }
+    // A submodule is a link to another repository, not files of this one.
+    const files = (await this.filesOf(revision, [])).filter((f) => f.type === 'blob');
+    for (const folder of new Set([dir, ...files.map((f) => dirname(join(dir, f.path)))])) {
+      await mkdir(folder, { recursive: true });
+    }
+    // Some files at a time: reading a blob is CPU work and writing it is I/O, so they overlap, without holding the
+    // whole revision in memory at once.
+    for (let at = 0; at < files.length; at += 32) {
+      await Promise.all(
+        files.slice(at, at + 32).map(async (file) => {
+          const target = join(dir, file.path);
+          const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid: file.oid, cache: this.cache });
+          if (file.mode === '120000') return symlink(Buffer.from(blob).toString('utf8'), target);
+          await writeFile(target, blob, { mode: file.mode === '100755' ? 0o755 : 0o644 });
+        }),
+      );
     }
   }
 
