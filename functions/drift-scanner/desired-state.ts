@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GitCredentials, openGitMirror, type RepoMirror } from '../../adapters/git';
@@ -40,6 +40,7 @@ export class DesiredStateSource {
     // must not share a mirror, and one mirror must not hold the heads of two repositories. A Lambda container runs one
     // process, so its /tmp keeps one mirror across warm invocations.
     const repoHash = createHash('sha256').update(options.url).digest('hex').slice(0, 16);
+    if (!options.workDir) await removeFoldersOfEndedProcesses();
     const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`, repoHash);
     const mirror = await openGitMirror({
       url: options.url,
@@ -105,5 +106,25 @@ export class DesiredStateSource {
     });
     for (const key of this.renders.keys()) if (!key.startsWith(`${revision}:`)) this.renders.delete(key);
     return dir;
+  }
+}
+
+/** Mirrors of processes that have ended (test workers, earlier CLI runs) are removed, so they do not pile up in /tmp. */
+async function removeFoldersOfEndedProcesses(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^tidemark-drift-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

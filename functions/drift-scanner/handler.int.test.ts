@@ -3,11 +3,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { syncFolder } from '../../agent/sync-folder';
 import { lambdaContext, scheduledEvent } from '../../local/invoke';
-import { receiveSnsMessages, type SnsEnvelope } from '../../test/support/aws';
+import type { SnsEnvelope } from '../../test/support/aws';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { createGitRepo } from '../../test/support/git-repo';
 import { localEnv, uniqueName } from '../../test/support/local-env';
@@ -60,16 +68,42 @@ describe('drift-scanner handler', () => {
     const url = `${localEnv().slack.controlUrl}/messages?path=${encodeURIComponent(slackPath)}`;
     return ((await (await fetch(url)).json()) as { body: { text: string } }[]).map((m) => m.body.text);
   };
+  // A queue of this file's own, subscribed to the alerts topic with a filter on `cluster`, as an on-call tool would
+  // subscribe: other tests and the demo read the shared inbox queue and would take these messages.
+  let inbox: string;
+  const seenIds = new Set<string>();
   const snsKinds = async () => {
+    const sqs = new SQSClient({});
     for (let i = 0; i < 3; i++) {
-      const got = await receiveSnsMessages(localEnv().resources.alertsInboxQueueUrl, 1);
-      snsSeen.push(...got.filter((m) => m.MessageAttributes?.cluster?.Value === cluster));
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of out.Messages ?? []) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: inbox, ReceiptHandle: m.ReceiptHandle }));
+        const envelope = JSON.parse(m.Body ?? '{}') as SnsEnvelope & { MessageId: string };
+        // SQS may deliver a message twice; SNS's MessageId tells.
+        if (!seenIds.has(envelope.MessageId)) snsSeen.push(envelope);
+        seenIds.add(envelope.MessageId);
+      }
     }
     return snsSeen.map((m) => m.MessageAttributes?.kind?.Value);
   };
 
   beforeAll(async () => {
     ns = await uniqueNamespace('scanner');
+    const sqs = new SQSClient({});
+    inbox = (await sqs.send(new CreateQueueCommand({ QueueName: `drift-alerts-${cluster}` }))).QueueUrl ?? '';
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: inbox, AttributeNames: ['QueueArn'] }),
+    );
+    await new SNSClient({}).send(
+      new SubscribeCommand({
+        TopicArn: localEnv().resources.alertsTopicArn,
+        Protocol: 'sqs',
+        Endpoint: Attributes?.QueueArn,
+        Attributes: { FilterPolicy: JSON.stringify({ cluster: [cluster] }) },
+      }),
+    );
     await new SecretsManagerClient({}).send(
       new CreateSecretCommand({ Name: slackSecret, SecretString: `${localEnv().slack.controlUrl}${slackPath}` }),
     );
