@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
 import type { ClusterAccess } from './cluster-access';
 import { FunctionSchedule } from './function-schedule';
+import { KustomizeLayer } from './layers/kustomize-layer';
 import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
 import { TidemarkFunction } from './tidemark-function';
@@ -75,6 +76,9 @@ export class DriftScanner extends Construct {
       timeout,
       reservedConcurrentExecutions: 1,
     });
+    // The Lambda runtime has no kubectl: the layer's kustomize renders the config repo's overlays (adapters/render).
+    this.handler.function.addLayers(new KustomizeLayer(this, 'Kustomize'));
+    this.handler.function.addEnvironment('TIDEMARK_KUSTOMIZE', KustomizeLayer.binary);
     props.alerts.grantSend(this.handler);
     props.configRepoSecret.grantRead(this.handler);
     for (const cluster of props.clusters) cluster.grantView(this.handler.function.role as IRole);

@@ -19,5 +19,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 bash local/k8s/build.sh >/dev/null
+bash infra/layers/kustomize/build.sh >/dev/null
 bash local/moto/install.sh >/dev/null
 if [ -f infra/lint/install-python-tools.sh ]; then bash infra/lint/install-python-tools.sh >/dev/null; fi
