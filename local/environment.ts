@@ -68,6 +68,9 @@ export interface LocalProcess {
   logPath: string;
 }
 
+/** The webhook path of the environment's own Slack webhook URL; tests that need isolation use paths of their own. */
+export const DEFAULT_SLACK_WEBHOOK_PATH = '/services/T000LOCAL/B000LOCAL/local-webhook';
+
 /** Shell environment that points the AWS SDK, kubectl and git tooling at the local environment. */
 export function exportsFor(env: LocalEnvironment): Record<string, string> {
   return {

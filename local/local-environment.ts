@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createLocalResources } from './aws-resources';
 import { kubeReady, startControlPlane } from './control-plane';
-import type { LocalEnvironment, LocalProcess } from './environment';
+import { DEFAULT_SLACK_WEBHOOK_PATH, type LocalEnvironment, type LocalProcess } from './environment';
 import { localDeploymentConfig } from './local-deployment';
 import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
-import { DEFAULT_WEBHOOK_PATH } from './slack-receiver';
 
 /** The checkout this file belongs to. */
 export const projectRoot = resolve(import.meta.dirname, '..');
@@ -172,7 +171,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       accountId: '123456789012',
     };
     const slack = {
-      webhookUrl: `http://127.0.0.1:${slackPort}${DEFAULT_WEBHOOK_PATH}`,
+      webhookUrl: `http://127.0.0.1:${slackPort}${DEFAULT_SLACK_WEBHOOK_PATH}`,
       controlUrl: `http://127.0.0.1:${slackPort}`,
     };
     await Promise.all([

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SLACK_WEBHOOK_PATH } from './environment';
 
 /**
  * A stand-in for Slack's incoming-webhook endpoint on loopback: it records every message posted to it, and can be told to
@@ -9,12 +10,11 @@ import { parseArgs } from 'node:util';
  * - `POST /services/...` (any webhook path): records `{ receivedAt, path, body }`, answers `ok` — or a queued failure.
  * - `GET /messages[?path=P]`: what was recorded (to path P), oldest first. `DELETE /messages[?path=P]`: forget them.
  * - `POST /fail` `{ "status": 500, "times": 1, "retryAfter": 1, "path": P }`: fail the next `times` posts to P
- *   (default: the environment's own webhook path, {@link DEFAULT_WEBHOOK_PATH}).
+ *   (default: the environment's own webhook path, {@link DEFAULT_SLACK_WEBHOOK_PATH}).
  * - `GET /_health`.
  *
  * Several test files and `tidemark demo` share one receiver; each that needs isolation posts to a path of its own.
  */
-export const DEFAULT_WEBHOOK_PATH = '/services/T000LOCAL/B000LOCAL/local-webhook';
 
 export interface ReceivedMessage {
   receivedAt: string;
@@ -53,7 +53,7 @@ export function slackReceiver() {
         retryAfter?: number;
         path?: string;
       };
-      const path = request.path ?? DEFAULT_WEBHOOK_PATH;
+      const path = request.path ?? DEFAULT_SLACK_WEBHOOK_PATH;
       const queue = failures.get(path) ?? [];
       for (let i = 0; i < (request.times ?? 1); i++) {
         queue.push({ status: request.status ?? 500, retryAfter: request.retryAfter });
