@@ -76,19 +76,45 @@ describe('kustomize build renders what kubectl kustomize renders', () => {
   });
 });
 
+/** Runs `body` with these environment variables, as a Lambda would see them, and restores the worker's afterwards. */
+async function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  assign(vars);
+  try {
+    await body();
+  } finally {
+    assign(saved);
+  }
+}
+
 describe('kustomize', () => {
+  it('renders an overlay where there is no kubectl, as in the Lambda runtime, once TIDEMARK_KUSTOMIZE is set', async () => {
+    const dir = join(projectRoot, 'examples/config-repo/clusters/prod');
+    const noKubectl = await mkdtemp(join(tmpdir(), 'no-kubectl-'));
+    await withEnv({ PATH: noKubectl, TIDEMARK_KUBECTL: undefined, TIDEMARK_KUSTOMIZE: undefined }, async () => {
+      await expect(renderFolder(dir)).rejects.toThrow(
+        "kustomization.yaml: needs kubectl to run kubectl kustomize, but 'kubectl' cannot be run (ENOENT). Install kubectl, or set TIDEMARK_KUSTOMIZE",
+      );
+    });
+    await withEnv({ PATH: noKubectl, TIDEMARK_KUBECTL: undefined, TIDEMARK_KUSTOMIZE: hostKustomize }, async () => {
+      const objects = await renderFolder(dir);
+      expect(objects.find((o) => o.kind === 'Deployment')?.metadata.namespace).toBe('shop-prod');
+    });
+  });
+
   it('uses TIDEMARK_KUSTOMIZE when no binary is passed, as the Lambda does', async () => {
     const dir = join(projectRoot, 'examples/config-repo/clusters/prod');
-    const saved = process.env.TIDEMARK_KUSTOMIZE;
-    process.env.TIDEMARK_KUSTOMIZE = '/nonexistent/kustomize';
-    try {
+    await withEnv({ TIDEMARK_KUSTOMIZE: '/nonexistent/kustomize' }, async () => {
       await expect(kustomize(dir, 'clusters/prod/kustomization.yaml')).rejects.toThrow(
         "clusters/prod/kustomization.yaml: needs kustomize to run kustomize build, but '/nonexistent/kustomize' cannot be run (ENOENT). Point TIDEMARK_KUSTOMIZE at a kustomize binary",
       );
-    } finally {
-      if (saved === undefined) delete process.env.TIDEMARK_KUSTOMIZE;
-      else process.env.TIDEMARK_KUSTOMIZE = saved;
-    }
+    });
   });
 
   it("reports kustomize's own error, without its prefix, under the kustomization's path", async () => {
