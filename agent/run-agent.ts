@@ -1,14 +1,12 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { SyncQueue } from '../adapters/sync-queue/sync-queue';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
 import { startProbeServer } from './probe-server';
 import { SelfHeal } from './self-heal';
 import { SourceCache } from './source-cache';
 import { SyncController } from './sync-controller';
-import { SyncQueueListener, syncReconcilerFor } from './sync-queue-listener';
 
 export interface AgentOptions {
   /** Kubeconfig path; in a pod, the ServiceAccount is used when absent. */
@@ -74,11 +72,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await controller.start();
   // Started only once leading: a standby must not take messages off the queue that it cannot act on.
   const listener = options.syncQueueUrl
-    ? new SyncQueueListener(
-        new SyncQueue(options.syncQueueUrl),
-        syncReconcilerFor(controller, cluster, options.watchNamespace),
-        logger,
-      )
+    ? await queueListener(options.syncQueueUrl, controller, cluster, logger, options.watchNamespace)
     : undefined;
   listener?.start();
   logger.info('agent started', { port: probes.port, namespace: options.watchNamespace ?? 'all' });
@@ -96,4 +90,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       logger.info('agent stopped');
     },
   };
+}
+
+/**
+ * The sync-queue listener, imported only when a queue is configured: it brings the AWS SDK, which an agent that only
+ * polls Git has no use for (and which would cost it memory).
+ */
+async function queueListener(
+  url: string,
+  controller: SyncController,
+  cluster: ClusterClient,
+  logger: Logger,
+  namespace: string | undefined,
+) {
+  const [{ SyncQueue }, { SyncQueueListener, syncReconcilerFor }] = await Promise.all([
+    import('../adapters/sync-queue/sync-queue'),
+    import('./sync-queue-listener'),
+  ]);
+  return new SyncQueueListener(new SyncQueue(url), syncReconcilerFor(controller, cluster, namespace), logger);
 }

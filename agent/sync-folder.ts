@@ -3,7 +3,7 @@ import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { inParallel } from '../adapters/kubernetes/in-parallel';
 import { renderFolder } from '../adapters/render/render-folder';
 import type { ChangeSet } from '../core/sync/change-set';
-import { healthOf } from '../core/sync/health';
+import type { Health } from '../core/sync/health';
 import { apiVersionOf, type Inventory, inventoryOf, staleEntries } from '../core/sync/inventory';
 import type { KubeObject } from '../core/sync/kube-object';
 import { describeObject, type ObjectId, objectIdOf, objectKey, parseObjectKey } from '../core/sync/object-id';
@@ -65,7 +65,7 @@ export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequ
   });
   const current = inventoryOf(applied.objects);
   if (applied.kind === 'failed') {
-    const reached = inventoryOf(applied.objects.filter((object) => applied.live.has(objectKey(objectIdOf(object)))));
+    const reached = inventoryOf(applied.objects.filter((object) => applied.health.has(objectKey(objectIdOf(object)))));
     const inventory = request.dryRun ? undefined : unionOf(request.previous ?? { entries: [] }, reached);
     return {
       outcome: {
@@ -106,7 +106,7 @@ export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequ
       return { outcome: { kind: 'prune-failed', revision, message, changeSet, inventory }, desired: applied.objects };
     }
   }
-  const health = summarise(applied.objects, applied.live);
+  const health = summarise(applied.objects, applied.health);
   const kind = health.failed > 0 ? 'health-failed' : health.inProgress > 0 ? 'progressing' : 'applied';
   return { outcome: { kind, revision, changeSet, inventory, health }, desired: applied.objects };
 }
@@ -163,12 +163,11 @@ function unionOf(a: Inventory, b: Inventory): Inventory {
   return { entries: [...entries.values()].sort((x, y) => x.id.localeCompare(y.id)) };
 }
 
-function summarise(objects: readonly KubeObject[], live: ReadonlyMap<string, KubeObject>): HealthSummary {
+function summarise(objects: readonly KubeObject[], healthByKey: ReadonlyMap<string, Health>): HealthSummary {
   const summary: HealthSummary = { current: 0, inProgress: 0, failed: 0, notReady: [] };
   for (const object of objects) {
     const id = objectIdOf(object);
-    const state = live.get(objectKey(id));
-    const health = state ? healthOf(state) : { status: 'current' as const, message: '' };
+    const health = healthByKey.get(objectKey(id)) ?? { status: 'current' as const, message: '' };
     if (health.status === 'current') summary.current++;
     else {
       if (health.status === 'failed') summary.failed++;

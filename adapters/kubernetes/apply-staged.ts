@@ -1,4 +1,5 @@
-import { ChangeSet } from '../../core/sync/change-set';
+import { type ChangeAction, ChangeSet } from '../../core/sync/change-set';
+import { type Health, healthOf } from '../../core/sync/health';
 import { applyEntryOf, dryRunChanges, isInSync } from '../../core/sync/in-sync';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey } from '../../core/sync/object-id';
@@ -28,10 +29,13 @@ export type ApplyResult =
       changeSet: ChangeSet;
       /** The desired objects as applied (namespaces filled in), in apply order. */
       objects: KubeObject[];
-      /** The live state after the apply, by object key, for health checks. */
-      live: Map<string, KubeObject>;
+      /**
+       * The health of each object after the apply, by object key. Only the verdict is kept, not the object: holding
+       * thousands of live objects with their managedFields until the reconcile ends would double the agent's memory.
+       */
+      health: Map<string, Health>;
     }
-  | { kind: 'failed'; message: string; changeSet: ChangeSet; objects: KubeObject[]; live: Map<string, KubeObject> };
+  | { kind: 'failed'; message: string; changeSet: ChangeSet; objects: KubeObject[]; health: Map<string, Health> };
 
 /**
  * Applies objects in stages (CRDs, Namespaces and ClusterRoles first, waited for; then `*Class` kinds; then the rest;
@@ -53,14 +57,16 @@ export async function applyStaged(
 ): Promise<ApplyResult> {
   const changeSet = new ChangeSet();
   const objects: KubeObject[] = [];
-  const live = new Map<string, KubeObject>();
+  const health = new Map<string, Health>();
   const concurrency = options.concurrency ?? 16;
   const dryRunNamespaces = new Set<string>();
   for (const { stage, objects: stageObjects } of byStage(desired)) {
     const failures: string[] = [];
     const resolved = await withNamespaces(cluster, stageObjects, options.defaultNamespace ?? 'default', failures);
     const before = await liveState(cluster, resolved, options.labelSelector);
-    await inParallel(resolved, concurrency, async (object) => {
+    // Recorded by position and added in render order afterwards, so output does not depend on which request won.
+    const actions: (ChangeAction | undefined)[] = [];
+    await inParallel([...resolved.entries()], concurrency, async ([index, object]) => {
       try {
         const key = objectKey(objectIdOf(object));
         const namespace = object.metadata.namespace;
@@ -72,11 +78,15 @@ export async function applyStaged(
         if (options.dryRun && object.kind === 'Namespace' && result.action === 'created') {
           dryRunNamespaces.add(object.metadata.name);
         }
-        changeSet.add(objectIdOf(object), result.action);
-        live.set(key, result.live);
+        actions[index] = result.action;
+        health.set(key, healthOf(result.live));
       } catch (error) {
         failures.push(error instanceof Error ? error.message : String(error));
       }
+    });
+    resolved.forEach((object, index) => {
+      const action = actions[index];
+      if (action) changeSet.add(objectIdOf(object), action);
     });
     objects.push(...resolved);
     if (failures.length === 0 && stage === 'definitions' && !options.dryRun) {
@@ -86,10 +96,10 @@ export async function applyStaged(
       cluster.mapper.reset();
     }
     if (failures.length > 0) {
-      return { kind: 'failed', message: failureMessage(stage, failures), changeSet, objects, live };
+      return { kind: 'failed', message: failureMessage(stage, failures), changeSet, objects, health };
     }
   }
-  return { kind: 'applied', changeSet, objects, live };
+  return { kind: 'applied', changeSet, objects, health };
 }
 
 async function applyOne(

@@ -2,7 +2,8 @@
 // 2,000 objects (ConfigMaps, Secrets, Services, ServiceAccounts, Roles, Deployments over 20 namespaces), in one run.
 // Prints ratios for cold apply time, steady-state time, write requests, and the agent's peak RSS.
 //
-//   npx tsx bench/apply/run.ts            (needs `tidemark local up`, or a running test environment)
+//   npx tsx bench/apply/run.ts                  (needs `tidemark local up`, or a running test environment)
+//   npx tsx bench/apply/run.ts --agent-only     (only the agent's peak RSS)
 //
 // Each tool gets its own 20 namespaces with identical content, so neither sees the other's objects. Deployments have
 // replicas: 0 so the benchmark measures the apply path, not the scheduler, on a two-core machine shared with others;
@@ -338,6 +339,21 @@ const total = NAMESPACES * (PER_NAMESPACE + 1);
 console.log(
   `bench/apply: ${total} objects (${NAMESPACES} namespaces × ${PER_NAMESPACE} + the Namespaces), API server ${env.kube.server}`,
 );
+if (process.argv.includes('--agent-only')) {
+  // Only the agent's memory, for iterating on it without the minutes kubectl takes.
+  try {
+    const agent = await agentPeakRss(objectsFor('ba'));
+    console.log(
+      `agent: ${(agent.reconcileMs / 1000).toFixed(2)} s, peak RSS ${agent.maxRssMb.toFixed(0)} MB (target ≤ 150 MB)`,
+    );
+  } finally {
+    await cleanup(['ba']);
+    rmSync(kubectlDir, { recursive: true, force: true });
+    rmSync(tidemarkDir, { recursive: true, force: true });
+    cluster.close();
+  }
+  process.exit(0);
+}
 try {
   const kCold = await kubectlApply(kubectlDir);
   const tCold = await tidemarkApply(tidemarkDir, `bench-${run}`);
