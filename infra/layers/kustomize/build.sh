@@ -30,9 +30,11 @@ for platform in "${platforms[@]}"; do
   if [ ! -x "$bin/kustomize" ]; then
     echo "tidemark: building kustomize $version for $platform (first run only; cached in $bin)" >&2
     mkdir -p "$bin"
-    (cd "$here" && GOOS="${platform%-*}" GOARCH="${platform#*-}" go build -ldflags "-s -w" -o "$bin/kustomize.tmp" sigs.k8s.io/kustomize/kustomize/v5)
-    # Rename only a complete binary, so an interrupted build never leaves a half-written file that looks cached.
-    mv "$bin/kustomize.tmp" "$bin/kustomize"
+    # A temp name per process, renamed only when complete: an interrupted build never leaves a half-written file that
+    # looks cached, and two builds at once (bootstrap beside a test run) never write into the same file.
+    tmp="$bin/kustomize.$$.tmp"
+    (cd "$here" && GOOS="${platform%-*}" GOARCH="${platform#*-}" go build -ldflags "-s -w" -o "$tmp" sigs.k8s.io/kustomize/kustomize/v5)
+    mv "$tmp" "$bin/kustomize"
   fi
   echo "$bin/kustomize"
 done
