@@ -68,7 +68,7 @@ describe('the agent killed mid-apply', () => {
     expect(atKill).toBeGreaterThanOrEqual(100);
     expect(atKill).toBeLessThan(500);
 
-    startAgentProcess(ns, cacheDir);
+    const second = startAgentProcess(ns, cacheDir);
     const status = await readyAt(cluster, ns, 'big', repo.head(), 90_000);
     expect(status.inventory?.entries).toHaveLength(500);
     const everywhere = await cluster.list('v1', 'ConfigMap', {
@@ -78,5 +78,10 @@ describe('the agent killed mid-apply', () => {
       Array.from({ length: 500 }, (_, i) => `cm-${i}`).sort(),
     );
     expect(everywhere.every((cm) => cm.metadata.namespace === ns)).toBe(true);
+
+    // SIGTERM is the graceful way out: running reconciles finish, then the process exits 0.
+    const code = new Promise((resolve) => second.once('exit', resolve));
+    second.kill('SIGTERM');
+    expect(await code).toBe(0);
   });
 });
