@@ -176,6 +176,11 @@ export class SyncController {
     }
     const waiters = state.waiters.splice(0);
     state.running = this.slot(() => this.reconcile(state))
+      .catch((error: Error) => {
+        // Never leave a Sync without a next run because of a bug or an unforeseen failure: log it and carry on.
+        this.logger.error('reconcile crashed', { sync: keyOf(state.object), error: error.stack ?? error.message });
+        return undefined;
+      })
       .then((outcome) => {
         for (const resolve of waiters) resolve(outcome);
         return outcome;
