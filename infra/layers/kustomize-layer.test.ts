@@ -74,9 +74,9 @@ describe('KustomizeLayer', () => {
   });
 
   it('is pinned by the wrapper go.mod, which build.sh builds into the per-user cache', () => {
-    expect(kustomizeVersion).toBe('v5.8.3');
+    expect(kustomizeVersion).toBe('v5.7.1');
     expect(kustomizeBuildFolder('linux-arm64', { TIDEMARK_CACHE: '/cache' })).toBe(
-      '/cache/kustomize-v5.8.3/linux-arm64',
+      '/cache/kustomize-v5.7.1/linux-arm64',
     );
   });
 

@@ -6,7 +6,7 @@
 #   the host:    the same version for the tests, which check that it renders as `kubectl kustomize` does.
 # Prints the arm64 binary's path, then the host's (one line when the host is linux/arm64).
 #
-# Why a wrapper module (go.mod, go.sum, tools.go here) and not `go install …@v5.8.3`: go.sum pins every dependency, so
+# Why a wrapper module (go.mod, go.sum, tools.go here) and not `go install …@v5.7.1`: go.sum pins every dependency, so
 # the build is reproducible and works offline once the module cache holds them. Why the cache and not the checkout:
 # binaries are never committed, and CI's fresh clones on the same machine reuse them. TIDEMARK_CACHE overrides it.
 set -euo pipefail
@@ -17,10 +17,7 @@ version="$(sed -n 's#^require sigs\.k8s\.io/kustomize/kustomize/v5 \(v[0-9.]*\)$
 [ -n "$version" ] || { echo "tidemark: $here/go.mod has no 'require sigs.k8s.io/kustomize/kustomize/v5 vX.Y.Z' line; restore it" >&2; exit 1; }
 cache="${TIDEMARK_CACHE:-$HOME/.cache/tidemark}/kustomize-$version"
 
-# kustomize v5.8 needs Go 1.27; go.mod's toolchain line names it, and `auto` lets the machine's Go fetch that
-# toolchain from the module proxy (once, into the module cache) where the machine's Go is older. It overrides a
-# GOTOOLCHAIN=local default only for this build.
-export GOTOOLCHAIN=auto CGO_ENABLED=0 GOFLAGS="-mod=readonly -trimpath"
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -trimpath"
 host="$(go env GOHOSTOS)-$(go env GOHOSTARCH)"
 platforms=(linux-arm64)
 [ "$host" = linux-arm64 ] || platforms+=("$host")
