@@ -18,6 +18,7 @@ import {
   writeTree,
 } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
+import { gitFolderFs } from './git-folder-fs';
 import {
   assertNoCredentialsInUrl,
   type FileEdit,
@@ -54,12 +55,15 @@ export class IsomorphicGitMirror implements RepoMirror {
   // isomorphic-git keeps parsed packfiles and their indexes in this object. Without it every object read re-opens
   // and re-indexes the pack, which turns reading 2,000 files from milliseconds into minutes.
   private readonly cache = {};
+  private readonly fs: ReturnType<typeof gitFolderFs>;
 
   private constructor(
     readonly url: string,
     readonly gitDir: string,
     private readonly credentials: GitCredentials | undefined,
-  ) {}
+  ) {
+    this.fs = gitFolderFs(gitDir);
+  }
 
   /** Opens the cache folder, creating an empty bare repository there on first use. */
   static async open(options: GitMirrorOptions): Promise<IsomorphicGitMirror> {
@@ -109,7 +113,7 @@ export class IsomorphicGitMirror implements RepoMirror {
       if (!(e instanceof Errors.NotFoundError && e.data.what === remoteRef)) throw transportError('fetch', this.url, e);
     }
     // No such branch (or an empty repository): forget our copy of it, as `git fetch` would.
-    await deleteRef({ fs, gitdir: this.gitDir, ref }).catch(() => {});
+    await deleteRef({ fs: this.fs, gitdir: this.gitDir, ref }).catch(() => {});
     return undefined;
   }
 
@@ -138,7 +142,7 @@ export class IsomorphicGitMirror implements RepoMirror {
       await Promise.all(
         files.slice(at, at + 32).map(async (file) => {
           const target = join(dir, file.path);
-          const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid: file.oid, cache: this.cache });
+          const { blob } = await readBlob({ fs: this.fs, gitdir: this.gitDir, oid: file.oid, cache: this.cache });
           if (file.mode === '120000') return symlink(Buffer.from(blob).toString('utf8'), target);
           await writeFile(target, blob, { mode: file.mode === '100755' ? 0o755 : 0o644 });
         }),
@@ -147,7 +151,7 @@ export class IsomorphicGitMirror implements RepoMirror {
   }
 
   async committedAt(revision: string): Promise<Date> {
-    const { commit } = await readCommit({ fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
+    const { commit } = await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
     return new Date(commit.committer.timestamp * 1000);
   }
 
@@ -157,13 +161,19 @@ export class IsomorphicGitMirror implements RepoMirror {
     message: string;
     author?: GitIdentity;
   }): Promise<string> {
-    const { commit: parent } = await readCommit({ fs, gitdir: this.gitDir, oid: change.parent, cache: this.cache });
+    const { commit: parent } = await readCommit({
+      fs: this.fs,
+      gitdir: this.gitDir,
+      oid: change.parent,
+      cache: this.cache,
+    });
     const edits = change.edits.map((e) => ({ segments: e.path.split('/'), content: e.content }));
-    const tree = (await this.editTree(parent.tree, edits)) ?? (await writeTree({ fs, gitdir: this.gitDir, tree: [] }));
+    const tree =
+      (await this.editTree(parent.tree, edits)) ?? (await writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [] }));
     const timestamp = Math.floor(Date.now() / 1000);
     const author = change.author ?? TIDEMARK_IDENTITY;
     return writeCommit({
-      fs,
+      fs: this.fs,
       gitdir: this.gitDir,
       commit: {
         tree,
@@ -202,7 +212,7 @@ export class IsomorphicGitMirror implements RepoMirror {
   private remote() {
     const credentials = this.credentials;
     return {
-      fs,
+      fs: this.fs,
       http,
       gitdir: this.gitDir,
       cache: this.cache,
@@ -213,7 +223,7 @@ export class IsomorphicGitMirror implements RepoMirror {
   }
 
   private async blobText(oid: string): Promise<string> {
-    const { blob } = await readBlob({ fs, gitdir: this.gitDir, oid, cache: this.cache });
+    const { blob } = await readBlob({ fs: this.fs, gitdir: this.gitDir, oid, cache: this.cache });
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
   }
 
@@ -228,7 +238,7 @@ export class IsomorphicGitMirror implements RepoMirror {
     const all = paths.length === 0 || wanted.includes('');
     const files: TreeFile[] = [];
     const walk = async (oid: string, prefix: string, inside: boolean): Promise<void> => {
-      const { tree } = await readTree({ fs, gitdir: this.gitDir, oid, cache: this.cache });
+      const { tree } = await readTree({ fs: this.fs, gitdir: this.gitDir, oid, cache: this.cache });
       for (const entry of inGitOrder(tree)) {
         const path = prefix + entry.path;
         const match = inside || wanted.some((w) => w === path || path.startsWith(`${w}/`));
@@ -254,7 +264,7 @@ export class IsomorphicGitMirror implements RepoMirror {
   ): Promise<string | undefined> {
     const entries = new Map<string, TreeEntry>();
     if (base) {
-      for (const entry of (await readTree({ fs, gitdir: this.gitDir, oid: base, cache: this.cache })).tree) {
+      for (const entry of (await readTree({ fs: this.fs, gitdir: this.gitDir, oid: base, cache: this.cache })).tree) {
         entries.set(entry.path, entry);
       }
     }
@@ -269,7 +279,7 @@ export class IsomorphicGitMirror implements RepoMirror {
       } else {
         const existing = entries.get(name);
         const mode = existing?.type === 'blob' && existing.mode !== '120000' ? existing.mode : '100644';
-        const oid = await writeBlob({ fs, gitdir: this.gitDir, blob: Buffer.from(edit.content, 'utf8') });
+        const oid = await writeBlob({ fs: this.fs, gitdir: this.gitDir, blob: Buffer.from(edit.content, 'utf8') });
         entries.set(name, { mode, path: name, oid, type: 'blob' });
       }
     }
@@ -281,7 +291,7 @@ export class IsomorphicGitMirror implements RepoMirror {
     }
     if (entries.size === 0) return undefined;
     // writeTree sorts the entries in git's order (a folder sorts as if its name ended in '/').
-    return writeTree({ fs, gitdir: this.gitDir, tree: [...entries.values()] });
+    return writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [...entries.values()] });
   }
 }
 
