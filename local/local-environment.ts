@@ -7,6 +7,7 @@ import { createLocalResources } from './aws-resources';
 import { kubeReady, startControlPlane } from './control-plane';
 import { DEFAULT_SLACK_WEBHOOK_PATH, type LocalEnvironment, type LocalProcess } from './environment';
 import { localDeploymentConfig } from './local-deployment';
+import { localGit, localGitAuthHeader } from './local-git';
 import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
 
 /** The checkout this file belongs to. */
@@ -286,25 +287,16 @@ export async function seedExampleRepo(
   git: { url: string; username: string; password: string },
   name: string,
 ): Promise<string> {
-  const auth = `Basic ${Buffer.from(`${git.username}:${git.password}`).toString('base64')}`;
-  const created = await fetch(`${git.url}/_admin/repos/${name}`, { method: 'POST', headers: { authorization: auth } });
+  const created = await fetch(`${git.url}/_admin/repos/${name}`, {
+    method: 'POST',
+    headers: { authorization: localGitAuthHeader(git) },
+  });
   if (!created.ok) throw new Error(`creating the example repo failed (${created.status}): ${await created.text()}`);
   const url = `${git.url}/${name}.git`;
   const work = mkdtempSync(join(tmpdir(), 'tidemark-seed-'));
   try {
     cpSync(join(projectRoot, 'examples', 'config-repo'), work, { recursive: true });
-    const g = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.name=Tidemark', '-c', 'user.email=tidemark@localhost', ...args], {
-        cwd: work,
-        stdio: 'pipe',
-        // The password travels in an HTTP header set for this one command, never in the URL or the repo config.
-        env: {
-          ...process.env,
-          GIT_CONFIG_COUNT: '1',
-          GIT_CONFIG_KEY_0: 'http.extraHeader',
-          GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
-        },
-      });
+    const g = localGit(git, work);
     g('init', '--quiet', '--initial-branch=main');
     g('add', '-A');
     g('commit', '--quiet', '-m', 'Example config repo');

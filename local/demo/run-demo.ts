@@ -14,6 +14,7 @@ import { exportsFor, type LocalEnvironment, type LocalProcess } from '../environ
 import { ecrImageAction, githubPush, lambdaContext, runQueueOnce, scheduledEvent, webhookDelivery } from '../invoke';
 import { localDeploymentConfig } from '../local-deployment';
 import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } from '../local-environment';
+import { localGit } from '../local-git';
 import { startDetached, stopProcess } from '../processes';
 import { AlertInbox, slackMessages } from './alert-inbox';
 import { Timeline } from './timeline';
@@ -316,11 +317,7 @@ export async function pushImage(tag: string): Promise<string> {
 export async function prepare(env: LocalEnvironment, say: (line: string) => void) {
   const repoName = `demo-${Date.now().toString(36)}`;
   const repoUrl = await seedExampleRepo(env.git, repoName);
-  const auth = `Authorization: Basic ${Buffer.from(`${env.git.username}:${env.git.password}`).toString('base64')}`;
-  const gitOut = (...args: string[]) =>
-    execFileSync('git', ['-c', `http.extraHeader=${auth}`, ...args], { stdio: 'pipe' })
-      .toString()
-      .trim();
+  const gitOut = localGit(env.git, env.stateDir);
   const mirror = join(env.stateDir, 'demo', `${repoName}.git`);
   const git = {
     head: () => gitOut('ls-remote', repoUrl, 'refs/heads/main').split(/\s/)[0] ?? '',

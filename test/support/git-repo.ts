@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { localGit, localGitAuthHeader } from '../../local/local-git';
 import { localEnv, uniqueName } from './local-env';
 
 export interface TestGitRepo {
@@ -18,8 +18,7 @@ export interface TestGitRepo {
 
 /** Basic-auth header value for the local git server. */
 export function gitAuthHeader(): string {
-  const { username, password } = localEnv().git;
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return localGitAuthHeader(localEnv().git);
 }
 
 /**
@@ -35,18 +34,7 @@ export async function createGitRepo(prefix: string, files: Record<string, string
   if (!created.ok) throw new Error(`creating test repo ${name} failed: ${created.status} ${await created.text()}`);
   const url = `${env.git.url}/${name}.git`;
   const git = (cwd: string, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@localhost', ...args], {
-      cwd,
-      stdio: 'pipe',
-      env: {
-        ...process.env,
-        GIT_CONFIG_COUNT: '1',
-        GIT_CONFIG_KEY_0: 'http.extraHeader',
-        GIT_CONFIG_VALUE_0: `Authorization: ${gitAuthHeader()}`,
-      },
-    })
-      .toString()
-      .trim();
+    localGit(env.git, cwd, { name: 'Test', email: 'test@localhost' })(...args);
 
   const commit = (changes: Record<string, string | null>, message = 'test commit', branch = 'main') => {
     const work = mkdtempSync(join(tmpdir(), 'tidemark-test-repo-'));
