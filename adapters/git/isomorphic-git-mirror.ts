@@ -52,8 +52,8 @@ interface TreeFile {
  * const outcome = await mirror.push(sha, 'main'); // { kind: 'pushed', sha } or { kind: 'rejected-non-fast-forward' }
  */
 export class IsomorphicGitMirror implements RepoMirror {
-  // isomorphic-git keeps parsed packfiles and their indexes in this object. Without it every object read re-opens
-  // and re-indexes the pack, which turns reading 2,000 files from milliseconds into minutes.
+  // isomorphic-git keeps the packfiles it has read, and their parsed indexes, in this object; without it every
+  // object read would read and parse the pack's index again.
   private readonly cache = {};
   private readonly fs: ReturnType<typeof gitFolderFs>;
 
@@ -180,6 +180,8 @@ export class IsomorphicGitMirror implements RepoMirror {
         parent: [change.parent],
         author: { ...author, timestamp, timezoneOffset: 0 },
         committer: { ...TIDEMARK_IDENTITY, timestamp, timezoneOffset: 0 },
+        // isomorphic-git writes the message as `git commit` would (no CR, one final newline); the CLI's fast-import
+        // keeps it byte for byte. Only the commit id differs, and no caller compares ids across transports.
         message: change.message,
       },
     });
