@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { ClusterAccess, eksViewPolicyArn } from './cluster-access';
+import { ClusterAccess, driftScannerGroup, eksViewPolicyArn } from './cluster-access';
 import { constructTestStack, exampleConfig } from './fixtures/deployment-config';
 import { SyncQueue } from './sync-queue';
 
@@ -82,6 +82,30 @@ describe('ClusterAccess', () => {
         ],
       },
     });
+  });
+
+  it('grants view alone with no Kubernetes group', () => {
+    const { stack, access } = clusterAccess();
+    access.grantView(new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }));
+    const [entry] = Object.values(Template.fromStack(stack).findResources('AWS::EKS::AccessEntry'));
+    expect(entry?.Properties.KubernetesGroups).toBeUndefined();
+  });
+
+  it('grants the drift scan as the view entry plus the group agent/deploy/drift-scanner lets dry-run', () => {
+    const { stack, access } = clusterAccess();
+    const scanner = new Role(stack, 'Scanner', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    access.grantDriftScan(scanner);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EKS::AccessEntry', 1);
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'acme-dev',
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Scanner'), 'Arn'] },
+      Type: 'STANDARD',
+      KubernetesGroups: ['tidemark:drift-scanner'],
+      AccessPolicies: [{ PolicyArn: eksViewPolicyArn, AccessScope: { Type: 'cluster' } }],
+    });
+    // The name the manifests bind: agent/deploy/drift-scanner/rbac.yaml and dry-run-only-policy.yaml.
+    expect(driftScannerGroup).toBe('tidemark:drift-scanner');
   });
 
   it('refuses a cluster outside the stack region, since access entries are regional', () => {

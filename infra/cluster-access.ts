@@ -9,6 +9,12 @@ import type { SyncQueue } from './sync-queue';
 /** AWS's read-only access policy for EKS access entries: get/list/watch of most kinds, no Secrets. */
 export const eksViewPolicyArn = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
 
+/**
+ * The Kubernetes group agent/deploy/drift-scanner (applied once per cluster) lets read everything and dry-run a
+ * server-side apply, while its admission policy denies the group every write that is not a dry-run.
+ */
+export const driftScannerGroup = 'tidemark:drift-scanner';
+
 export interface ClusterAccessProps {
   /** The cluster as configured (`clusters[i]`): EKS name, region, the agent's namespace and ServiceAccount. */
   readonly cluster: ClusterConfig;
@@ -19,8 +25,9 @@ export interface ClusterAccessProps {
 /**
  * Who may do what on one existing EKS cluster (Tidemark does not create clusters). Its agent's ServiceAccount gets,
  * through an EKS Pod Identity association, an IAM role that can only receive from the cluster's sync queue; and
- * {@link grantView} gives a principal read-only Kubernetes access through an EKS access entry with the view policy.
- * Nothing outside the cluster is given a way to write into it.
+ * {@link grantView} gives a principal read-only Kubernetes access through an EKS access entry with the view policy, and
+ * {@link grantDriftScan} adds the dry-run the drift scan needs. Nothing outside the cluster is given a way to write
+ * into it.
  *
  * Access entries and Pod Identity associations are regional resources, so the cluster must be in the stack's region.
  */
@@ -76,11 +83,29 @@ export class ClusterAccess extends Construct {
    * {@link eksViewPolicyArn} across the cluster. Kubernetes authorises the role's bearer token by that entry alone.
    */
   grantView(role: IRole): void {
+    this.addViewAccess(role, []);
+  }
+
+  /**
+   * What the drift scanner needs: {@link grantView}, with the access entry also putting the role in
+   * {@link driftScannerGroup}. The view policy alone cannot decide drift: Kubernetes authorises a server-side apply
+   * dry-run as the write it simulates, and the view policy cannot see Secrets or custom resources. The group's
+   * rights come from agent/deploy/drift-scanner, which must be applied to the cluster (`kubectl apply -k`); until
+   * then the role has the view policy only, and a scan that needs a dry-run fails saying so.
+   */
+  grantDriftScan(role: IRole): void {
+    this.addViewAccess(role, [driftScannerGroup]);
+  }
+
+  private addViewAccess(role: IRole, kubernetesGroups: string[]): void {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }));
+    // One id for both grants: a role's entry stays the same resource when groups are added to it (an access entry
+    // is unique per principal, so a replacement would fail to create the new one before deleting the old).
     new CfnAccessEntry(this, `ViewAccess${Names.uniqueId(role).slice(-24)}`, {
       clusterName: this.eksClusterName,
       principalArn: role.roleArn,
       type: 'STANDARD',
+      ...(kubernetesGroups.length > 0 ? { kubernetesGroups } : {}),
       accessPolicies: [{ policyArn: eksViewPolicyArn, accessScope: { type: 'cluster' } }],
     });
   }

@@ -52,12 +52,14 @@ describe('DriftScanner', () => {
     });
   });
 
-  it('reads every cluster through a view-only access entry and may describe only those clusters', () => {
+  it('reads every cluster through a view access entry in the dry-run-only group, and may describe only those clusters', () => {
     const { template } = scanner();
     const entries = Object.values(template.findResources('AWS::EKS::AccessEntry'));
     expect(entries.map((e) => e.Properties.ClusterName)).toEqual(['acme-dev', 'acme-prod']);
     for (const e of entries) {
       expect(e.Properties.AccessPolicies).toEqual([{ PolicyArn: eksViewPolicyArn, AccessScope: { Type: 'cluster' } }]);
+      // agent/deploy/drift-scanner lets this group dry-run (the drift oracle) and denies it every real write.
+      expect(e.Properties.KubernetesGroups).toEqual(['tidemark:drift-scanner']);
       expect(e.Properties.PrincipalArn).toEqual({
         'Fn::GetAtt': [expect.stringMatching(/^DriftScannerHandlerRole/), 'Arn'],
       });

@@ -17,7 +17,10 @@ export const driftScanDetailType = 'Tidemark Drift Scan';
 export interface DriftScannerProps {
   /** The validated deployment config: `schedules.driftScan`, the clusters and the config repo. */
   readonly config: DeploymentConfig;
-  /** The clusters to read. The scanner gets only `eks:DescribeCluster` and the EKS view policy there. */
+  /**
+   * The clusters to read. The scanner gets `eks:DescribeCluster` and an access entry with the EKS view policy there,
+   * in the group `tidemark:drift-scanner`, which agent/deploy/drift-scanner allows to dry-run but never to write.
+   */
   readonly clusters: ClusterAccess[];
   /** The shared table: drift fingerprints (one alert per change of drift) and the drift cache. */
   readonly state: State;
@@ -81,7 +84,7 @@ export class DriftScanner extends Construct {
     this.handler.function.addEnvironment('TIDEMARK_KUSTOMIZE', KustomizeLayer.binary);
     props.alerts.grantSend(this.handler);
     props.configRepoSecret.grantRead(this.handler);
-    for (const cluster of props.clusters) cluster.grantView(this.handler.function.role as IRole);
+    for (const cluster of props.clusters) cluster.grantDriftScan(this.handler.function.role as IRole);
 
     this.schedule = new FunctionSchedule(this, 'Schedule', {
       function: this.handler.function,

@@ -160,13 +160,18 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
  * The scanner may read but not dry-run: it cannot decide drift, so the scan fails (one "scan failing" alert) instead
  * of reporting every object. Kubernetes authorizes a dry-run as the write it simulates, so the view policy is not
  * enough; the identity needs `patch` on the scanned kinds (with dryRun=All nothing is persisted).
+ * agent/deploy/drift-scanner grants that to the group tidemark:drift-scanner, with an admission policy that denies the
+ * group every write that is not a dry-run; `cdk deploy` puts the scanner's role in that group.
  */
 export class DryRunForbiddenError extends Error {
   constructor(object: ObjectRef, cause: Error) {
     super(
       `the drift scan may not dry-run apply ${object.kind}/${object.namespace ? `${object.namespace}/` : ''}${object.name} ` +
-        `(${cause.message.split('. ')[0]}). Grant the scanner's identity 'patch' on ${object.kind} objects: a server-side ` +
-        'apply dry-run is authorized as the write it simulates, though it persists nothing',
+        `(${cause.message.split('. ')[0]}). Grant the scanner's identity 'patch' on ${object.kind} objects: ` +
+        "apply agent/deploy/drift-scanner and map the scanner's role to the group tidemark:drift-scanner (for a " +
+        "custom resource, also bind that group to 'patch' on its API group, as in that folder's " +
+        'custom-resources.example.yaml). A server-side apply dry-run is authorized as the write it simulates, though ' +
+        'it persists nothing; that folder lets the group dry-run only',
       { cause },
     );
     this.name = 'DryRunForbiddenError';

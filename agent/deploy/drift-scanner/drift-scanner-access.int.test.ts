@@ -76,6 +76,15 @@ describe('agent/deploy/drift-scanner: the group tidemark:drift-scanner can dry-r
   let ns: string;
   const sync = () => ({ namespace: ns, name: 'scanned' });
 
+  const scanInput = (desired: KubeObject) => ({
+    cluster: 'local',
+    desired: [withOwnership(desired, sync())],
+    labelSelector: selectorFor(sync()),
+    rules: [],
+    previous: new Map(),
+    now: new Date(),
+  });
+
   beforeAll(async () => {
     admin = ClusterClient.fromKubeconfig(localEnv().kube.kubeconfigPath);
     scanner = actingAs('drift-scanner', [group]);
@@ -201,22 +210,43 @@ describe('agent/deploy/drift-scanner: the group tidemark:drift-scanner can dry-r
     await expect(scanner.apply(role(['*']))).rejects.toThrow(policyMessage);
   });
 
+  it('is what a view-only identity lacks: its scan fails naming this folder and the group', async () => {
+    // As an EKS access entry with the view policy and no group: `view` cluster-wide, bound to a group of the test's.
+    const viewers = `tidemark-test:viewers-${ns}`;
+    await admin.apply(
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `${ns}-viewers` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: viewers }],
+      },
+      { manager: 'tidemark-tests' },
+    );
+    const viewer = actingAs('drift-viewer', [viewers]);
+    try {
+      // A changed object, so the scan needs the oracle.
+      const scan = scanDrift(scanInput(deployment(ns, 3)), viewer);
+      await expect(scan).rejects.toMatchObject({ name: 'DryRunForbiddenError' });
+      await expect(scan).rejects.toThrow(
+        "apply agent/deploy/drift-scanner and map the scanner's role to the group tidemark:drift-scanner",
+      );
+    } finally {
+      viewer.close();
+      await admin.delete({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        name: `${ns}-viewers`,
+      });
+    }
+  });
+
   it('is enough for the drift scan: the dry-run oracle finds a kubectl scale', async () => {
     execFileSync('kubectl', ['-n', ns, 'scale', 'deployment/web', '--replicas=5'], {
       stdio: 'pipe',
       env: { ...process.env, KUBECONFIG: localEnv().kube.kubeconfigPath },
     });
-    const { report, stats } = await scanDrift(
-      {
-        cluster: 'local',
-        desired: [withOwnership(deployment(ns, 2), sync())],
-        labelSelector: selectorFor(sync()),
-        rules: [],
-        previous: new Map(),
-        now: new Date(),
-      },
-      scanner,
-    );
+    const { report, stats } = await scanDrift(scanInput(deployment(ns, 2)), scanner);
     expect(stats.dryRuns).toBeGreaterThan(0);
     expect(report.findings).toMatchObject([
       {
