@@ -30,6 +30,8 @@ interface SyncState {
   waiters: ((outcome: SyncOutcome | undefined) => void)[];
   lastGeneration?: number;
   lastRequestedAt?: string;
+  /** Reconciles in a row that ended `progressing` (applied, waiting for health): paces the next look. */
+  progressingRuns: number;
 }
 
 export interface SyncControllerOptions {
@@ -147,7 +149,7 @@ export class SyncController {
     const known = this.syncs.get(key);
     const requestedAt = sync.metadata.annotations?.[requestedAtAnnotation];
     if (known === undefined) {
-      const state: SyncState = { object: sync, again: false, waiters: [] };
+      const state: SyncState = { object: sync, again: false, waiters: [], progressingRuns: 0 };
       this.syncs.set(key, state);
       state.lastRequestedAt = sync.status?.lastHandledRequestedAt;
       this.trigger(state);
@@ -192,7 +194,11 @@ export class SyncController {
           state.again = false;
           this.trigger(state);
         } else {
-          state.timer = setTimeout(() => this.trigger(state), nextDelayMs(state.object, outcome));
+          state.progressingRuns = outcome?.kind === 'progressing' ? state.progressingRuns + 1 : 0;
+          state.timer = setTimeout(
+            () => this.trigger(state),
+            nextDelayMs(state.object, outcome, state.progressingRuns),
+          );
         }
       });
   }
@@ -370,10 +376,12 @@ function eventsFor(outcome: SyncOutcome, message: string) {
   return events;
 }
 
-function nextDelayMs(sync: SyncObject, outcome: SyncOutcome | undefined): number {
+function nextDelayMs(sync: SyncObject, outcome: SyncOutcome | undefined, progressingRuns: number): number {
   const parsed = parseSyncSpec(sync);
   const interval = (parsed.ok ? (durationSeconds(parsed.spec.interval) ?? 60) : 60) * 1000;
-  if (outcome?.kind === 'progressing') return Math.min(interval, 5000);
+  // A rollout usually turns healthy within seconds of the apply: look again after 1 s, then 2 s, 4 s, and every 5 s,
+  // so Ready follows the rollout closely without re-reconciling a slow one every second.
+  if (outcome?.kind === 'progressing') return Math.min(interval, 5000, 1000 * 2 ** Math.max(0, progressingRuns - 1));
   if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
   return interval;
 }

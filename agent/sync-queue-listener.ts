@@ -78,6 +78,7 @@ export class SyncQueueListener {
       visibilityTimeoutSeconds: visibility,
       abortSignal: this.abort.signal,
     });
+    this.logger.debug('sync queue poll', { received: received.length });
     const batch: ListenerBatch = { received: received.length, dropped: 0, reconciles: [], kept: 0 };
     const toDelete: Receipt[] = [];
     for (const m of received) {

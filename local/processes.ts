@@ -47,9 +47,13 @@ export function isRunning(p: LocalProcess, commandHint: string): boolean {
   }
   const proc = `/proc/${p.pid}`;
   if (!existsSync(proc)) return true;
-  // A zombie (killed, not yet reaped by its parent) still answers signal 0 but runs nothing.
-  if (readFileSync(`${proc}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false;
-  return readFileSync(`${proc}/cmdline`, 'utf8').includes(commandHint);
+  try {
+    // A zombie (killed, not yet reaped by its parent) still answers signal 0 but runs nothing.
+    if (readFileSync(`${proc}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false;
+    return readFileSync(`${proc}/cmdline`, 'utf8').includes(commandHint);
+  } catch {
+    return false; // it exited between the signal and the read
+  }
 }
 
 /** Stops a process: SIGTERM, then SIGKILL after `graceMs`. Resolves once it is gone. */

@@ -339,8 +339,14 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   gitOut('init', '--quiet', '--bare', mirror);
   const initialRevision = git.head();
 
-  // The functions get the environment the CDK stack gives them in AWS, with a deployment config naming this run's
-  // repo and the one cluster the demo syncs.
+  // Everything below talks to the local environment as a deployed function would: the AWS SDK to moto, kubectl to
+  // the local API server. The functions get the environment the CDK stack gives them in AWS, with a deployment config
+  // naming this run's repo and the one cluster the demo syncs.
+  Object.assign(process.env, exportsFor(env), env.functionEnv, {
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // CloudWatch reads metrics from log lines (EMF); on a terminal they would only bury the narration.
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+  });
   // Slack messages go to a webhook path of this run's own, so other users of the receiver neither see nor disturb them.
   const slackPath = `/services/TDEMO/${repoName}/webhook`;
   const slackSecret = `tidemark/demo-slack/${repoName}`;
@@ -349,12 +355,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   );
   const config = localDeploymentConfig(repoUrl, { ...env.resources.secrets, slack: slackSecret });
   config.clusters = config.clusters.filter((c) => c.name === 'dev');
-  Object.assign(process.env, exportsFor(env), env.functionEnv, {
-    TIDEMARK_CONFIG: JSON.stringify(config),
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    // CloudWatch reads metrics from log lines (EMF); on a terminal they would only bury the narration.
-    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-  });
+  process.env.TIDEMARK_CONFIG = JSON.stringify(config);
 
   // A clean slate for what this run observes: no earlier alert state for `dev`, and an SNS subscription of its own.
   await new DynamoDBClient({}).send(
@@ -417,7 +418,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
       '0',
     ],
     agentLog,
-    { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.TIDEMARK_AGENT_LOG_LEVEL ?? 'INFO' },
   );
   registerAgent(env, agent);
   say(`✔ agent started (pid ${agent.pid}, log ${agentLog})`);
