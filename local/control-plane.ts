@@ -158,7 +158,39 @@ export async function startControlPlane(binDir: string, stateDir: string): Promi
   );
 
   await createFakeNode(server, pki.caCert, tokens.admin);
+  await waitUntilSettled(server, pki.caCert, tokens.admin, processes);
   return { server, kubeconfigPath: adminKubeconfig, adminToken: tokens.admin, caPath: pki.caCert, processes };
+}
+
+/**
+ * A fresh API server answers /readyz before its controllers have done their first work. Tests and the demo expect a
+ * cluster as a user finds it, so wait for: the fake node Ready (kwok), the `default` ServiceAccount (pods need it),
+ * and the aggregated `edit` ClusterRole filled in (RoleBindings to it grant nothing until then).
+ */
+async function waitUntilSettled(
+  server: string,
+  caPath: string,
+  token: string,
+  processes: LocalProcess[],
+): Promise<void> {
+  const get = async (path: string) => {
+    const r = await httpRequest(`${server}${path}`, { ca: caPath, token });
+    return r.status === 200 ? (JSON.parse(r.body) as Record<string, unknown>) : undefined;
+  };
+  const kwok = processes.find((p) => p.name === 'kwok');
+  await waitUntil(
+    'the local cluster to settle (node Ready, default ServiceAccount, aggregated roles)',
+    async () => {
+      const node = (await get(`/api/v1/nodes/${FAKE_NODE}`)) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      const nodeReady = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const serviceAccount = await get('/api/v1/namespaces/default/serviceaccounts/default');
+      const edit = (await get('/apis/rbac.authorization.k8s.io/v1/clusterroles/edit')) as { rules?: unknown[] };
+      return Boolean(nodeReady && serviceAccount && (edit?.rules?.length ?? 0) > 0);
+    },
+    { timeoutMs: 90_000, ...(kwok ? { process: kwok, commandHint: 'kwok' } : {}) },
+  );
 }
 
 function kubeconfigYaml(server: string, caPath: string, user: string, token: string): string {

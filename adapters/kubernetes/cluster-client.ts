@@ -5,7 +5,7 @@ import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
 import { ApiTransport, type ApiTransportOptions, type RequestSubject } from './api-transport';
 import { KubeApiError } from './kube-api-error';
 import { type Credentials, credentialsFromKubeconfig, credentialsFromToken } from './kube-credentials';
-import { type ResourceMapping, RestMapper } from './rest-mapper';
+import { type ApiResourceList, type ResourceMapping, RestMapper } from './rest-mapper';
 
 /** An object's address: enough to GET, PATCH or DELETE it. */
 export interface ObjectRef {
@@ -57,7 +57,14 @@ export class ClusterClient {
 
   constructor(credentials: Credentials, options: ClusterClientOptions = {}) {
     this.transport = new ApiTransport(credentials, options);
-    this.mapper = new RestMapper((path) => this.request('GET', path));
+    this.mapper = new RestMapper((path) =>
+      this.request<ApiResourceList>('GET', path).catch((error: unknown) => {
+        // A group/version the API server does not serve at all (no CRD defines it yet) is an unknown kind, which
+        // callers handle (UnknownKindError), not a failed request.
+        if (error instanceof KubeApiError && error.code === 404) return undefined;
+        throw error;
+      }),
+    );
   }
 
   /** From a kubeconfig file, or the default chain ($KUBECONFIG, ~/.kube/config, in-cluster) when no path is given. */

@@ -9,7 +9,7 @@ export interface ResourceMapping {
   namespaced: boolean;
 }
 
-interface ApiResourceList {
+export interface ApiResourceList {
   resources: { name: string; kind: string; namespaced: boolean }[];
 }
 

@@ -147,7 +147,10 @@ describe('drift-scanner handler', () => {
     for (const name of ['DriftedObjects', 'ScanDuration', 'ScanErrors']) {
       expect(metrics.find((m) => name in m)).toMatchObject({ cluster, service: 'drift-scanner' });
     }
-    expect(result.outcome).toMatchObject({ kind: 'scanned', report: { findings: [], objectsScanned: 2 } });
+    expect(result.outcome, JSON.stringify(result.outcome)).toMatchObject({
+      kind: 'scanned',
+      report: { findings: [], objectsScanned: 2 },
+    });
     expect(result.alerts).toEqual([]);
   });
 

@@ -43,7 +43,8 @@ export interface DemoResult {
   error?: string;
 }
 
-export const SYNC_NAMESPACE = 'tidemark-system';
+// A namespace of the demo's own, watched by the demo's agent alone: other agents and tests keep Syncs elsewhere.
+export const SYNC_NAMESPACE = 'tidemark-demo';
 export const SYNC_NAME = 'dev';
 export const APP_NAMESPACE = 'shop-dev';
 const PUSHED_TAG = '1.1.0';
@@ -354,7 +355,9 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     new CreateSecretCommand({ Name: slackSecret, SecretString: `${env.slack.controlUrl}${slackPath}` }),
   );
   const config = localDeploymentConfig(repoUrl, { ...env.resources.secrets, slack: slackSecret });
-  config.clusters = config.clusters.filter((c) => c.name === 'dev');
+  config.clusters = config.clusters
+    .filter((c) => c.name === 'dev')
+    .map((c) => ({ ...c, agentNamespace: SYNC_NAMESPACE }));
   process.env.TIDEMARK_CONFIG = JSON.stringify(config);
 
   // A clean slate for what this run observes: no earlier alert state for `dev`, and an SNS subscription of its own.
@@ -365,7 +368,9 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
 
   const cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
   const deploy = (file: string) => parse(readFileSync(join(projectRoot, 'agent', 'deploy', 'base', file), 'utf8'));
-  await cluster.apply(deploy('namespace.yaml') as KubeObject, { manager: 'tidemark-demo' });
+  await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYNC_NAMESPACE } } as KubeObject, {
+    manager: 'tidemark-demo',
+  });
   await cluster.apply(deploy('crd.yaml') as KubeObject, { manager: 'tidemark-demo' });
   await waitFor(say, 'the Sync CRD to be served', 30_000, async () => {
     cluster.mapper.reset();
@@ -416,6 +421,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
       join(env.stateDir, 'demo', 'agent-cache'),
       '--port',
       '0',
+      '--watch-namespace',
+      SYNC_NAMESPACE,
     ],
     agentLog,
     { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.TIDEMARK_AGENT_LOG_LEVEL ?? 'INFO' },

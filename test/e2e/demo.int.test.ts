@@ -50,7 +50,7 @@ describe('tidemark demo', () => {
 
     // Git: the commit moved only the tag, and kept the setter comment on the line.
     const env = localEnv();
-    const repoUrl = narration.match(/Sync tidemark-system\/dev → (\S+) clusters\/dev/)?.[1];
+    const repoUrl = narration.match(/Sync tidemark-demo\/dev → (\S+) clusters\/dev/)?.[1];
     expect(repoUrl).toBeDefined();
     const clone = mkdtempSync(join(tmpdir(), 'tidemark-demo-test-'));
     execFileSync('git', [
@@ -95,7 +95,7 @@ describe('tidemark demo', () => {
       const sync = (await cluster.get({
         apiVersion: 'tidemark.dev/v1alpha1',
         kind: 'Sync',
-        namespace: 'tidemark-system',
+        namespace: 'tidemark-demo',
         name: 'dev',
       })) as unknown as {
         status: { lastAppliedRevision: string; conditions: { type: string; status: string }[] };

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../../core/sync/kube-object';
 import { selectorFor, withOwnership } from '../../../core/sync/ownership';
 import { uniqueNamespace } from '../../../test/support/cluster';
 import { localEnv } from '../../../test/support/local-env';
+import { installSyncCrd } from '../../agent-test-support';
 
 // agent/deploy/drift-scanner on the real local API server (RBAC on, the ValidatingAdmissionPolicy plugin on by
 // default). The scanner is played by impersonation from the admin kubeconfig: the same user and groups an EKS access
@@ -90,6 +91,8 @@ describe('agent/deploy/drift-scanner: the group tidemark:drift-scanner can dry-r
     scanner = actingAs('drift-scanner', [group]);
     editorInGroup = actingAs('editor-in-group', [group]);
     editor = actingAs('editor', []);
+    // The scanner lists Syncs; on a fresh cluster nothing else may have installed their CRD yet.
+    await installSyncCrd(admin);
     for (const object of await renderFolder(dirname(fileURLToPath(import.meta.url)))) {
       await admin.apply(object, { manager: 'tidemark-tests' });
     }
