@@ -145,6 +145,15 @@ describe('planImageUpdate on random layouts', () => {
 });
 
 describe('rewriteYaml never writes a mangled file', () => {
+  it('refuses a tag that would turn a kustomize newTag into a flow map (found by the property below)', () => {
+    const source = ['images:', '  - name: registry.example.com/web', '    newTag: 1.0.0', 'after: y', ''].join('\n');
+    const slot = findImageReferences('kustomization.yaml', source)[0]!.tag!;
+    const start = slot.site.start + slot.offset;
+    expect(() =>
+      rewriteYaml('kustomization.yaml', source, [{ site: slot.site, start, end: start + slot.length, text: "{''}" }]),
+    ).toThrow(RewriteRefused);
+  });
+
   // Whatever text an edit tries to put into the tag (quotes, colons, comment marks, line breaks, flow indicators),
   // the result is either refused, or a file that reads exactly like the original with only that value changed.
   const hostile = fc.stringMatching(/^[ -~\n\t#:"'{}[\],&*!|>%@`-]{0,12}$/);

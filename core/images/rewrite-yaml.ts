@@ -64,6 +64,8 @@ function describe(source: string): NodeFacts[] | string {
     out.push({ facts: JSON.stringify(['doc', doc.commentBefore, doc.comment, doc.directives?.docStart]) });
     visit(doc, (_key, node) => {
       if (isDocument(node)) return;
+      // An empty value (`key:` or `{a}`) is visited as null: it is part of the structure to compare, not a crash.
+      if (node === null || node === undefined) return void out.push({ facts: JSON.stringify(['empty']) });
       const n = node as Node;
       const common = [n.anchor, n.tag, n.comment, n.commentBefore, n.spaceBefore];
       if (isScalar(n)) {
