@@ -8,6 +8,7 @@ import { syncFolder } from '../../agent/sync-folder';
 import { esbuildOptions } from '../../infra/function-bundling';
 import { exportsFor } from '../../local/environment';
 import { projectRoot, up } from '../../local/local-environment';
+import { localGit, localGitAuthHeader } from '../../local/local-git';
 import { writeBenchManifests } from './fixtures';
 
 /**
@@ -180,7 +181,7 @@ async function scanWithHandler(
   local: Awaited<ReturnType<typeof up>>,
 ): Promise<{ scans: { ms: number; findings: unknown; stats?: Record<string, number> }[]; maxRssKb: number }> {
   const repo = `bench-${namespace}`;
-  const auth = `Basic ${Buffer.from(`${local.git.username}:${local.git.password}`).toString('base64')}`;
+  const auth = localGitAuthHeader(local.git);
   const created = await fetch(`${local.git.url}/_admin/repos/${repo}`, {
     method: 'POST',
     headers: { authorization: auth },
@@ -188,17 +189,7 @@ async function scanWithHandler(
   if (!created.ok) throw new Error(`creating the bench repo failed: ${created.status}`);
   const url = `${local.git.url}/${repo}.git`;
   const clone = join(work, 'repo');
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@localhost', ...args], {
-      cwd: clone,
-      stdio: 'pipe',
-      env: {
-        ...process.env,
-        GIT_CONFIG_COUNT: '1',
-        GIT_CONFIG_KEY_0: 'http.extraHeader',
-        GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
-      },
-    });
+  const git = localGit(local.git, clone, { name: 'Bench', email: 'bench@localhost' });
   execFileSync('mkdir', ['-p', join(clone, 'clusters')]);
   execFileSync('cp', ['-r', manifests, join(clone, 'clusters', 'bench')]);
   git('init', '--quiet', '--initial-branch=main');

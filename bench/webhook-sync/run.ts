@@ -23,6 +23,7 @@ import type { KubeObject } from '../../core/sync/kube-object';
 import { exportsFor } from '../../local/environment';
 import { createScratchQueue, githubPush, lambdaContext, webhookDelivery } from '../../local/invoke';
 import { readEnvironment } from '../../local/local-environment';
+import { localGit, localGitAuthHeader } from '../../local/local-git';
 
 const pushes = Number(process.argv[2] ?? 20);
 const argoCdPollSeconds = 180;
@@ -40,7 +41,7 @@ const configMap = (color: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${namespace}\ndata:\n  color: ${color}\n`;
 const cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const auth = `Basic ${b64(`${env.git.username}:${env.git.password}`)}`;
+const auth = localGitAuthHeader(env.git);
 
 // A repository of its own on the local git server, and a clone to commit from.
 const repoName = `bench-webhook-${suffix}`;
@@ -51,19 +52,7 @@ const created = await fetch(`${env.git.url}/_admin/repos/${repoName}`, {
 if (!created.ok) throw new Error(`creating ${repoName} on the local git server failed: ${created.status}`);
 const repoUrl = `${env.git.url}/${repoName}.git`;
 const work = mkdtempSync(join(tmpdir(), 'bench-webhook-'));
-const git = (...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@localhost', ...args], {
-    cwd: work,
-    stdio: 'pipe',
-    env: {
-      ...process.env,
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: 'http.extraHeader',
-      GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
-    },
-  })
-    .toString()
-    .trim();
+const git = localGit(env.git, work, { name: 'Bench', email: 'bench@localhost' });
 const commit = (color: string) => {
   writeFileSync(join(work, 'clusters/dev/settings.yaml'), configMap(color));
   git('commit', '--quiet', '-am', `color ${color}`);
@@ -81,6 +70,17 @@ git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
 // The cluster side: namespace, CRD, credentials, and a Sync that polls only hourly.
 await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } as KubeObject);
 await cluster.apply(parse(readFileSync(join(import.meta.dirname, '../../agent/deploy/base/crd.yaml'), 'utf8')));
+// A new CRD is served a moment after it is created; a Sync applied before that is an unknown kind.
+for (let served = false; !served; ) {
+  cluster.mapper.reset();
+  served = await cluster.list('tidemark.dev/v1alpha1', 'Sync', { namespace }).then(
+    () => true,
+    async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      return false;
+    },
+  );
+}
 await cluster.apply({
   apiVersion: 'v1',
   kind: 'Secret',
