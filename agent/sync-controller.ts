@@ -311,7 +311,8 @@ export class SyncController {
       outcome: outcome.kind,
       revision: outcome.revision,
       ms,
-      message: ready?.message,
+      // Not `message`: Powertools reserves that key for the log line itself and drops it.
+      readyMessage: ready?.message,
     });
     try {
       const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };

@@ -131,7 +131,7 @@ function record(result: ClusterScanResult): void {
   emit('ScanDuration', MetricUnit.Milliseconds, durationMs);
   emit('ScanErrors', MetricUnit.Count, (outcome.kind === 'failed' ? 1 : 0) + deliveryErrors.length);
   if (outcome.kind === 'failed') {
-    logger.error('drift scan failed', { cluster, message: outcome.message, alerts });
+    logger.error('drift scan failed', { cluster, reason: outcome.message, alerts });
   } else {
     const { fingerprint, ignoredFields, objectsScanned } = outcome.report;
     logger.info('drift scan done', { cluster, drifted, fingerprint, ignoredFields, objectsScanned, stats, alerts });
