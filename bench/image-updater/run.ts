@@ -22,111 +22,36 @@ import { dirname, join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { validateDeploymentConfig } from '../../core/config/deployment-config';
-import { createLocalResources } from '../../local/aws-resources';
+import { exportsFor } from '../../local/environment';
 import { createScratchQueue, ecrImageAction, lambdaContext, runQueueOnce, sqsEvent } from '../../local/invoke';
-import { freePort, startDetached, stopProcess, waitUntil } from '../../local/processes';
+import { down, readEnvironment, up } from '../../local/local-environment';
+import { localGit, localGitAuthHeader } from '../../local/local-git';
 
 const events = Math.min(Number(process.argv[2] ?? 20), 100);
 const pollBaselineSeconds = 60;
 const FILLER = 2000;
-const root = new URL('../..', import.meta.url).pathname;
 
-// A git server and moto of the benchmark's own, started here and stopped at the end (by pid): the shared local
-// environment is restarted by other test runs, and a benchmark must not share a machine part that can vanish mid-run.
-const dir = mkdtempSync(join(tmpdir(), 'bench-image-updater-'));
-const [gitPort, motoPort] = await Promise.all([freePort(), freePort()]);
-const gitCreds = { username: 'bench', password: randomBytes(12).toString('hex') };
-const motoVenv = execFileSync('bash', [join(root, 'local/moto/install.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
-  .toString()
-  .trim();
-const gitServer = startDetached(
-  'git-server',
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    join(root, 'local/git-server.ts'),
-    '--root',
-    join(dir, 'git'),
-    '--port',
-    String(gitPort),
-    '--username',
-    gitCreds.username,
-    '--password',
-    gitCreds.password,
-  ],
-  join(dir, 'git-server.log'),
-);
-const moto = startDetached(
-  'moto',
-  join(motoVenv, 'bin', 'moto_server'),
-  ['-H', '127.0.0.1', '-p', String(motoPort)],
-  join(dir, 'moto.log'),
-);
-const stopServers = async () => {
-  await stopProcess(gitServer, 'git-server');
-  await stopProcess(moto, 'moto_server');
-  rmSync(dir, { recursive: true, force: true });
-};
-const reachable = (url: string) => async () => (await fetch(url)).ok;
-const gitUrl = `http://127.0.0.1:${gitPort}`;
-const aws = {
-  endpoint: `http://127.0.0.1:${motoPort}`,
-  region: 'us-east-1',
-  accessKeyId: 'testing',
-  secretAccessKey: 'testing',
-  accountId: '123456789012',
-};
+// The shared local environment (started here when it is not running, and then stopped at the end): this benchmark
+// needs its git server and moto; the control plane it starts with it stays idle.
+const wasRunning = readEnvironment() !== undefined;
+const env = await up((line) => console.error(`[local] ${line}`));
+Object.assign(process.env, exportsFor(env), {
+  TIDEMARK_TABLE_NAME: env.resources.tableName,
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+});
 try {
-  await waitUntil('git server', reachable(`${gitUrl}/_health`), {
-    timeoutMs: 30_000,
-    process: gitServer,
-    commandHint: 'git-server',
-  });
-  await waitUntil('moto', reachable(`${aws.endpoint}/moto-api/`), {
-    timeoutMs: 60_000,
-    process: moto,
-    commandHint: 'moto_server',
-  });
-  const resources = await createLocalResources(aws, ['dev', 'prod'], {
-    ...{ gitUsername: gitCreds.username, gitPassword: gitCreds.password },
-    slackWebhookUrl: 'http://127.0.0.1:9/none',
-  });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_REGION: aws.region,
-    AWS_ACCESS_KEY_ID: aws.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
-    TIDEMARK_TABLE_NAME: resources.tableName,
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-  const env = { aws, git: { url: gitUrl, ...gitCreds }, resources };
-
   const ECR = `${env.aws.accountId}.dkr.ecr.${env.aws.region}.amazonaws.com`;
-  const auth = `Basic ${Buffer.from(`${env.git.username}:${env.git.password}`).toString('base64')}`;
   const suffix = randomBytes(3).toString('hex');
   const repoName = `bench-images-${suffix}`;
   const created = await fetch(`${env.git.url}/_admin/repos/${repoName}`, {
     method: 'POST',
-    headers: { authorization: auth },
+    headers: { authorization: localGitAuthHeader(env.git) },
   });
   if (!created.ok) throw new Error(`creating ${repoName} on the local git server failed: ${created.status}`);
   const repoUrl = `${env.git.url}/${repoName}.git`;
-  const gitEnv = {
-    ...process.env,
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: `Authorization: ${auth}`,
-  };
   const git = (cwd: string, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@localhost', ...args], {
-      cwd,
-      stdio: 'pipe',
-      env: gitEnv,
-    })
-      .toString()
-      .trim();
+    localGit(env.git, cwd, { name: 'Bench', email: 'bench@localhost' })(...args);
 
   // The seed: the example config repo, 2,000 app folders under apps/, and a `fleet` policy over all of them.
   const seed = mkdtempSync(join(tmpdir(), 'bench-images-seed-'));
@@ -267,5 +192,5 @@ try {
     await queue.delete();
   }
 } finally {
-  await stopServers();
+  if (!wasRunning) await down(env);
 }
