@@ -5,7 +5,11 @@ import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../adapters/render/render-folder';
 import type { KubeObject } from '../core/sync/kube-object';
 import type { SyncStatus } from '../core/sync/sync-status';
+import { eventually } from '../test/support/eventually';
 import { localEnv } from '../test/support/local-env';
+
+export { eventually };
+
 import { syncApiVersion, syncKind } from './sync-resource';
 
 // Helpers shared by the agent's integration tests (the agent against the real API server and git server).
@@ -20,22 +24,6 @@ export async function installSyncCrd(cluster: ClusterClient): Promise<void> {
     await cluster.list(syncApiVersion, syncKind, { namespace: 'default' });
     return true;
   }, 30_000);
-}
-
-/** Polls `probe` until it returns a truthy value, or fails with the last error after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** A Sync of `url` in `namespace`, with the git credentials Secret it names. */

@@ -11,6 +11,7 @@ import { type RunningAgent, startAgent } from '../../agent/run-agent';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { createScratchQueue, githubPush, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
 import { uniqueNamespace } from '../../test/support/cluster';
+import { eventually } from '../../test/support/eventually';
 import { createGitRepo, type TestGitRepo } from '../../test/support/git-repo';
 import { localEnv } from '../../test/support/local-env';
 
@@ -20,16 +21,6 @@ import { localEnv } from '../../test/support/local-env';
 // have arrived through the queue.
 const configMap = (namespace: string, color: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${namespace}\ndata:\n  color: ${color}\n`;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-}
 
 describe('a push reaches the cluster through the webhook and the sync queue', () => {
   let namespace: string;
@@ -89,7 +80,11 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
       watchNamespace: namespace,
       syncQueueUrl: queue.url,
     });
-    await until('the first apply', async () => (await syncStatus())?.lastAppliedRevision === repo.head() || undefined);
+    await eventually(
+      async () => (await syncStatus())?.lastAppliedRevision === repo.head() || undefined,
+      60_000,
+      'the first apply',
+    );
   });
 
   afterAll(async () => {
@@ -118,7 +113,11 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
     const response = await deliver(webhookDelivery({ event: 'push', payload, secret }));
     expect(response.statusCode).toBe(200);
 
-    await until('the ConfigMap turning green', async () => ((await color()) === 'green' ? true : undefined));
+    await eventually(
+      async () => ((await color()) === 'green' ? true : undefined),
+      60_000,
+      'the ConfigMap turning green',
+    );
     expect((await syncStatus())?.lastAppliedRevision).toBe(after);
   });
 
@@ -133,7 +132,11 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
     });
     expect((await deliver(webhookDelivery({ event: 'push', payload, secret }))).statusCode).toBe(200);
     // The listener takes the message and drops it: the queue empties while the Sync's last sync stays where it was.
-    await until('the message leaving the queue', async () => ((await queue.depth()) === 0 ? true : undefined));
+    await eventually(
+      async () => ((await queue.depth()) === 0 ? true : undefined),
+      60_000,
+      'the message leaving the queue',
+    );
     expect(await syncStatus()).toMatchObject({ lastAppliedRevision: head, lastSyncTime: appliedAt });
   });
 });

@@ -5,20 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { runDemo } from '../../local/demo/run-demo';
+import { eventually } from '../support/eventually';
 import { gitAuthHeader } from '../support/git-repo';
 import { localEnv } from '../support/local-env';
 
 // `tidemark demo` as a user runs it (README command one), on the environment the suite started: every step must
 // happen, and afterwards Git and the cluster must hold what the demo said they hold.
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`not settled within ${timeoutMs / 1000}s`);
-}
 
 describe('tidemark demo', () => {
   it('runs the whole loop: push → commit → apply → hand change → alert → heal → resolved', async () => {
@@ -91,7 +83,7 @@ describe('tidemark demo', () => {
     ])
       .toString()
       .split(/\s/)[0];
-    const settled = await until(async () => {
+    const settled = await eventually(async () => {
       const sync = (await cluster.get({
         apiVersion: 'tidemark.dev/v1alpha1',
         kind: 'Sync',

@@ -11,18 +11,9 @@ import type { LocalEnvironment } from '../../local/environment';
 import { DEMO_AGENT, up } from '../../local/local-environment';
 import { receiveSnsMessages } from '../support/aws';
 import { kubeConfig, uniqueNamespace } from '../support/cluster';
+import { eventually } from '../support/eventually';
 import { createGitRepo, gitAuthHeader } from '../support/git-repo';
 import { localEnv, uniqueName } from '../support/local-env';
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs / 1000}s`);
-};
 
 describe('the local Kubernetes API server', () => {
   it('runs a Deployment to Available with Ready pods (controller manager, scheduler and kwok move the cluster)', async () => {
@@ -43,10 +34,14 @@ describe('the local Kubernetes API server', () => {
         },
       },
     });
-    const available = await until('Deployment Available', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
-      return d.status?.conditions?.find((c) => c.type === 'Available' && c.status === 'True') ? d : undefined;
-    });
+    const available = await eventually(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.conditions?.find((c) => c.type === 'Available' && c.status === 'True') ? d : undefined;
+      },
+      60_000,
+      'Deployment Available',
+    );
     expect(available.status?.readyReplicas).toBe(2);
     const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
     expect(pods.items).toHaveLength(2);
@@ -213,10 +208,14 @@ describe('the moto AWS emulator', () => {
         MessageAttributes: { kind: { DataType: 'String', StringValue: 'drift' } },
       }),
     );
-    const found = await until('SNS message in the inbox', async () => {
-      const messages = await receiveSnsMessages(alertsInboxQueueUrl, 1);
-      return messages.find((m) => m.Subject === `probe ${marker}`);
-    });
+    const found = await eventually(
+      async () => {
+        const messages = await receiveSnsMessages(alertsInboxQueueUrl, 1);
+        return messages.find((m) => m.Subject === `probe ${marker}`);
+      },
+      60_000,
+      'SNS message in the inbox',
+    );
     expect(found.MessageAttributes?.kind?.Value).toBe('drift');
   });
 
