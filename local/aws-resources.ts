@@ -3,8 +3,9 @@ import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aw
 import { CreateRepositoryCommand, ECRClient, RepositoryAlreadyExistsException } from '@aws-sdk/client-ecr';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEnvironment, LocalResources } from './environment';
+import { createQueueWithDlq, queueArn } from './queue-with-dlq';
 
 /**
  * Creates in moto the AWS resources the CDK stack creates in a real account, so the handlers run unchanged locally.
@@ -26,28 +27,9 @@ export async function createLocalResources(
   const ecr = new ECRClient(config);
   const secrets = new SecretsManagerClient(config);
 
-  const queueArn = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
-      .QueueArn!;
-  const queueWithDlq = async (name: string, fifo: boolean) => {
-    const suffix = fifo ? '.fifo' : '';
-    const fifoAttrs: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttrs })))
-      .QueueUrl!;
-    const queue = (
-      await sqs.send(
-        new CreateQueueCommand({
-          QueueName: `${name}${suffix}`,
-          Attributes: {
-            ...fifoAttrs,
-            VisibilityTimeout: '60',
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(dlq), maxReceiveCount: 5 }),
-          },
-        }),
-      )
-    ).QueueUrl!;
-    return { queue, dlq };
-  };
+  // The stack's redrive: five receives, then the dead-letter queue.
+  const queueWithDlq = (name: string, fifo: boolean) =>
+    createQueueWithDlq(sqs, { name, fifo, maxReceiveCount: 5, visibilityTimeoutSeconds: 60 });
 
   const tableName = 'tidemark-state';
   try {
@@ -74,15 +56,19 @@ export async function createLocalResources(
   const syncDlqUrls: Record<string, string> = {};
   for (const cluster of clusters) {
     const q = await queueWithDlq(`tidemark-sync-${cluster}`, false);
-    syncQueueUrls[cluster] = q.queue;
-    syncDlqUrls[cluster] = q.dlq;
+    syncQueueUrls[cluster] = q.url;
+    syncDlqUrls[cluster] = q.dlqUrl;
   }
 
   const alertsTopicArn = (await sns.send(new CreateTopicCommand({ Name: 'tidemark-alerts' }))).TopicArn!;
   const alertsInboxQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tidemark-alerts-inbox' })))
     .QueueUrl!;
   await sns.send(
-    new SubscribeCommand({ TopicArn: alertsTopicArn, Protocol: 'sqs', Endpoint: await queueArn(alertsInboxQueueUrl) }),
+    new SubscribeCommand({
+      TopicArn: alertsTopicArn,
+      Protocol: 'sqs',
+      Endpoint: await queueArn(sqs, alertsInboxQueueUrl),
+    }),
   );
 
   let ecrRepositoryUri: string;
@@ -111,8 +97,8 @@ export async function createLocalResources(
 
   return {
     tableName,
-    imageEventsQueueUrl: images.queue,
-    imageEventsDlqUrl: images.dlq,
+    imageEventsQueueUrl: images.url,
+    imageEventsDlqUrl: images.dlqUrl,
     syncQueueUrls,
     syncDlqUrls,
     alertsTopicArn,

@@ -3,11 +3,11 @@ import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LocalEnvironment } from '../environment';
+import { queueArn } from '../queue-with-dlq';
 
 /** An alert as an SNS subscriber sees it: subject, message and the `kind` attribute used by subscription filters. */
 export interface ReceivedAlert {
@@ -32,14 +32,11 @@ export class AlertInbox {
     const sqs = new SQSClient({});
     const name = `tidemark-demo-alerts-${Date.now().toString(36)}`;
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
     const subscription = await new SNSClient({}).send(
       new SubscribeCommand({
         TopicArn: topicArn,
         Protocol: 'sqs',
-        Endpoint: queueArn,
+        Endpoint: await queueArn(sqs, queueUrl),
         Attributes: { FilterPolicy: JSON.stringify({ cluster: [cluster] }) },
         ReturnSubscriptionArn: true,
       }),

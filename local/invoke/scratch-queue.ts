@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createQueueWithDlq } from '../queue-with-dlq';
 
 export interface ScratchQueue {
   url: string;
@@ -28,32 +23,15 @@ export async function createScratchQueue(
   options: { fifo?: boolean; maxReceiveCount?: number; visibilityTimeoutSeconds?: number; sqs?: SQSClient } = {},
 ): Promise<ScratchQueue> {
   const sqs = options.sqs ?? new SQSClient({});
-  const suffix = options.fifo ? '.fifo' : '';
-  const fifo: Record<string, string> = options.fifo ? { FifoQueue: 'true' } : {};
-  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifo })))
-    .QueueUrl!;
-  const arnOf = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
-      .QueueArn!;
-  const url = (
-    await sqs.send(
-      new CreateQueueCommand({
-        QueueName: `${name}${suffix}`,
-        Attributes: {
-          ...fifo,
-          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: await arnOf(dlqUrl),
-            maxReceiveCount: options.maxReceiveCount ?? 3,
-          }),
-        },
-      }),
-    )
-  ).QueueUrl!;
+  const { url, arn, dlqUrl } = await createQueueWithDlq(sqs, {
+    name: `${prefix}-${randomBytes(4).toString('hex')}`,
+    fifo: options.fifo,
+    maxReceiveCount: options.maxReceiveCount ?? 3,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+  });
   return {
     url,
-    arn: await arnOf(url),
+    arn,
     dlqUrl,
     async deadLetters(waitTimeSeconds = 1) {
       const out = await sqs.send(
