@@ -320,21 +320,20 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   const repoUrl = await seedExampleRepo(env.git, repoName);
   const gitOut = localGit(env.git, env.stateDir);
   const mirror = join(env.stateDir, 'demo', `${repoName}.git`);
+  // A local mirror to show commits from; fetched once per revision asked about.
+  const fetched = new Set<string>();
+  const inMirror = (sha: string, ...args: string[]) => {
+    if (!fetched.has(sha)) {
+      gitOut('--git-dir', mirror, 'fetch', '--quiet', repoUrl, '+refs/heads/main:refs/heads/main');
+      fetched.add(sha);
+    }
+    return gitOut('--git-dir', mirror, ...args, sha);
+  };
   const git = {
     head: () => gitOut('ls-remote', repoUrl, 'refs/heads/main').split(/\s/)[0] ?? '',
-    fetch: () => gitOut('--git-dir', mirror, 'fetch', '--quiet', repoUrl, '+refs/heads/main:refs/heads/main'),
-    subject(sha: string) {
-      this.fetch();
-      return gitOut('--git-dir', mirror, 'log', '-1', '--format=%s', sha);
-    },
-    show(sha: string) {
-      this.fetch();
-      return gitOut('--git-dir', mirror, 'show', '--format=%B', '--unified=0', '--no-color', sha);
-    },
-    changedFiles(sha: string) {
-      this.fetch();
-      return gitOut('--git-dir', mirror, 'show', '--format=', '--name-only', sha).split('\n').filter(Boolean);
-    },
+    subject: (sha: string) => inMirror(sha, 'log', '-1', '--format=%s'),
+    show: (sha: string) => inMirror(sha, 'show', '--format=%B', '--unified=0', '--no-color'),
+    changedFiles: (sha: string) => inMirror(sha, 'show', '--format=', '--name-only').split('\n').filter(Boolean),
   };
   mkdirSync(join(env.stateDir, 'demo'), { recursive: true });
   gitOut('init', '--quiet', '--bare', mirror);
