@@ -25,10 +25,6 @@ export class Timeline {
     return event;
   }
 
-  has(step: string): boolean {
-    return this.events.some((e) => e.step === step);
-  }
-
   private time(step: string): number | undefined {
     const e = this.events.find((x) => x.step === step);
     return e ? Date.parse(e.at) : undefined;
