@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { corpusDir } from '../../test/support/corpus';
 import { chooseKustomizer, kustomize } from './kustomize';
 import { renderFolder } from './render-folder';
 
 const projectRoot = join(import.meta.dirname, '../..');
-const corpus = '/work/shared/corpus';
+const corpus = corpusDir();
 
 /**
  * The host build of the kustomize the drift scanner's layer carries. build.sh returns at once when it is cached
