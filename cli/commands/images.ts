@@ -48,12 +48,13 @@ function update(dir: string, options: UpdateOptions): number {
     const policies = parseImagePolicies(policyText);
     const files = new Map<string, string>();
     for (const policy of policies) for (const path of policy.paths) readTree(dir, path, files);
-    // On disk every change lands in the same files, whatever the write-back: plan them as one group, so two policies
-    // editing one file produce one rewrite of it.
+    // On disk every change lands in the same files, whatever the write-back: plan them as one group (one target, the
+    // checkout), so two policies editing one file produce one rewrite of it.
     const plan = planImageUpdate(
       push,
       policies.map((p) => ({ ...p, writeBack: { kind: 'push' as const } })),
       files,
+      { defaultBranch: dir },
     );
     const changes = plan.groups.flatMap((g) => g.updates.flatMap((u) => u.changes));
     if (!options.dryRun) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseImagePolicies } from './image-policy';
-import { type ImagePush, planImageUpdate } from './plan-image-update';
+import { type ImagePush, planImageUpdate, writeTargets } from './plan-image-update';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
 const DIGEST = `sha256:${'1'.repeat(64)}`;
@@ -14,12 +14,13 @@ const files = new Map(
   ]),
 );
 const push = (tag: string, extra: Partial<ImagePush> = {}): ImagePush => ({ repository: REPO, tag, ...extra });
+const ON_MAIN = { defaultBranch: 'main' };
 const changesOf = (plan: ReturnType<typeof planImageUpdate>) =>
   plan.groups.flatMap((g) => g.updates.flatMap((u) => u.changes));
 
 describe('planImageUpdate on the example config repo', () => {
   it('moves dev by push and prod by pull request for a patch release', () => {
-    const plan = planImageUpdate(push('1.0.1'), policies, files);
+    const plan = planImageUpdate(push('1.0.1'), policies, files, ON_MAIN);
     expect(plan.groups.map((g) => g.writeBack)).toEqual([
       { kind: 'push', branch: 'main' },
       { kind: 'pull-request', base: 'main', branchPrefix: 'tidemark/' },
@@ -36,14 +37,14 @@ describe('planImageUpdate on the example config repo', () => {
   });
 
   it('moves only dev for a minor release, and says why prod is skipped', () => {
-    const plan = planImageUpdate(push('1.1.0'), policies, files);
+    const plan = planImageUpdate(push('1.1.0'), policies, files, ON_MAIN);
     expect(changesOf(plan).map((c) => c.policy)).toEqual(['web']);
     expect(plan.skipped).toEqual([{ policy: 'web-prod', reason: "tag 1.1.0 is outside the range '~1.0.0'" }]);
   });
 
   it('makes no change for a duplicate or an older push (never a downgrade)', () => {
     for (const tag of ['1.0.0', '0.9.0']) {
-      const plan = planImageUpdate(push(tag), policies, files);
+      const plan = planImageUpdate(push(tag), policies, files, ON_MAIN);
       expect(plan.groups, tag).toEqual([]);
       expect(plan.skipped.map((s) => s.policy)).toEqual(['web', 'web-prod']);
     }
@@ -52,7 +53,7 @@ describe('planImageUpdate on the example config repo', () => {
       'clusters/dev/web/deployment.yaml',
       example('clusters/dev/web/deployment.yaml').replace(':1.0.0', ':1.3.0'),
     );
-    const late = planImageUpdate(push('1.2.5'), policies.slice(0, 1), moved);
+    const late = planImageUpdate(push('1.2.5'), policies.slice(0, 1), moved, ON_MAIN);
     expect(late.groups).toEqual([]);
     expect(late.skipped[0]!.reason).toBe(
       'clusters/dev/web/deployment.yaml:21 already holds 1.3.0, not older than 1.2.5',
@@ -60,12 +61,17 @@ describe('planImageUpdate on the example config repo', () => {
   });
 
   it('coalesces a burst into the highest eligible tag', () => {
-    const plan = planImageUpdate([push('1.0.3'), push('1.2.0'), push('1.0.7'), push('2.0.0')], policies, files);
+    const plan = planImageUpdate(
+      [push('1.0.3'), push('1.2.0'), push('1.0.7'), push('2.0.0')],
+      policies,
+      files,
+      ON_MAIN,
+    );
     expect(changesOf(plan).map((c) => `${c.policy} ${c.to}`)).toEqual([`web ${REPO}:1.2.0`, 'web-prod 1.0.7']);
   });
 
   it('ignores a repository no policy names', () => {
-    const plan = planImageUpdate(push('1.0.1', { repository: `${REPO}-other` }), policies, files);
+    const plan = planImageUpdate(push('1.0.1', { repository: `${REPO}-other` }), policies, files, ON_MAIN);
     expect(plan).toEqual({ groups: [], skipped: [], matchedPolicies: [] });
   });
 });
@@ -85,6 +91,7 @@ ${extra}`);
       { repository: 'acme.io/web', tag: '1.1.0', digest: DIGEST },
       policy('    digest: pin\n'),
       new Map([['apps/x.yaml', text]]),
+      ON_MAIN,
     );
     expect(plan.groups[0]!.files.get('apps/x.yaml')).toBe(
       `a:\n  image: acme.io/web:1.1.0@${DIGEST} # tagged\nb:\n  image: "acme.io/web:1.1.0@${DIGEST}"\n`,
@@ -97,12 +104,14 @@ ${extra}`);
       { repository: 'acme.io/web', tag: '1.1.0', digest: DIGEST },
       policy(''),
       new Map([['apps/x.yaml', text]]),
+      ON_MAIN,
     );
     expect(withDigest.groups[0]!.files.get('apps/x.yaml')).toBe(`image: acme.io/web:1.1.0@${DIGEST}\n`);
     const without = planImageUpdate(
       { repository: 'acme.io/web', tag: '1.1.0' },
       policy(''),
       new Map([['apps/x.yaml', text]]),
+      ON_MAIN,
     );
     expect(without.groups).toEqual([]);
     expect(without.skipped[0]!.reason).toMatch(/pins a digest, but the push of 1.1.0 carries none/);
@@ -120,6 +129,7 @@ other:
       { repository: 'acme.io/web', tag: '1.2.0', digest: DIGEST },
       policy(''),
       new Map([['apps/values.yaml', text]]),
+      ON_MAIN,
     );
     expect(plan.groups[0]!.files.get('apps/values.yaml')).toBe(
       text.replace('tag: 1.0.0', 'tag: 1.2.0').replace(`sha256:${'0'.repeat(64)}`, DIGEST),
@@ -137,6 +147,7 @@ other:
         ['apps/kustomization.yaml', kustomization],
         ['other/values.yaml', values],
       ]),
+      ON_MAIN,
     );
     expect([...plan.groups[0]!.files]).toEqual([
       ['apps/kustomization.yaml', kustomization.replace('1.0.0', '1.0.5')],
@@ -151,6 +162,7 @@ other:
     const files = new Map([['apps/d.yaml', 'image: acme.io/web:main-b\n']]);
     const pushedAt = (_: string, tag: string) => (tag === 'main-b' ? new Date(2000) : undefined);
     const old = planImageUpdate({ repository: 'acme.io/web', tag: 'main-a', pushedAt: new Date(1000) }, latest, files, {
+      ...ON_MAIN,
       pushedAt,
     });
     expect(old.groups).toEqual([]);
@@ -159,6 +171,7 @@ other:
       latest,
       files,
       {
+        ...ON_MAIN,
         pushedAt,
       },
     );
@@ -170,7 +183,55 @@ other:
       { repository: 'acme.io/web', tag: '1.0.5' },
       policy(''),
       new Map([['apps/a.yaml', 'a: 1\n']]),
+      ON_MAIN,
     );
     expect(plan.skipped).toEqual([{ policy: 'web', reason: 'no reference to acme.io/web in apps' }]);
+  });
+});
+
+describe('planImageUpdate write targets', () => {
+  const two = parseImagePolicies(`policies:
+  - name: web
+    repository: acme.io/web
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [apps/web]}
+    writeBack: {push: {branch: main}}
+  - name: api
+    repository: acme.io/api
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [apps/api]}
+  - name: api-prod
+    repository: acme.io/api
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [prod/api]}
+    writeBack: {pullRequest: {}}
+`);
+  const tree = new Map([
+    ['apps/web/d.yaml', 'image: acme.io/web:1.0.0\n'],
+    ['apps/api/d.yaml', 'image: acme.io/api:1.0.0\n'],
+    ['prod/api/d.yaml', 'image: acme.io/api:1.0.0\n'],
+  ]);
+  const pushes = [
+    { repository: 'acme.io/web', tag: '1.1.0' },
+    { repository: 'acme.io/api', tag: '1.2.0' },
+  ];
+
+  it('puts a policy that names the default branch and one that names no branch into one commit', () => {
+    const plan = planImageUpdate(pushes, two, tree, ON_MAIN);
+    expect(plan.groups.map((g) => g.target)).toEqual([
+      { kind: 'push', branch: 'main' },
+      { kind: 'pull-request', branch: 'tidemark/api-prod', base: 'main' },
+    ]);
+    expect(plan.groups[0]!.updates.map((u) => u.policy.name)).toEqual(['web', 'api']);
+    expect([...plan.groups[0]!.files.keys()]).toEqual(['apps/web/d.yaml', 'apps/api/d.yaml']);
+  });
+
+  it('groups policies by where they write, with the default branch filled in', () => {
+    const targets = writeTargets(two, 'trunk').map((t) => [t.target, t.policies.map((p) => p.name)]);
+    expect(targets).toEqual([
+      [{ kind: 'push', branch: 'main' }, ['web']],
+      [{ kind: 'push', branch: 'trunk' }, ['api']],
+      [{ kind: 'pull-request', branch: 'tidemark/api-prod', base: 'trunk' }, ['api-prod']],
+    ]);
   });
 });

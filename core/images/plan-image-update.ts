@@ -39,11 +39,19 @@ export interface PolicyUpdate {
 }
 
 /**
+ * Where changes are written, resolved: a branch that is committed to directly, or a policy's own pull-request branch
+ * (`branchPrefix` + policy name) into `base`. A policy that names no branch writes to the config repo's branch.
+ */
+export type WriteTarget = { kind: 'push'; branch: string } | { kind: 'pull-request'; branch: string; base: string };
+
+/**
  * Changes that are written back together: every `push` policy to the same branch shares one commit; a
  * `pull-request` policy gets its own group (its own branch and pull request).
  */
 export interface WriteGroup {
+  /** The write-back as the policy file says it (the first policy's, for a shared branch). */
   writeBack: WriteBack;
+  target: WriteTarget;
   updates: PolicyUpdate[];
   /** New contents of every changed file. */
   files: Map<string, string>;
@@ -56,9 +64,44 @@ export interface ImageUpdatePlan {
   matchedPolicies: string[];
 }
 
-/** What the planner may know beyond the files: push times of tags, for `latest-pushed` policies. */
+/** What the planner knows beyond the files. */
 export interface PlanContext {
+  /** The config repo's branch: where a `push` policy without a branch writes, and the default `pullRequest.base`. */
+  defaultBranch: string;
+  /** Push times of tags, for `latest-pushed` policies. */
   pushedAt?(repository: string, tag: string): Date | undefined;
+}
+
+/** Where a policy's changes are written, with the config repo's branch filled in where the policy names none. */
+export function writeTargetOf(policy: Pick<ImagePolicy, 'name' | 'writeBack'>, defaultBranch: string): WriteTarget {
+  const wb = policy.writeBack;
+  return wb.kind === 'push'
+    ? { kind: 'push', branch: wb.branch ?? defaultBranch }
+    : { kind: 'pull-request', branch: `${wb.branchPrefix}${policy.name}`, base: wb.base ?? defaultBranch };
+}
+
+/**
+ * The policies that write to the same place, in policy-file order: one entry per branch that is pushed to (however
+ * the policies spell it), one per pull-request policy. The one place write targets are grouped, so a caller that reads
+ * per target and the plan agree on what shares a commit.
+ */
+export function writeTargets(
+  policies: readonly ImagePolicy[],
+  defaultBranch: string,
+): { target: WriteTarget; policies: ImagePolicy[] }[] {
+  const byKey = new Map<string, { target: WriteTarget; policies: ImagePolicy[] }>();
+  for (const policy of policies) {
+    const target = writeTargetOf(policy, defaultBranch);
+    const key = targetKey(target);
+    const entry = byKey.get(key) ?? { target, policies: [] };
+    entry.policies.push(policy);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()];
+}
+
+function targetKey(target: WriteTarget): string {
+  return target.kind === 'push' ? `push:${target.branch}` : `pull-request:${target.branch}`;
 }
 
 /**
@@ -68,14 +111,16 @@ export interface PlanContext {
  * downgrade, never a move between equal versions, so duplicate and out-of-order events change nothing.
  *
  * @example
- * const plan = planImageUpdate({ repository: 'acme.io/web', tag: '1.2.0' }, policies, new Map([['d.yaml', text]]));
- * for (const group of plan.groups) console.log(group.writeBack, [...group.files.keys()]);
+ * const plan = planImageUpdate({ repository: 'acme.io/web', tag: '1.2.0' }, policies, new Map([['d.yaml', text]]), {
+ *   defaultBranch: 'main',
+ * });
+ * for (const group of plan.groups) console.log(group.target, [...group.files.keys()]);
  */
 export function planImageUpdate(
   push: ImagePush | readonly ImagePush[],
   policies: readonly ImagePolicy[],
   files: ReadonlyMap<string, string>,
-  context: PlanContext = {},
+  context: PlanContext,
 ): ImageUpdatePlan {
   const pushes = Array.isArray(push) ? (push as readonly ImagePush[]) : [push as ImagePush];
   const references = new Map<string, ImageReference[]>();
@@ -122,7 +167,8 @@ export function planImageUpdate(
       continue;
     }
     const update: PolicyUpdate = { policy, push: best.push, changes: [] };
-    const key = groupKey(policy);
+    const target = writeTargetOf(policy, context.defaultBranch);
+    const key = targetKey(target);
     const fileEdits = edits.get(key) ?? new Map<string, ScalarEdit[]>();
     const reasons = new Set<string>();
     // Tagged references first: a digest-only reference (Flux's `:digest` setter) has no version to order by, so it
@@ -150,7 +196,7 @@ export function planImageUpdate(
     edits.set(key, fileEdits);
     let group = groupOf.get(key);
     if (!group) {
-      group = { writeBack: policy.writeBack, updates: [], files: new Map() };
+      group = { writeBack: policy.writeBack, target, updates: [], files: new Map() };
       groupOf.set(key, group);
       plan.groups.push(group);
     }
@@ -175,10 +221,6 @@ export function planImageUpdate(
   }
   plan.groups = plan.groups.filter((g) => g.updates.length > 0);
   return plan;
-}
-
-function groupKey(policy: ImagePolicy): string {
-  return policy.writeBack.kind === 'push' ? `push:${policy.writeBack.branch ?? ''}` : `pull-request:${policy.name}`;
 }
 
 /** Registries are case-insensitive; repository paths are lower-case by the reference grammar. */

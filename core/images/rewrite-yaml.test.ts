@@ -135,6 +135,7 @@ describe('planImageUpdate on random layouts', () => {
           { repository: 'acme.io/team/web', tag: '1.4.2', digest: DIGEST },
           [{ ...policy, digest: pin ? 'pin' : 'none' }],
           new Map([[file, doc('1.0.0', false)]]),
+          { defaultBranch: 'main' },
         );
         expect(plan.skipped).toEqual([]);
         expect(plan.groups[0]?.files.get(file)).toBe(doc('1.4.2', pin));

@@ -24,16 +24,21 @@ export function commitMessage(updates: readonly PolicyUpdate[]): string {
   return `${subject}\n\n${lines.join('\n')}\n\n${trailers.join('\n')}\n`;
 }
 
-/** Title and body of the pull request for one policy's update. */
-export function pullRequestText(update: PolicyUpdate): { title: string; body: string } {
-  const { policy, push, changes } = update;
-  const title = `Update ${policy.name} to ${push.tag}`;
+/**
+ * Title and body of the pull request for a policy's update (or the updates of the policies that share its branch).
+ */
+export function pullRequestText(update: PolicyUpdate | readonly PolicyUpdate[]): { title: string; body: string } {
+  const updates: readonly PolicyUpdate[] = Array.isArray(update) ? update : [update as PolicyUpdate];
+  const title = `Update ${updates.map((u) => `${u.policy.name} to ${u.push.tag}`).join(', ')}`;
   const body = [
-    `Tidemark moves \`${policy.repository}\` to \`${push.tag}\`${push.digest ? ` (\`${push.digest}\`)` : ''}, as policy \`${policy.name}\` allows.`,
+    ...updates.map(
+      ({ policy, push }) =>
+        `Tidemark moves \`${policy.repository}\` to \`${push.tag}\`${push.digest ? ` (\`${push.digest}\`)` : ''}, as policy \`${policy.name}\` allows.`,
+    ),
     '',
     '| file | from | to |',
     '| --- | --- | --- |',
-    ...changes.map((c) => `| \`${c.file}:${c.line}\` | \`${c.from}\` | \`${c.to}\` |`),
+    ...updates.flatMap((u) => u.changes).map((c) => `| \`${c.file}:${c.line}\` | \`${c.from}\` | \`${c.to}\` |`),
     '',
     'A newer eligible push updates this pull request instead of opening another.',
   ].join('\n');

@@ -10,12 +10,11 @@ import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
 import { openConfigRepo } from '../../adapters/config-repo/open-config-repo';
 import { describeImages } from '../../adapters/ecr/ecr-images';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
-import { IMAGE_POLICY_FILE, parseImagePolicies } from '../../core/images/image-policy';
 import type { ImagePush } from '../../core/images/plan-image-update';
 import { functionEnv } from '../function-env';
 import { type EcrImagePushEvent, imagePushOf, MalformedEvent, parseEcrImagePush } from './ecr-image-push';
 import { EventLedger } from './event-ledger';
-import { type UpdateImagesDeps, type UpdateImagesResult, updateImages } from './update-images';
+import { readImagePolicies, type UpdateImagesDeps, type UpdateImagesResult, updateImages } from './update-images';
 
 // Built once per container: config validated here; clients, the secret cache and the git cache folder are reused.
 const logger = new Logger({ serviceName: 'image-updater' });
@@ -121,10 +120,9 @@ async function onImageEvents(event: SQSEvent, context: Context): Promise<SQSBatc
 
 async function catchUp(): Promise<UpdateImagesResult> {
   const d = await deps();
-  const head = await d.repo.read([IMAGE_POLICY_FILE]);
-  const text = head?.files.get(IMAGE_POLICY_FILE);
-  if (text === undefined) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
-  const repositories = [...new Set(parseImagePolicies(text).map((p) => p.repository))];
+  const read = await readImagePolicies(d.repo); // read once: the update below plans from the same read
+  if (!read) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
+  const repositories = [...new Set(read.policies.map((p) => p.repository))];
   // One repository ECR cannot describe (not ECR, not granted, deleted) must not stop the catch-up of the others.
   const listed = await Promise.allSettled(repositories.map((r) => describeImages(r)));
   const pushes = listed.flatMap((result, i) => {
@@ -137,7 +135,7 @@ async function catchUp(): Promise<UpdateImagesResult> {
     return [];
   });
   logger.info('catch-up run', { repositories, images: pushes.length });
-  const result = await updateImages(pushes, d);
+  const result = await updateImages(pushes, d, read);
   report(result, []);
   return result;
 }

@@ -6,11 +6,12 @@ import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
 import { GitConfigRepo } from '../../adapters/config-repo/git';
 import { localEnv } from '../../test/support/local-env';
 import { createConfigRepo, exampleConfigRepo } from './test-config-repo';
-import { UpdateGaveUp, updateImages } from './update-images';
+import { readImagePolicies, UpdateGaveUp, updateImages } from './update-images';
 
 // update-images against the real local git server, with another writer pushing to the same branch mid-update.
 
 const WEB = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
+const REDIS = '123456789012.dkr.ecr.us-east-1.amazonaws.com/redis';
 
 async function open(url: string): Promise<GitConfigRepo> {
   const { username, password } = localEnv().git;
@@ -104,5 +105,58 @@ describe('updateImages', () => {
     expect(remote.file('clusters/prod/kustomization.yaml', 'tidemark/web-prod')).toContain('newTag: 1.0.3');
     expect(remote.history('tidemark/web-prod').filter((c) => c.subject.startsWith('Update web-prod'))).toHaveLength(2);
     expect(remote.file('clusters/prod/kustomization.yaml')).toContain('newTag: 1.0.0');
+  });
+
+  it('commits the change of a policy that names the branch and of one that uses the default, in one commit', async () => {
+    const files = exampleConfigRepo();
+    files['.tidemark/images.yaml'] = `policies:
+  - name: web
+    repository: ${WEB}
+    strategy: { semver: "^1.0.0" }
+    update: { paths: [clusters/dev/web] }
+    writeBack: { push: { branch: main } }
+  - name: redis
+    repository: ${REDIS}
+    strategy: { semver: "^7.0.0" }
+    update: { paths: [clusters/dev/redis.yaml] }
+`;
+    files['clusters/dev/redis.yaml'] = `image: ${REDIS}:7.0.0\n`;
+    const remote = await createConfigRepo('default-branch', files);
+    const result = await updateImages(
+      [
+        { repository: WEB, tag: '1.4.0' },
+        { repository: REDIS, tag: '7.2.0' },
+      ],
+      { repo: await open(remote.url) },
+    );
+    expect(result.writes).toEqual([expect.objectContaining({ kind: 'committed', branch: 'main', skipped: [] })]);
+    expect(result.writes.flatMap((w) => (w.kind === 'unchanged' ? [] : w.changes.map((c) => c.policy)))).toEqual([
+      'web',
+      'redis',
+    ]);
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.4.0');
+    expect(remote.file('clusters/dev/redis.yaml')).toBe(`image: ${REDIS}:7.2.0\n`);
+    expect(remote.history()[0]!.files).toEqual(['clusters/dev/redis.yaml', 'clusters/dev/web/deployment.yaml']);
+  });
+
+  it('plans from policies the caller has read already, without reading the policy file again', async () => {
+    const remote = await createConfigRepo('one-read', exampleConfigRepo());
+    const repo = await open(remote.url);
+    const read = await readImagePolicies(repo);
+    const asked: string[] = [];
+    const counting: ConfigRepo = {
+      url: repo.url,
+      defaultBranch: repo.defaultBranch,
+      read: (paths, ...rest) => {
+        asked.push(...paths);
+        return repo.read(paths, ...rest);
+      },
+      pullRequest: (spec) => repo.pullRequest(spec),
+      commit: (...args) => repo.commit(...args),
+    };
+    const result = await updateImages([{ repository: WEB, tag: '1.0.1' }], { repo: counting }, read);
+    expect(result.kind).toBe('updated');
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.0.1');
+    expect(asked).not.toContain('.tidemark/images.yaml');
   });
 });

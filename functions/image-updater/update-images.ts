@@ -8,6 +8,8 @@ import {
   type PlanContext,
   planImageUpdate,
   type WriteGroup,
+  type WriteTarget,
+  writeTargets,
 } from '../../core/images/plan-image-update';
 import { commitMessage, pullRequestText } from './commit-message';
 
@@ -28,7 +30,15 @@ export interface UpdateImagesDeps {
 
 /** What happened on one write target: a branch written directly, or one policy's pull request. */
 export type WriteOutcome =
-  | { kind: 'committed'; branch: string; sha: string; changes: ImageChange[]; attempts: number }
+  | {
+      kind: 'committed';
+      branch: string;
+      sha: string;
+      changes: ImageChange[];
+      /** Policies of this target that moved nothing, and why. */
+      skipped: ImageSkip[];
+      attempts: number;
+    }
   | {
       kind: 'pull-request';
       branch: string;
@@ -36,6 +46,7 @@ export type WriteOutcome =
       sha: string;
       pullRequest: PullRequestOutcome;
       changes: ImageChange[];
+      skipped: ImageSkip[];
       attempts: number;
     }
   | { kind: 'unchanged'; target: string; skipped: ImageSkip[] };
@@ -62,37 +73,55 @@ export class UpdateGaveUp extends Error {
   }
 }
 
+/** The image policies of the config repo, and the head of its branch they were read at. */
+export interface PolicyRead {
+  base: HeadFiles;
+  policies: ImagePolicy[];
+}
+
 /**
- * Read → plan → commit for a set of pushes (one event, or a coalesced burst): reads the image policies and the files
- * they cover, plans with {@link planImageUpdate}, and writes each group back — a commit on the policy's branch, or a
- * commit on the policy's pull-request branch and an opened or updated pull request. Every commit is optimistic: when
- * the branch moved since the read, nothing is written, and the plan is recomputed on the new head.
+ * Reads and validates `.tidemark/images.yaml` at the head of the config repo's branch, or returns `undefined` when the
+ * repo has no policy file. An invalid file throws an `ImagePolicyError`, naming the file, the line and the key.
  */
-export async function updateImages(pushes: readonly ImagePush[], deps: UpdateImagesDeps): Promise<UpdateImagesResult> {
-  const { repo } = deps;
+export async function readImagePolicies(repo: ConfigRepo): Promise<PolicyRead | undefined> {
   const base = await repo.read([IMAGE_POLICY_FILE]);
   if (!base) {
     throw new Error(`branch ${repo.defaultBranch} of ${repo.url} does not exist. Set configRepo.branch to its branch`);
   }
   const text = base.files.get(IMAGE_POLICY_FILE);
-  if (text === undefined) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
-  const policies = parseImagePolicies(text); // an invalid file throws ImagePolicyError, naming file, line and key
+  return text === undefined ? undefined : { base, policies: parseImagePolicies(text) };
+}
+
+/**
+ * Read → plan → commit for a set of pushes (one event, or a coalesced burst): reads the image policies and the files
+ * they cover, plans with {@link planImageUpdate}, and writes each group back — a commit on the policy's branch, or a
+ * commit on the policy's pull-request branch and an opened or updated pull request. Every commit is optimistic: when
+ * the branch moved since the read, nothing is written, and the plan is recomputed on the new head.
+ *
+ * `read` is the policy file when the caller has read it already (the scheduled catch-up reads it to know which
+ * repositories to describe): the update then starts from the head it was read at instead of reading it again.
+ */
+export async function updateImages(
+  pushes: readonly ImagePush[],
+  deps: UpdateImagesDeps,
+  read?: PolicyRead,
+): Promise<UpdateImagesResult> {
+  const { repo } = deps;
+  const policyRead = read ?? (await readImagePolicies(repo));
+  if (!policyRead) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
+  const { base, policies } = policyRead;
   const relevant = policies.filter((p) => pushes.some((push) => sameName(push.repository, p.repository)));
   if (relevant.length === 0) return { kind: 'ignored', matchedPolicies: [], writes: [], synced: [] };
   const context = await planContext(relevant, pushes, deps);
 
-  const targets = new Map<string, ImagePolicy[]>();
-  for (const p of relevant) {
-    const key = p.writeBack.kind === 'push' ? `push:${p.writeBack.branch ?? repo.defaultBranch}` : `pr:${p.name}`;
-    targets.set(key, [...(targets.get(key) ?? []), p]);
-  }
+  // Each target is read at its own branch (a pull-request branch may be ahead of its base), so the plan is made per
+  // target; the planner decides which policies share one.
   const writes: WriteOutcome[] = [];
-  for (const group of targets.values()) {
-    const wb = group[0]!.writeBack;
+  for (const { target, policies: group } of writeTargets(relevant, repo.defaultBranch)) {
     writes.push(
-      wb.kind === 'push'
-        ? await pushToBranch(pushes, group, wb.branch ?? repo.defaultBranch, base, context, deps)
-        : await proposeChange(pushes, group[0]!, wb.base ?? repo.defaultBranch, wb.branchPrefix, base, context, deps),
+      target.kind === 'push'
+        ? await pushToBranch(pushes, group, target.branch, base, context, deps)
+        : await proposeChange(pushes, group, target, base, context, deps),
     );
   }
   const synced = await announce(writes, deps);
@@ -110,50 +139,46 @@ async function pushToBranch(
 ): Promise<WriteOutcome> {
   const paths = policies.flatMap((p) => p.paths);
   return withRetries(branch, deps, async (attempt) => {
-    const files = await readAt(
-      deps.repo,
-      paths,
-      branch,
-      attempt === 1 && branch === base.branch ? base.head : undefined,
-    );
+    const files = await readAt(deps.repo, paths, branch, attempt === 1 ? baseHead(base, branch) : undefined);
     const plan = planImageUpdate(pushes, policies, files.files, context);
-    const group = plan.groups[0];
+    const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
     const outcome = await deps.repo.commit(editsOf(group), files, commitMessage(group.updates), branch);
     if (outcome.kind === 'head-moved') return undefined;
-    return { kind: 'committed', branch, sha: outcome.sha, changes: changesOf(group), attempts: attempt };
+    return {
+      kind: 'committed',
+      branch,
+      sha: outcome.sha,
+      changes: changesOf(group),
+      skipped: plan.skipped,
+      attempts: attempt,
+    };
   });
 }
 
 async function proposeChange(
   pushes: readonly ImagePush[],
-  policy: ImagePolicy,
-  baseBranch: string,
-  branchPrefix: string,
+  policies: ImagePolicy[],
+  target: Extract<WriteTarget, { kind: 'pull-request' }>,
   base: HeadFiles,
   context: PlanContext,
   deps: UpdateImagesDeps,
 ): Promise<WriteOutcome> {
   // One branch per policy: a newer eligible push lands on the same branch and updates the same pull request.
-  const branch = `${branchPrefix}${policy.name}`;
+  const { branch, base: baseBranch } = target;
+  const paths = policies.flatMap((p) => p.paths);
   return withRetries(branch, deps, async (attempt) => {
-    const onBase = await readAt(
-      deps.repo,
-      policy.paths,
-      baseBranch,
-      attempt === 1 ? baseHead(base, baseBranch) : undefined,
-    );
-    const basePlan = planImageUpdate(pushes, [policy], onBase.files, context);
-    if (!basePlan.groups[0]) return { kind: 'unchanged', target: branch, skipped: basePlan.skipped };
+    const onBase = await readAt(deps.repo, paths, baseBranch, attempt === 1 ? baseHead(base, baseBranch) : undefined);
+    const basePlan = planImageUpdate(pushes, policies, onBase.files, context);
+    if (!soleGroup(basePlan.groups, branch)) return { kind: 'unchanged', target: branch, skipped: basePlan.skipped };
     // The pull-request branch may already hold this version or a newer one: never downgrade it either.
-    const onBranch = await deps.repo.read(policy.paths, branch);
-    const plan = onBranch ? planImageUpdate(pushes, [policy], onBranch.files, context) : basePlan;
-    const group = plan.groups[0];
+    const onBranch = await deps.repo.read(paths, branch);
+    const plan = onBranch ? planImageUpdate(pushes, policies, onBranch.files, context) : basePlan;
+    const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
-    const update = group.updates[0]!;
     const outcome = await deps.repo.commit(editsOf(group), onBranch ?? onBase, commitMessage(group.updates), branch);
     if (outcome.kind === 'head-moved') return undefined;
-    const pullRequest = await deps.repo.pullRequest({ branch, base: baseBranch, ...pullRequestText(update) });
+    const pullRequest = await deps.repo.pullRequest({ branch, base: baseBranch, ...pullRequestText(group.updates) });
     return {
       kind: 'pull-request',
       branch,
@@ -161,9 +186,22 @@ async function proposeChange(
       sha: outcome.sha,
       pullRequest,
       changes: changesOf(group),
+      skipped: plan.skipped,
       attempts: attempt,
     };
   });
+}
+
+/**
+ * The one group of a plan made for the policies of one write target. The planner groups by the same
+ * {@link writeTargets}, so a second group would be a change with nowhere to go: fail loudly rather than drop it.
+ */
+function soleGroup(groups: readonly WriteGroup[], branch: string): WriteGroup | undefined {
+  if (groups.length > 1 || groups.some((g) => g.target.branch !== branch)) {
+    const where = groups.map((g) => g.target.branch).join(', ');
+    throw new Error(`the plan for ${branch} wrote to ${where}; this is a bug in Tidemark's planner. Report it`);
+  }
+  return groups[0];
 }
 
 // Another writer (a person, CI, a second Tidemark) can move the branch between our read and our push. We never
@@ -222,7 +260,7 @@ async function planContext(
     }
   }
   for (const push of pushes) if (push.pushedAt) times.set(key(push.repository, push.tag), push.pushedAt);
-  return { pushedAt: (repository, tag) => times.get(key(repository, tag)) };
+  return { defaultBranch: deps.repo.defaultBranch, pushedAt: (repository, tag) => times.get(key(repository, tag)) };
 }
 
 /** Tells the clusters whose folders a direct commit touched to sync now, instead of at their next poll. */
