@@ -1,6 +1,6 @@
 import type { ImagePolicy, WriteBack } from './image-policy';
 import { policyCovers } from './image-policy';
-import { findImageReferences, type ImageReference, type ValueSlot } from './image-reference';
+import { findImageReferences, type ImageReference, type ValueSlot } from './image-site';
 import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
 import { isUpgrade, selectTag, type TagCandidate, tagAllowed } from './select-tag';
 import { markerNames } from './setter-marker';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ImagePolicy } from './image-policy';
-import { findImageReferences } from './image-reference';
+import { findImageReferences } from './image-site';
 import { planImageUpdate } from './plan-image-update';
 import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
 

@@ -1,5 +1,5 @@
 import { isAlias, isCollection, isDocument, isScalar, type Node, parseAllDocuments, visit } from 'yaml';
-import type { ScalarSite } from './image-reference';
+import type { ScalarSite } from './image-site';
 
 /** Replace the characters `[start, end)` of a scalar's value (absolute offsets in the file) with `text`. */
 export interface ScalarEdit {
