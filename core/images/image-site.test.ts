@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findImageReferences, type ImageReference } from './image-site';
+import { findImageSites, type ImageSite } from './image-site';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
 /** The reference as a reader would describe it: where, what image, and which values it holds. */
-const summary = (r: ImageReference) => ({
+const summary = (r: ImageSite) => ({
   kind: r.kind,
   line: r.line,
   name: r.name,
@@ -13,9 +13,9 @@ const summary = (r: ImageReference) => ({
   digest: r.digest?.value || undefined,
 });
 
-describe('findImageReferences', () => {
+describe('findImageSites', () => {
   it('finds every container image of a 35-document release file, including a digest-pinned one', () => {
-    const refs = findImageReferences('release.yaml', fixture('microservices-demo-release.yaml'));
+    const refs = findImageSites('release.yaml', fixture('microservices-demo-release.yaml'));
     expect(refs.length).toBe(13);
     expect(refs.map(summary)).toContainEqual({
       kind: 'image',
@@ -33,7 +33,7 @@ describe('findImageReferences', () => {
   });
 
   it('finds Helm-style {repository, tag} values', () => {
-    const refs = findImageReferences('values.yaml', fixture('podinfo-values.yaml'));
+    const refs = findImageSites('values.yaml', fixture('podinfo-values.yaml'));
     expect(refs.map(summary)).toContainEqual({
       kind: 'helm-values',
       line: 11,
@@ -44,7 +44,7 @@ describe('findImageReferences', () => {
   });
 
   it('finds Helm values nested in a HelmRelease', () => {
-    const refs = findImageReferences('release.yaml', fixture('flux-helmrelease.yaml'));
+    const refs = findImageSites('release.yaml', fixture('flux-helmrelease.yaml'));
     expect(refs.map(summary)).toContainEqual({
       kind: 'helm-values',
       line: 27,
@@ -55,7 +55,7 @@ describe('findImageReferences', () => {
   });
 
   it('finds kustomize images: entries (also in a Component) and resolves newName', () => {
-    const refs = findImageReferences('kustomization.yaml', fixture('kustomization.yaml'));
+    const refs = findImageSites('kustomization.yaml', fixture('kustomization.yaml'));
     expect(refs).toHaveLength(11);
     expect(summary(refs[0]!)).toEqual({
       kind: 'kustomize-images',
@@ -64,7 +64,7 @@ describe('findImageReferences', () => {
       tag: 'CONTAINER_IMAGES_TAG',
       digest: undefined,
     });
-    const renamed = findImageReferences(
+    const renamed = findImageSites(
       'overlay/kustomization.yaml',
       'images:\n  - name: web\n    newName: acme.io/web\n    newTag: "1.0.0"\n    digest: sha256:' +
         'c'.repeat(64) +
@@ -86,7 +86,7 @@ spec:
       - name: w
         image: 'acme.io/web:1.0.0'
 `;
-    expect(findImageReferences('w.yaml', text).map(summary)).toEqual([
+    expect(findImageSites('w.yaml', text).map(summary)).toEqual([
       { kind: 'image', line: 6, name: 'acme.io/migrate', tag: '3', digest: undefined },
       { kind: 'image', line: 9, name: 'acme.io/web', tag: '1.0.0', digest: undefined },
     ]);
@@ -100,7 +100,7 @@ spec:
 other: acme.io/web:1.0.0 # {"tidemark": "web"}
 bare: "2.0.0" # {"tidemark": "web"}
 `;
-    const refs = findImageReferences('v.yaml', text);
+    const refs = findImageSites('v.yaml', text);
     expect(refs.map((r) => [r.kind, r.line, r.marker?.policy, r.marker?.part, r.tag?.value, r.digest?.value])).toEqual([
       ['setter', 2, 'web', 'name', undefined, undefined],
       ['setter', 3, 'web', 'tag', '1.0.0', undefined],
@@ -112,7 +112,7 @@ bare: "2.0.0" # {"tidemark": "web"}
 
   it('leaves untagged names, block scalars and escaped strings alone, and ignores broken YAML', () => {
     const text = 'a:\n  image: adservice\nb:\n  image: |\n    acme.io/web:1\nc:\n  image: "acme.io/w\\u0065b:1"\n';
-    expect(findImageReferences('x.yaml', text)).toEqual([]);
-    expect(findImageReferences('x.yaml', 'image: [acme.io/web:1\n')).toEqual([]);
+    expect(findImageSites('x.yaml', text)).toEqual([]);
+    expect(findImageSites('x.yaml', 'image: [acme.io/web:1\n')).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import {
   visit,
   type YAMLMap,
 } from 'yaml';
-import { isImageDigest, isImageTag, parseImageRef } from './image-ref';
+import { type ImageRef, isImageDigest, isImageTag, parseImageRef } from './image-ref';
 import { parseSetterMarker, type SetterMarker } from './setter-marker';
 
 /**
@@ -42,13 +42,17 @@ export interface ValueSlot {
   prefix?: string;
 }
 
-/** Where a reference was found, which decides how it is rewritten and reported. */
-export type ReferenceKind = 'image' | 'helm-values' | 'kustomize-images' | 'setter';
+/** What kind of place holds the image, which decides how it is rewritten and reported. */
+export type ImageSiteKind = 'image' | 'helm-values' | 'kustomize-images' | 'setter';
 
-/** One reference to an image in a YAML file that an image policy could move. */
-export interface ImageReference {
+/**
+ * One place in a YAML file that holds an image, or parts of one, that an image policy could move: an `image:` value,
+ * a Helm-style map, a kustomize `images:` entry, or a value marked with a setter comment. (An {@link ImageRef} is the
+ * reference text itself, parsed.)
+ */
+export interface ImageSite {
   file: string;
-  kind: ReferenceKind;
+  kind: ImageSiteKind;
   /** The image name (`registry/repository`) the reference is to, when the file names it. */
   name?: string;
   /** The setter comment on the reference, if any: it alone decides which policy owns the value. */
@@ -59,16 +63,16 @@ export interface ImageReference {
 }
 
 /**
- * Finds the image references in one YAML file (all documents): `image:` scalars (container and initContainer images in
+ * Finds the image sites of one YAML file (all documents): `image:` scalars (container and initContainer images in
  * any workload or custom resource, and Helm-style `image: repo:tag` values), Helm-style `{repository, tag}` maps,
  * `images:` entries of a kustomization, and any scalar carrying a setter comment. A file that is not valid YAML has
  * none (it is not Tidemark's to fix).
  */
-export function findImageReferences(file: string, source: string): ImageReference[] {
+export function findImageSites(file: string, source: string): ImageSite[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(source, { lineCounter: lines });
   if (!Array.isArray(docs)) return [];
-  const refs: ImageReference[] = [];
+  const refs: ImageSite[] = [];
   const site = (node: Scalar): ScalarSite | undefined => scalarSite(source, node, lines);
   for (const doc of docs) {
     if (doc.errors.length > 0) return [];
@@ -80,7 +84,7 @@ export function findImageReferences(file: string, source: string): ImageReferenc
         const s = marker && site(node);
         if (!marker || !s) return;
         claimed.add(s.nodeStart);
-        refs.push(markedReference(file, marker, s));
+        refs.push(markedSite(file, marker, s));
       },
     });
     const kustomization = isKustomization(file, doc);
@@ -89,16 +93,16 @@ export function findImageReferences(file: string, source: string): ImageReferenc
         if (!isScalar(pair.key) || pair.key.value !== 'image' || !isScalar(pair.value)) return;
         const s = site(pair.value);
         if (!s || claimed.has(s.nodeStart)) return;
-        const ref = referenceInScalar(file, 'image', s);
+        const ref = siteInScalar(file, 'image', s);
         if (ref) refs.push(ref);
       },
       Map(_, map, path) {
         if (kustomization && path.length === 4 && isKustomizeImagesEntry(path)) {
-          const ref = kustomizeReference(file, map, site, claimed);
+          const ref = kustomizeSite(file, map, site, claimed);
           if (ref) refs.push(ref);
           return;
         }
-        const ref = helmReference(file, map, site, claimed);
+        const ref = helmSite(file, map, site, claimed);
         if (ref) refs.push(ref);
       },
     });
@@ -138,13 +142,13 @@ function refSlots(s: ScalarSite): { name: string; tag?: ValueSlot; digest: Value
   return { name: ref.name, tag, digest };
 }
 
-function referenceInScalar(file: string, kind: ReferenceKind, s: ScalarSite): ImageReference | undefined {
+function siteInScalar(file: string, kind: ImageSiteKind, s: ScalarSite): ImageSite | undefined {
   const slots = refSlots(s);
   if (!slots) return undefined;
   return { file, kind, name: slots.name, tag: slots.tag, digest: slots.digest, line: s.line };
 }
 
-function markedReference(file: string, marker: SetterMarker, s: ScalarSite): ImageReference {
+function markedSite(file: string, marker: SetterMarker, s: ScalarSite): ImageSite {
   const whole = (value: string): ValueSlot => ({ site: s, offset: 0, length: value.length, value });
   const part =
     marker.part !== 'infer'
@@ -202,12 +206,7 @@ function wholeSlot(s: ScalarSite | undefined): ValueSlot | undefined {
   return s && { site: s, offset: 0, length: s.text.length, value: s.text };
 }
 
-function kustomizeReference(
-  file: string,
-  map: YAMLMap,
-  siteOf: SiteOf,
-  claimed: Set<number>,
-): ImageReference | undefined {
+function kustomizeSite(file: string, map: YAMLMap, siteOf: SiteOf, claimed: Set<number>): ImageSite | undefined {
   const name = map.get('newName') ?? map.get('name');
   const tag = scalarOf(map, 'newTag', siteOf, claimed);
   const digest = scalarOf(map, 'digest', siteOf, claimed);
@@ -223,7 +222,7 @@ function kustomizeReference(
   };
 }
 
-function helmReference(file: string, map: YAMLMap, siteOf: SiteOf, claimed: Set<number>): ImageReference | undefined {
+function helmSite(file: string, map: YAMLMap, siteOf: SiteOf, claimed: Set<number>): ImageSite | undefined {
   if (!isMap(map)) return undefined;
   const repository = map.get('repository');
   const tag = scalarOf(map, 'tag', siteOf, claimed);

@@ -1,6 +1,6 @@
 import type { ImagePolicy, WriteBack } from './image-policy';
 import { policyCovers } from './image-policy';
-import { findImageReferences, type ImageReference, type ValueSlot } from './image-site';
+import { findImageSites, type ImageSite, type ValueSlot } from './image-site';
 import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
 import { isUpgrade, selectTag, type TagCandidate, tagAllowed } from './select-tag';
 import { markerNames } from './setter-marker';
@@ -123,11 +123,11 @@ export function planImageUpdate(
   context: PlanContext,
 ): ImageUpdatePlan {
   const pushes = Array.isArray(push) ? (push as readonly ImagePush[]) : [push as ImagePush];
-  const references = new Map<string, ImageReference[]>();
+  const references = new Map<string, ImageSite[]>();
   const referencesIn = (file: string) => {
     let refs = references.get(file);
     if (!refs) {
-      refs = /\.ya?ml$/.test(file) ? findImageReferences(file, files.get(file)!) : [];
+      refs = /\.ya?ml$/.test(file) ? findImageSites(file, files.get(file)!) : [];
       references.set(file, refs);
     }
     return refs;
@@ -240,7 +240,7 @@ function dedupe(list: ScalarEdit[]): ScalarEdit[] {
 }
 
 function moveReference(
-  ref: ImageReference,
+  ref: ImageSite,
   policy: ImagePolicy,
   best: TagCandidate & { push: ImagePush },
   context: PlanContext,

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ImagePolicy } from './image-policy';
-import { findImageReferences } from './image-site';
+import { findImageSites } from './image-site';
 import { planImageUpdate } from './plan-image-update';
 import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
 
 /** An edit replacing the whole value of the scalar of the first reference's tag. */
 function tagEdit(source: string, text: string): ScalarEdit {
-  const slot = findImageReferences('f.yaml', source)[0]!.tag!;
+  const slot = findImageSites('f.yaml', source)[0]!.tag!;
   const start = slot.site.start + slot.offset;
   return { site: slot.site, start, end: start + slot.length, text };
 }
@@ -148,7 +148,7 @@ describe('planImageUpdate on random layouts', () => {
 describe('rewriteYaml never writes a mangled file', () => {
   it('refuses a tag that would turn a kustomize newTag into a flow map (found by the property below)', () => {
     const source = ['images:', '  - name: registry.example.com/web', '    newTag: 1.0.0', 'after: y', ''].join('\n');
-    const slot = findImageReferences('kustomization.yaml', source)[0]!.tag!;
+    const slot = findImageSites('kustomization.yaml', source)[0]!.tag!;
     const start = slot.site.start + slot.offset;
     expect(() =>
       rewriteYaml('kustomization.yaml', source, [{ site: slot.site, start, end: start + slot.length, text: "{''}" }]),
@@ -168,7 +168,7 @@ describe('rewriteYaml never writes a mangled file', () => {
           const lines = forms[form](l.quote, l.trailing && form !== 'flux' ? ` ${l.trailing}` : '', '1.0.0', false);
           const source = [...lines, 'after: y', ''].join(l.eol);
           const file = form === 'kustomize' ? 'kustomization.yaml' : 'f.yaml';
-          const slot = findImageReferences(file, source)[0]!.tag!;
+          const slot = findImageSites(file, source)[0]!.tag!;
           const start = slot.site.start + slot.offset;
           let result: string;
           try {
