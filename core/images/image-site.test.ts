@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { corpusPath } from '../../test/support/corpus';
 import { findImageSites, type ImageSite } from './image-site';
 
-const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+/** A file of the shared corpus (real-world manifests; provenance in its SOURCES.md), read as it is. */
+const corpus = (...path: string[]) => readFileSync(corpusPath(...path), 'utf8');
 
 /** The reference as a reader would describe it: where, what image, and which values it holds. */
 const summary = (r: ImageSite) => ({
@@ -15,7 +17,7 @@ const summary = (r: ImageSite) => ({
 
 describe('findImageSites', () => {
   it('finds every container image of a 35-document release file, including a digest-pinned one', () => {
-    const refs = findImageSites('release.yaml', fixture('microservices-demo-release.yaml'));
+    const refs = findImageSites('release.yaml', corpus('microservices-demo/release/kubernetes-manifests.yaml'));
     expect(refs.length).toBe(13);
     expect(refs.map(summary)).toContainEqual({
       kind: 'image',
@@ -33,7 +35,7 @@ describe('findImageSites', () => {
   });
 
   it('finds Helm-style {repository, tag} values', () => {
-    const refs = findImageSites('values.yaml', fixture('podinfo-values.yaml'));
+    const refs = findImageSites('values.yaml', corpus('podinfo/charts/podinfo/values.yaml'));
     expect(refs.map(summary)).toContainEqual({
       kind: 'helm-values',
       line: 11,
@@ -44,7 +46,7 @@ describe('findImageSites', () => {
   });
 
   it('finds Helm values nested in a HelmRelease', () => {
-    const refs = findImageSites('release.yaml', fixture('flux-helmrelease.yaml'));
+    const refs = findImageSites('release.yaml', corpus('flux2-kustomize-helm-example/apps/base/podinfo/release.yaml'));
     expect(refs.map(summary)).toContainEqual({
       kind: 'helm-values',
       line: 27,
@@ -55,7 +57,10 @@ describe('findImageSites', () => {
   });
 
   it('finds kustomize images: entries (also in a Component) and resolves newName', () => {
-    const refs = findImageSites('kustomization.yaml', fixture('kustomization.yaml'));
+    const refs = findImageSites(
+      'kustomization.yaml',
+      corpus('microservices-demo/kustomize/components/container-images-tag/kustomization.yaml'),
+    );
     expect(refs).toHaveLength(11);
     expect(summary(refs[0]!)).toEqual({
       kind: 'kustomize-images',
