@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SyncRequest } from '../../adapters/sync-queue/sync-request';
 import { validateDeploymentConfig } from '../../core/config/deployment-config';
 import { createScratchQueue, drainQueue, ecrImageAction, lambdaContext, scheduledEvent } from '../../local/invoke';
+import { createConfigRepo, exampleConfigRepo } from '../../test/support/config-repo';
 import { localEnv, uniqueName } from '../../test/support/local-env';
-import { createConfigRepo, exampleConfigRepo } from './test-config-repo';
 
 // The image updater end to end on the local environment: ECR events in AWS's documented EventBridge shape go through a
 // real (moto) SQS FIFO queue into the handler, which commits to a real git server and announces on real sync queues.

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
 import { GitConfigRepo } from '../../adapters/config-repo/git';
+import { createConfigRepo, exampleConfigRepo } from '../../test/support/config-repo';
 import { localEnv } from '../../test/support/local-env';
-import { createConfigRepo, exampleConfigRepo } from './test-config-repo';
 import { readImagePolicies, UpdateGaveUp, updateImages } from './update-images';
 
 // update-images against the real local git server, with another writer pushing to the same branch mid-update.

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createGitRepo, gitAuthHeader, type TestGitRepo } from '../../test/support/git-repo';
+import { createGitRepo, gitAuthHeader, type TestGitRepo } from './git-repo';
 
 /** The files of `examples/config-repo`, path → text, as the seed of a test's own config repo. */
 export function exampleConfigRepo(): Record<string, string> {
