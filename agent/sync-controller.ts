@@ -2,6 +2,7 @@ import { isAbsolute, join, normalize, relative } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { sameRepo } from '../core/config/repo-url';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { requestedAtAnnotation, type SyncRef, syncLabelValue } from '../core/sync/ownership';
@@ -86,16 +87,15 @@ export class SyncController {
   /**
    * Reconciles now every Sync that pulls `match.branch` of `match.url`, and resolves with their outcomes once those
    * reconciles have finished. A reconcile already running when this is called may predate the push, so the Sync is
-   * reconciled again after it. URLs compare without a trailing `.git` or `/`, and the host without case.
+   * reconciled again after it. URLs name the same repository as core/config/repo-url.ts decides.
    *
    * @example
    * const outcomes = await controller.reconcileNow({ url: 'https://git.example.com/config.git', branch: 'main' });
    */
   async reconcileNow(match: SyncMatch): Promise<SyncOutcome[]> {
-    const wanted = normaliseUrl(match.url);
     const targets = [...this.syncs.values()].filter((state) => {
       const parsed = parseSyncSpec(state.object);
-      return parsed.ok && normaliseUrl(parsed.spec.url) === wanted && parsed.spec.branch === match.branch;
+      return parsed.ok && sameRepo(parsed.spec.url, match.url) && parsed.spec.branch === match.branch;
     });
     const outcomes = await Promise.all(
       targets.map(
@@ -389,13 +389,4 @@ function nextDelayMs(sync: SyncObject, outcome: SyncOutcome | undefined, progres
 
 function keyOf(sync: KubeObject): string {
   return syncLabelValue({ namespace: sync.metadata.namespace ?? 'default', name: sync.metadata.name });
-}
-
-function normaliseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host.toLowerCase()}${parsed.pathname.replace(/\/$/, '').replace(/\.git$/, '')}`;
-  } catch {
-    return url;
-  }
 }

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import type { Receipt, ReceivedSyncRequest, SyncQueue } from '../adapters/sync-queue/sync-queue';
-import { type SyncRequest, sameRepo } from '../adapters/sync-queue/sync-request';
+import type { SyncRequest } from '../adapters/sync-queue/sync-request';
+import { sameRepo } from '../core/config/repo-url';
 import type { SyncOutcome } from '../core/sync/sync-outcome';
 import type { SyncController, SyncMatch } from './sync-controller';
 import { parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from './sync-resource';

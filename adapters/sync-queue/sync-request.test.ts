@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SyncRequest, sameRepo } from './sync-request';
+import { SyncRequest } from './sync-request';
 
 const valid = {
   repo: 'https://github.com/acme/config.git',
@@ -23,17 +23,5 @@ describe('SyncRequest', () => {
   it('refuses a message without a delivery id', () => {
     const { deliveryId: _, ...rest } = valid;
     expect(SyncRequest.safeParse(rest).success).toBe(false);
-  });
-});
-
-describe('sameRepo', () => {
-  it('treats a clone URL with and without .git, a trailing slash or user info as the same repo', () => {
-    expect(sameRepo('https://github.com/acme/config.git', 'https://github.com/acme/config')).toBe(true);
-    expect(sameRepo('https://GitHub.com/acme/config/', 'https://git@github.com/acme/config.git')).toBe(true);
-  });
-
-  it('tells different repos apart', () => {
-    expect(sameRepo('https://github.com/acme/config.git', 'https://github.com/acme/config-prod.git')).toBe(false);
-    expect(sameRepo('http://127.0.0.1:9418/a.git', 'http://127.0.0.1:9419/a.git')).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import { z } from 'zod';
  * can at worst cause an early reconcile of what Git already says (the pull model stays intact).
  */
 export const SyncRequest = z.object({
-  /** Clone URL of the config repo, as in the Sync's `spec.repo` (compared after normalising, see `sameRepo`). */
+  /** Clone URL of the config repo, as in the Sync's `spec.repo` (compared as core/config/repo-url.ts says). */
   repo: z.string().min(1),
   /** Branch that moved, without `refs/heads/`. */
   branch: z.string().min(1),
@@ -21,20 +21,3 @@ export const SyncRequest = z.object({
   deliveryId: z.string().min(1).max(200),
 });
 export type SyncRequest = z.infer<typeof SyncRequest>;
-
-/**
- * Whether two clone URLs name the same repository: `https://host/org/repo.git`, `https://host/org/repo` and
- * `https://user@host/org/repo.git/` all do. Webhook payloads carry `clone_url` while a Sync may be written either way.
- */
-export function sameRepo(a: string, b: string): boolean {
-  return repoKey(a) === repoKey(b);
-}
-
-function repoKey(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '').replace(/\.git$/, '')}`;
-  } catch {
-    return url.replace(/\/+$/, '').replace(/\.git$/, '');
-  }
-}

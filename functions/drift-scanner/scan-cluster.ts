@@ -3,6 +3,7 @@ import type { Alert } from '../../core/alerts/alert';
 import type { AlertState, Undelivered } from '../../core/alerts/alert-state';
 import { decideAlerts, type ScanOutcome, undeliveredOf } from '../../core/alerts/decide-alerts';
 import type { ClusterConfig } from '../../core/config/deployment-config';
+import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
 import { type DriftCluster, type DriftScanStats, scanDrift } from '../../core/drift/scan-drift';
@@ -158,15 +159,6 @@ async function syncsFor(cluster: ScannedCluster, config: ClusterConfig, repoUrl:
       (spec.url === undefined || sameRepo(String(spec.url), repoUrl))
     );
   });
-}
-
-function sameRepo(a: string, b: string): boolean {
-  const strip = (u: string) =>
-    u
-      .replace(/\.git$/, '')
-      .replace(/\/+$/, '')
-      .toLowerCase();
-  return strip(a) === strip(b);
 }
 
 /** Kinds the Sync applied last (its inventory), so an object whose kind left Git entirely is still found as orphan. */

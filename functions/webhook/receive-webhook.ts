@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
-import { sameRepo } from '../../adapters/sync-queue/sync-request';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
+import { sameRepo } from '../../core/config/repo-url';
 import { affectedClusters } from './affected-clusters';
 import type { DeliveryLedger } from './delivery-ledger';
 import { deletesRef, parsePush } from './push-event';
