@@ -10,6 +10,7 @@ import type {
   PullRequestOutcome,
   PullRequestSpec,
 } from './config-repo';
+import { gitHubApiUrl } from './credentials';
 
 const GitHub = Octokit.plugin(throttling, retry);
 type GitHubClient = InstanceType<typeof GitHub>;
@@ -59,7 +60,7 @@ export class GitHubConfigRepo implements ConfigRepo {
     this.repoName = name;
     this.url = options.url;
     this.defaultBranch = options.branch;
-    const baseUrl = options.baseUrl ?? (u.host === 'github.com' ? 'https://api.github.com' : `${u.origin}/api/v3`);
+    const baseUrl = options.baseUrl ?? gitHubApiUrl(options.url);
     const { credentials } = options;
     this.octokit = new GitHub({
       ...('token' in credentials ? { auth: credentials.token } : { authStrategy: createAppAuth, auth: credentials }),

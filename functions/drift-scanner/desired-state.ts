@@ -24,16 +24,20 @@ export class DesiredStateSource {
   private readonly renders = new Map<string, Promise<KubeObject[]>>();
   private checkedOut: { revision: string; dir: Promise<string> } | undefined;
 
+  private mirror: { opened: Promise<RepoMirror>; credentials?: GitCredentials } | undefined;
+
   private constructor(
-    private readonly mirror: RepoMirror,
+    private readonly url: string,
     private readonly branch: string,
     private readonly workDir: string,
+    private readonly credentials?: () => Promise<GitCredentials>,
   ) {}
 
   static async open(options: {
     url: string;
     branch: string;
-    credentials?: GitCredentials;
+    /** Asked before each fetch: a GitHub App's installation token expires after an hour. */
+    credentials?: () => Promise<GitCredentials>;
     workDir?: string;
   }): Promise<DesiredStateSource> {
     // Per process and repository: git locks its refs, so two processes (test workers, `tidemark demo` next to a test)
@@ -42,28 +46,38 @@ export class DesiredStateSource {
     const repoHash = createHash('sha256').update(options.url).digest('hex').slice(0, 16);
     if (!options.workDir) await removeFoldersOfEndedProcesses();
     const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`, repoHash);
-    const mirror = await openGitMirror({
-      url: options.url,
-      cacheDir: join(workDir, 'mirror'),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    });
-    return new DesiredStateSource(mirror, options.branch, workDir);
+    return new DesiredStateSource(options.url, options.branch, workDir, options.credentials);
   }
 
   /** Fetches the head; call once per scan run, then {@link forPath} per cluster. */
   async head(): Promise<{ revision: string; committedAt: Date; driftRules: string | undefined }> {
-    const revision = await this.mirror.fetch(this.branch);
+    const mirror = await this.openMirror();
+    const revision = await mirror.fetch(this.branch);
     if (!revision) {
       throw new Error(
-        `branch ${this.branch} does not exist in ${this.mirror.url}. Fix configRepo.branch in tidemark.config.yaml`,
+        `branch ${this.branch} does not exist in ${this.url}. Fix configRepo.branch in tidemark.config.yaml`,
       );
     }
-    const files = await this.mirror.readFiles(revision, ['.tidemark/drift.yaml']);
+    const files = await mirror.readFiles(revision, ['.tidemark/drift.yaml']);
     return {
       revision,
-      committedAt: await this.mirror.committedAt(revision),
+      committedAt: await mirror.committedAt(revision),
       driftRules: files.get('.tidemark/drift.yaml'),
     };
+  }
+
+  /** The mirror, opened again when the credentials changed (opening is cheap: the cache folder stays). */
+  private async openMirror(): Promise<RepoMirror> {
+    const credentials = await this.credentials?.();
+    const same = (a?: GitCredentials, b?: GitCredentials) => a?.username === b?.username && a?.password === b?.password;
+    if (!this.mirror || !same(this.mirror.credentials, credentials)) {
+      const opened = openGitMirror({ url: this.url, cacheDir: join(this.workDir, 'mirror'), credentials });
+      this.mirror = { opened, credentials };
+      opened.catch(() => {
+        if (this.mirror?.opened === opened) this.mirror = undefined;
+      });
+    }
+    return this.mirror.opened;
   }
 
   /** The rendered objects of `path` at `revision` (a folder of manifests or a kustomization). */
@@ -97,7 +111,7 @@ export class DesiredStateSource {
       const target = join(this.workDir, 'checkout', revision);
       await rm(target, { recursive: true, force: true });
       await mkdir(target, { recursive: true });
-      await this.mirror.checkoutTo(revision, target);
+      await (await this.openMirror()).checkoutTo(revision, target);
       return target;
     })();
     this.checkedOut = { revision, dir };

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { SlackWebhook } from '../../adapters/alerts/slack-webhook';
 import { SnsAlerts } from '../../adapters/alerts/sns-alerts';
+import { gitCredentialsOf, parseConfigRepoSecret } from '../../adapters/config-repo/credentials';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { EksClusters } from '../../adapters/kubernetes/eks-cluster';
 import { AlertStateStore } from '../../adapters/state/alert-state-store';
@@ -27,16 +28,10 @@ const clusterConcurrency = 4;
 let source: Promise<DesiredStateSource> | undefined;
 function desiredStateSource(): Promise<DesiredStateSource> {
   source ??= (async () => {
-    const { url, branch, provider, authSecretName } = env.config.configRepo;
-    const secret = (await getSecret<Record<string, string>>(authSecretName, { transform: 'json', maxAge: 300 })) ?? {};
-    if (!secret.token) {
-      throw new Error(
-        `secret ${authSecretName} has no 'token'. Store {"token": "…"} (and "username" for a git server)`,
-      );
-    }
-    // GitHub accepts a token over smart HTTP as the password of `x-access-token`.
-    const username = secret.username ?? (provider === 'github' ? 'x-access-token' : 'git');
-    return DesiredStateSource.open({ url, branch, credentials: { username, password: secret.token } });
+    const { configRepo } = env.config;
+    const secret = await getSecret(configRepo.authSecretName, { maxAge: 300 });
+    const credentials = gitCredentialsOf(parseConfigRepoSecret(configRepo, secret), configRepo);
+    return DesiredStateSource.open({ url: configRepo.url, branch: configRepo.branch, credentials });
   })();
   source.catch(() => {
     source = undefined;

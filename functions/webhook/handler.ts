@@ -4,6 +4,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { parseWebhookSecret } from '../../adapters/config-repo/credentials';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { functionEnv } from '../function-env';
 import { DeliveryLedger } from './delivery-ledger';
@@ -22,13 +23,11 @@ const deps = {
   config: env.config,
   // Cached for 5 minutes: a rotated secret is picked up within that, and a flood of forged requests cannot turn
   // into a flood of Secrets Manager calls.
-  webhookSecret: async () => {
-    const secret = await secrets.get(env.config.webhook.secretName, { maxAge: 300 });
-    if (typeof secret !== 'string' || secret.length === 0) {
-      throw new Error(`Secret ${env.config.webhook.secretName} has no string value. Store the webhook secret as text`);
-    }
-    return secret;
-  },
+  webhookSecret: async () =>
+    parseWebhookSecret(
+      env.config.webhook.secretName,
+      await secrets.get(env.config.webhook.secretName, { maxAge: 300 }),
+    ),
   deliveries: new DeliveryLedger(env.tableName, new DynamoDBClient(awsClient)),
   syncQueues: new Map(Object.entries(env.syncQueueUrls).map(([cluster, url]) => [cluster, new SyncQueue(url, sqs)])),
 };
