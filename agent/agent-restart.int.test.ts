@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { selectorFor } from '../core/sync/ownership';
+import { configMapYaml, createSync, installSyncCrd, readyAt } from '../test/support/agent';
 import { uniqueNamespace } from '../test/support/cluster';
 import { createGitRepo } from '../test/support/git-repo';
-import { configMapYaml, createSync, installSyncCrd, readyAt } from './agent-test-support';
 
 // The agent as its own process (`tidemark agent`), killed with SIGKILL in the middle of an apply: no finally runs,
 // no status is written. Restarted on the same cache folder, it must converge with exactly the objects Git holds.

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { syncApiVersion, syncKind } from '../core/sync/sync';
+import { configMapYaml, createSync, eventually, installSyncCrd, readyAt, syncStatus } from '../test/support/agent';
 import { uniqueNamespace } from '../test/support/cluster';
 import { createGitRepo } from '../test/support/git-repo';
-import { configMapYaml, createSync, eventually, installSyncCrd, readyAt, syncStatus } from './agent-test-support';
 import { type RunningAgent, startAgent } from './run-agent';
-import { syncApiVersion, syncKind } from './sync-resource';
 
 // The agent as a local process (in this test worker) against the real API server, controller manager and git
 // server. It watches only its test namespace's Syncs, so parallel test files do not see each other.

@@ -5,9 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../adapters/render/render-folder';
 import type { KubeObject } from '../core/sync/kube-object';
-import { uniqueNamespace } from '../test/support/cluster';
-import { createGitRepo } from '../test/support/git-repo';
-import { uniqueName } from '../test/support/local-env';
 import {
   configMapYaml,
   createSync,
@@ -17,7 +14,10 @@ import {
   readyAt,
   serviceAccountToken,
   syncStatus,
-} from './agent-test-support';
+} from '../test/support/agent';
+import { uniqueNamespace } from '../test/support/cluster';
+import { createGitRepo } from '../test/support/git-repo';
+import { uniqueName } from '../test/support/local-env';
 import { startAgent } from './run-agent';
 
 // The shipped install (agent/deploy) against the real RBAC authorizer: the agent runs as its ServiceAccount, with a

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SourceCache } from '../adapters/git/checkout-cache';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
 import { startProbeServer } from './probe-server';
 import { SelfHeal } from './self-heal';
-import { SourceCache } from './source-cache';
 import { SyncController } from './sync-controller';
 
 export interface AgentOptions {

@@ -1,19 +1,19 @@
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SourceCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { sameRepo } from '../core/config/repo-url';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { requestedAtAnnotation, type SyncRef, syncLabelValue } from '../core/sync/ownership';
+import { durationSeconds, parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from '../core/sync/sync';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
+import { syncFolder } from '../engine/sync/sync-folder';
 import type { AgentMetrics } from './agent-metrics';
 import { type EventReason, recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
-import type { SourceCache } from './source-cache';
-import { syncFolder } from './sync-folder';
-import { durationSeconds, parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from './sync-resource';
 
 /** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
 export interface SyncMatch {

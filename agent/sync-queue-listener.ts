@@ -3,9 +3,9 @@ import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import type { Receipt, ReceivedSyncRequest, SyncQueue } from '../adapters/sync-queue/sync-queue';
 import type { SyncRequest } from '../adapters/sync-queue/sync-request';
 import { sameRepo } from '../core/config/repo-url';
+import { parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from '../core/sync/sync';
 import type { SyncOutcome } from '../core/sync/sync-outcome';
 import type { SyncController, SyncMatch } from './sync-controller';
-import { parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from './sync-resource';
 
 /** What the listener needs from the agent: which revisions the matching Syncs hold, and a reconcile now. */
 export interface SyncReconciler {

@@ -6,11 +6,11 @@ import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { SyncQueue } from '../adapters/sync-queue/sync-queue';
 import type { KubeObject } from '../core/sync/kube-object';
 import { createScratchQueue, type ScratchQueue } from '../local/invoke';
+import { installSyncCrd } from '../test/support/agent';
 import { uniqueNamespace } from '../test/support/cluster';
 import { eventually } from '../test/support/eventually';
 import { createGitRepo, type TestGitRepo } from '../test/support/git-repo';
 import { localEnv } from '../test/support/local-env';
-import { installSyncCrd } from './agent-test-support';
 import { type RunningAgent, startAgent } from './run-agent';
 
 // Issue 11, bug 2: the sync-queue listener and the controller must agree on which Syncs a request names. A request

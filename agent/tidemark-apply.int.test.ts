@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configMapYaml } from '../test/support/agent';
 import { uniqueNamespace } from '../test/support/cluster';
-import { configMapYaml } from './agent-test-support';
 
 // `tidemark apply DIR` as a user runs it (the real CLI process) against the real API server: its output and exit codes
 // are a contract (DESIGN.md, the CLI table).

@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { skipCheckov } from './checkov-skip';
-import { functionCode } from './function-bundling';
+import { functionCode } from './function-code';
 import type { State } from './state';
 
 /** The checkout's root, which handler entries are relative to. */

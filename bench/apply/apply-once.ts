@@ -2,9 +2,9 @@
 // and it prints what the API server was asked (by method) and the process's peak RSS, which the CLI does not.
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { readInventory, writeInventory } from '../../adapters/kubernetes/inventory-config-map';
-import { syncFolder } from '../../agent/sync-folder';
 import { sameInventory } from '../../core/sync/inventory';
 import { appliedInventory } from '../../core/sync/sync-outcome';
+import { syncFolder } from '../../engine/sync/sync-folder';
 
 const [dir, name] = process.argv.slice(2) as [string, string];
 const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);

@@ -229,10 +229,10 @@ async function agentPeakRss(files: Map<string, KubeObject[]>): Promise<{ maxRssM
     { manager: 'bench' },
   );
 
-  // The agent as the image ships it: agent/main.ts bundled with the Dockerfile's esbuild options.
+  // The agent as the image ships it: cli/agent-main.ts bundled with the Dockerfile's esbuild options.
   const bundle = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
   await build({
-    entryPoints: [join(root, 'agent/main.ts')],
+    entryPoints: [join(root, 'cli/agent-main.ts')],
     bundle: true,
     splitting: true,
     platform: 'node',
@@ -240,6 +240,7 @@ async function agentPeakRss(files: Map<string, KubeObject[]>): Promise<{ maxRssM
     format: 'esm',
     minify: true,
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    entryNames: 'main',
     outdir: bundle,
     logLevel: 'warning',
   });

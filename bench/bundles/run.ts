@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/bundles/run.ts [--runs N]
  *
- * Each function is bundled with the options the CDK stack deploys (infra/function-bundling.ts), once without source
+ * Each function is bundled with the options the CDK stack deploys (infra/function-code.ts), once without source
  * maps (the size target) and once with them. Cold init is a fresh Node process importing the bundle and its
  * `handler`, timed inside the process from before the import to after it (median of N, default 10), as wall time
  * (the target) and as the process's CPU time, which a busy machine inflates less; the same is measured as deployed,
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { parseDeploymentConfig } from '../../core/config/parse-deployment-config';
-import { esbuildOptions } from '../../infra/function-bundling';
+import { esbuildOptions } from '../../infra/function-code';
 import { projectRoot } from '../../infra/tidemark-function';
 
 interface Target {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { syncFolder } from '../../agent/sync-folder';
-import { esbuildOptions } from '../../infra/function-bundling';
+import { syncFolder } from '../../engine/sync/sync-folder';
+import { esbuildOptions } from '../../infra/function-code';
 import { exportsFor } from '../../local/environment';
 import { projectRoot, up } from '../../local/local-environment';
 import { localGit, localGitAuthHeader } from '../../local/local-git';
@@ -66,7 +66,7 @@ try {
 
   // Both tools as a user runs them: a process each. Ours bundled (plain node, no TypeScript loader at start-up).
   const out = join(work, 'dist');
-  // Bundled exactly as the functions are deployed (infra/function-bundling.ts), each entry on its own.
+  // Bundled exactly as the functions are deployed (infra/function-code.ts), each entry on its own.
   const entries = {
     tidemark: 'bench/diff/tidemark-diff.ts',
     'scan-once': 'bench/diff/scan-once.ts',

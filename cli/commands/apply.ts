@@ -2,10 +2,10 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { readInventory, writeInventory } from '../../adapters/kubernetes/inventory-config-map';
-import { syncFolder } from '../../agent/sync-folder';
 import { conditionsFor } from '../../core/sync/conditions';
 import { sameInventory } from '../../core/sync/inventory';
 import { appliedInventory, type SyncOutcome } from '../../core/sync/sync-outcome';
+import { syncFolder } from '../../engine/sync/sync-folder';
 
 interface ApplyOptions {
   kubeconfig?: string;

@@ -8,8 +8,8 @@ import { renderWithCache } from '../../adapters/state/file-render-cache';
 import { fieldLine, findingTitle } from '../../core/alerts/describe-drift';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
-import { type DriftScanStats, scanDrift } from '../../core/drift/scan-drift';
 import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
+import { type DriftScanStats, scanDrift } from '../../engine/drift/scan-drift';
 
 export interface DiffOptions {
   kubeconfig?: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { syncApiVersion, syncKind } from '../../agent/sync-resource';
 import { requestedAtAnnotation } from '../../core/sync/ownership';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncStatus } from '../../core/sync/sync-status';
 
 interface ReconcileOptions {

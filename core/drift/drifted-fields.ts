@@ -1,4 +1,4 @@
-import { diffObjects } from './diff-fields';
+import { diffObjects } from './diff-objects';
 import type { DriftedField } from './drift-report';
 import { displayPath, jsonPointer } from './field-path';
 import { type IgnoreRule, isIgnored, type RuleSubject } from './ignore-rules';

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { syncFolder } from '../../agent/sync-folder';
+import { syncFolder } from '../../engine/sync/sync-folder';
 import { lambdaContext, scheduledEvent } from '../../local/invoke';
 import type { SnsEnvelope } from '../../test/support/aws';
 import { uniqueNamespace } from '../../test/support/cluster';

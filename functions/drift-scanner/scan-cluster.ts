@@ -6,11 +6,11 @@ import type { ClusterConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
-import { type DriftCluster, type DriftScanStats, scanDrift } from '../../core/drift/scan-drift';
 import { syncFindings } from '../../core/drift/sync-findings';
 import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
 import { parseObjectKey } from '../../core/sync/object-id';
 import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
+import { type DriftCluster, type DriftScanStats, scanDrift } from '../../engine/drift/scan-drift';
 import type { DesiredState } from './desired-state';
 
 /** A cluster as the scanner reaches it: the drift scan's reads plus LIST of Syncs, and a way to let go of it. */

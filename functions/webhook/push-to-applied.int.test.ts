@@ -6,10 +6,10 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { installSyncCrd } from '../../agent/agent-test-support';
 import { type RunningAgent, startAgent } from '../../agent/run-agent';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { createScratchQueue, githubPush, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
+import { installSyncCrd } from '../../test/support/agent';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { eventually } from '../../test/support/eventually';
 import { createGitRepo, type TestGitRepo } from '../../test/support/git-repo';

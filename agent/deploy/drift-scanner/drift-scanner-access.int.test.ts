@@ -6,12 +6,12 @@ import { ClusterClient } from '../../../adapters/kubernetes/cluster-client';
 import type { KubeApiError } from '../../../adapters/kubernetes/kube-api-error';
 import { credentialsFromKubeconfig } from '../../../adapters/kubernetes/kube-credentials';
 import { renderFolder } from '../../../adapters/render/render-folder';
-import { scanDrift } from '../../../core/drift/scan-drift';
 import type { KubeObject } from '../../../core/sync/kube-object';
 import { selectorFor, withOwnership } from '../../../core/sync/ownership';
+import { scanDrift } from '../../../engine/drift/scan-drift';
+import { installSyncCrd } from '../../../test/support/agent';
 import { uniqueNamespace } from '../../../test/support/cluster';
 import { localEnv } from '../../../test/support/local-env';
-import { installSyncCrd } from '../../agent-test-support';
 
 // agent/deploy/drift-scanner on the real local API server (RBAC on, the ValidatingAdmissionPolicy plugin on by
 // default). The scanner is played by impersonation from the admin kubeconfig: the same user and groups an EKS access

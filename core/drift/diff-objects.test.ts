@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffObjects } from './diff-fields';
+import { diffObjects } from './diff-objects';
 import { displayPath } from './field-path';
 
 const pod = (containers: unknown[]) => ({ apiVersion: 'v1', kind: 'Pod', spec: { containers } });

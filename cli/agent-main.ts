@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { register as registerAgent } from '../cli/commands/agent';
-import { register as registerApply } from '../cli/commands/apply';
-import { register as registerReconcile } from '../cli/commands/reconcile';
+import { register as registerAgent } from './commands/agent';
+import { register as registerApply } from './commands/apply';
+import { register as registerReconcile } from './commands/reconcile';
 
 /**
  * The entry point of the agent image: the `tidemark` commands that belong in a cluster (`agent`, `apply`,

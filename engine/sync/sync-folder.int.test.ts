@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { dryRunChanges } from '../core/sync/in-sync';
-import type { Inventory } from '../core/sync/inventory';
-import type { KubeObject } from '../core/sync/kube-object';
-import type { SyncOutcome } from '../core/sync/sync-outcome';
-import { uniqueNamespace } from '../test/support/cluster';
-import { uniqueName } from '../test/support/local-env';
+import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { dryRunChanges } from '../../core/sync/in-sync';
+import type { Inventory } from '../../core/sync/inventory';
+import type { KubeObject } from '../../core/sync/kube-object';
+import type { SyncOutcome } from '../../core/sync/sync-outcome';
+import { uniqueNamespace } from '../../test/support/cluster';
+import { uniqueName } from '../../test/support/local-env';
 import { syncFolder } from './sync-folder';
 
 // Against the real local kube-apiserver and controller manager: a namespace per test, a Sync identity per test.

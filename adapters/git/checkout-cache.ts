@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GitMirror } from '../adapters/git/git-mirror';
-import type { GitCredentials } from '../adapters/git/run-git';
+import { GitMirror } from './git-mirror';
+import type { GitCredentials } from './run-git';
 
 export interface FetchedSource {
   /** The commit sha of the branch tip: the revision a reconcile reports. */

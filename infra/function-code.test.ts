@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { esbuildOptions } from './function-bundling';
+import { esbuildOptions } from './function-code';
 import { projectRoot } from './tidemark-function';
 
 describe('function bundling', () => {

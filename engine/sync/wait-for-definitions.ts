@@ -1,6 +1,6 @@
+import { type ClusterClient, refOf } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf } from '../../core/sync/object-id';
-import { type ClusterClient, refOf } from './cluster-client';
 
 /**
  * Waits until the CRDs of a set are Established and its Namespaces Active, so the next stage can apply custom

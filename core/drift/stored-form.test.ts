@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asStored } from './as-stored';
+import { asStored } from './stored-form';
 
 const deployment = (cpu: string | number, memory: string, image = 'web:1') => ({
   apiVersion: 'apps/v1',

@@ -1,22 +1,22 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { renderFolder } from '../adapters/render/render-folder';
-import type { KubeObject } from '../core/sync/kube-object';
-import type { SyncStatus } from '../core/sync/sync-status';
-import { eventually } from '../test/support/eventually';
-import { localEnv } from '../test/support/local-env';
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { renderFolder } from '../../adapters/render/render-folder';
+import type { KubeObject } from '../../core/sync/kube-object';
+import type { SyncStatus } from '../../core/sync/sync-status';
+import { eventually } from './eventually';
+import { localEnv } from './local-env';
 
 export { eventually };
 
-import { syncApiVersion, syncKind } from './sync-resource';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 
 // Helpers shared by the agent's integration tests (the agent against the real API server and git server).
 
 /** Installs the Sync CRD shipped in agent/deploy (the same file users install) and waits until it is served. */
 export async function installSyncCrd(cluster: ClusterClient): Promise<void> {
-  const objects = await renderFolder(join(import.meta.dirname, 'deploy/base'));
+  const objects = await renderFolder(join(import.meta.dirname, '../../agent/deploy/base'));
   const crd = objects.find((o) => o.kind === 'CustomResourceDefinition') as KubeObject;
   await cluster.apply(crd, { manager: 'tidemark-tests' });
   await eventually(async () => {

@@ -1,3 +1,5 @@
+import { type ClusterClient, refOf } from '../../adapters/kubernetes/cluster-client';
+import { KubeApiError } from '../../adapters/kubernetes/kube-api-error';
 import { type ChangeAction, ChangeSet } from '../../core/sync/change-set';
 import { type Health, healthOf } from '../../core/sync/health';
 import { applyEntryOf, dryRunChanges, isInSync } from '../../core/sync/in-sync';
@@ -5,9 +7,7 @@ import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey } from '../../core/sync/object-id';
 import { byStage, type Stage } from '../../core/sync/stage-order';
 import { takeOverPatch } from '../../core/sync/take-over-fields';
-import { type ClusterClient, refOf } from './cluster-client';
-import { inParallel } from './in-parallel';
-import { KubeApiError } from './kube-api-error';
+import { inParallel } from '../concurrency';
 import { waitForDefinitions } from './wait-for-definitions';
 
 export interface ApplyStagedOptions {

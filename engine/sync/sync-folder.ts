@@ -1,17 +1,17 @@
-import { applyStaged } from '../adapters/kubernetes/apply-staged';
-import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { inParallel } from '../adapters/kubernetes/in-parallel';
-import { renderFolder } from '../adapters/render/render-folder';
-import type { ChangeSet } from '../core/sync/change-set';
-import type { Health } from '../core/sync/health';
-import { apiVersionOf, type Inventory, inventoryOf, staleEntries } from '../core/sync/inventory';
-import type { KubeObject } from '../core/sync/kube-object';
-import { describeObject, type ObjectId, objectIdOf, objectKey, parseObjectKey } from '../core/sync/object-id';
-import { type SyncRef, selectorFor, withOwnership } from '../core/sync/ownership';
-import { planPrune, type StaleObject } from '../core/sync/prune';
-import { RenderError } from '../core/sync/render';
-import { stageOf, stages } from '../core/sync/stage-order';
-import type { HealthSummary, SyncOutcome } from '../core/sync/sync-outcome';
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { renderFolder } from '../../adapters/render/render-folder';
+import type { ChangeSet } from '../../core/sync/change-set';
+import type { Health } from '../../core/sync/health';
+import { apiVersionOf, type Inventory, inventoryOf, staleEntries } from '../../core/sync/inventory';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { describeObject, type ObjectId, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
+import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
+import { planPrune, type StaleObject } from '../../core/sync/prune';
+import { RenderError } from '../../core/sync/render';
+import { stageOf, stages } from '../../core/sync/stage-order';
+import type { HealthSummary, SyncOutcome } from '../../core/sync/sync-outcome';
+import { inParallel } from '../concurrency';
+import { applyStaged } from './apply-staged';
 
 export interface SyncFolderRequest {
   /** The Sync this reconcile acts for: its labels go on every object, and prune only touches objects carrying them. */

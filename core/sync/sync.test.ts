@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationSeconds, parseSyncSpec } from './sync-resource';
+import { durationSeconds, parseSyncSpec } from './sync';
 
 const sync = (spec: unknown) => ({
   apiVersion: 'tidemark.dev/v1alpha1',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { KubeObject } from '../core/sync/kube-object';
-import type { SyncStatus } from '../core/sync/sync-status';
+import type { KubeObject } from './kube-object';
+import type { SyncStatus } from './sync-status';
 
 /** The Sync custom resource (CRD `syncs.tidemark.dev`, shipped in `agent/deploy/crd.yaml`). */
 export const syncApiVersion = 'tidemark.dev/v1alpha1';

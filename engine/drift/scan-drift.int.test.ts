@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../../adapters/render/render-folder';
-import { syncFolder } from '../../agent/sync-folder';
 import { diffFolder } from '../../cli/commands/diff';
+import type { DriftFinding } from '../../core/drift/drift-report';
+import { driftedFields } from '../../core/drift/drifted-fields';
+import type { KubernetesObject } from '../../core/drift/normalise';
+import { withOwnership } from '../../core/sync/ownership';
 import { uniqueNamespace } from '../../test/support/cluster';
-import { withOwnership } from '../sync/ownership';
-import type { DriftFinding } from './drift-report';
-import { driftedFields } from './drifted-fields';
-import type { KubernetesObject } from './normalise';
+import { syncFolder } from '../sync/sync-folder';
 
 // The drift scan against the real kube-apiserver (and its controller manager, for the HPA), with objects applied by
 // the agent's engine exactly as Git has them, then changed by hand with the stock kubectl.

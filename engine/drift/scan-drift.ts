@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { isInSync } from '../sync/in-sync';
-import type { KubeObject } from '../sync/kube-object';
-import { objectIdOf, objectKey } from '../sync/object-id';
-import { asStored } from './as-stored';
-import type { DriftedField, DriftFinding, DriftReport, ObjectRef } from './drift-report';
-import { driftFingerprint } from './drift-report';
-import { driftedFields, withoutIgnored } from './drifted-fields';
-import type { IgnoreRule } from './ignore-rules';
-import { lastWriter } from './managed-fields';
-import type { KubernetesObject } from './normalise';
+import type { DriftedField, DriftFinding, DriftReport, ObjectRef } from '../../core/drift/drift-report';
+import { driftFingerprint } from '../../core/drift/drift-report';
+import { driftedFields, withoutIgnored } from '../../core/drift/drifted-fields';
+import type { IgnoreRule } from '../../core/drift/ignore-rules';
+import { lastWriter } from '../../core/drift/managed-fields';
+import type { KubernetesObject } from '../../core/drift/normalise';
+import { asStored } from '../../core/drift/stored-form';
+import { isInSync } from '../../core/sync/in-sync';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { objectIdOf, objectKey } from '../../core/sync/object-id';
 
 /**
  * What a drift scan needs from a cluster: reads, and the server-side apply dry-run, which persists nothing (the
