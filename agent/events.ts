@@ -1,17 +1,13 @@
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../core/sync/kube-object';
-
-export type EventReason = 'Applied' | 'Pruned' | 'Healed' | 'ReconcileFailed' | 'PruneRefused' | 'RenderFailed';
+import type { SyncEvent } from '../core/sync/sync-events';
 
 /**
  * Records a Kubernetes Event on a Sync (what `kubectl describe sync` and `kubectl events` show). Events are a courtesy
- * to the operator: failing to write one is logged by the caller, never fails a reconcile.
+ * to the operator: failing to write one is logged by the caller, never fails a reconcile. Which Events an outcome
+ * gets is decided in core/sync/sync-events.ts.
  */
-export async function recordEvent(
-  cluster: ClusterClient,
-  sync: KubeObject,
-  event: { type: 'Normal' | 'Warning'; reason: EventReason; message: string },
-): Promise<void> {
+export async function recordEvent(cluster: ClusterClient, sync: KubeObject, event: SyncEvent): Promise<void> {
   const now = new Date().toISOString();
   const namespace = sync.metadata.namespace ?? 'default';
   await cluster.create({

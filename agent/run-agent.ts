@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SourceCache } from '../adapters/git/checkout-cache';
+import { CheckoutCache } from '../adapters/git/checkout-cache';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
@@ -54,7 +54,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     options.namespaces,
   );
-  const controller = new SyncController(cluster, new SourceCache(options.cacheDir), selfHeal, metrics, logger, {
+  const controller = new SyncController(cluster, new CheckoutCache(options.cacheDir), selfHeal, metrics, logger, {
     namespace: options.watchNamespace,
   });
   let election: LeaderElection | undefined;
@@ -71,9 +71,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   await controller.start();
   // Started only once leading: a standby must not take messages off the queue that it cannot act on.
-  const listener = options.syncQueueUrl
-    ? await queueListener(options.syncQueueUrl, controller, cluster, logger, options.watchNamespace)
-    : undefined;
+  const listener = options.syncQueueUrl ? await queueListener(options.syncQueueUrl, controller, logger) : undefined;
   listener?.start();
   logger.info('agent started', { port: probes.port, namespace: options.watchNamespace ?? 'all' });
   return {
@@ -96,16 +94,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
  * The sync-queue listener, imported only when a queue is configured: it brings the AWS SDK, which an agent that only
  * polls Git has no use for (and which would cost it memory).
  */
-async function queueListener(
-  url: string,
-  controller: SyncController,
-  cluster: ClusterClient,
-  logger: Logger,
-  namespace: string | undefined,
-) {
-  const [{ SyncQueue }, { SyncQueueListener, syncReconcilerFor }] = await Promise.all([
+async function queueListener(url: string, controller: SyncController, logger: Logger) {
+  const [{ SyncQueue }, { SyncQueueListener }] = await Promise.all([
     import('../adapters/sync-queue/sync-queue'),
     import('./sync-queue-listener'),
   ]);
-  return new SyncQueueListener(new SyncQueue(url), syncReconcilerFor(controller, cluster, namespace), logger);
+  return new SyncQueueListener(new SyncQueue(url), controller, logger);
 }

@@ -1,18 +1,19 @@
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SourceCache } from '../adapters/git/checkout-cache';
+import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { sameRepo } from '../core/config/repo-url';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
-import { requestedAtAnnotation, type SyncRef, syncLabelValue } from '../core/sync/ownership';
-import { durationSeconds, parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from '../core/sync/sync';
+import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
+import { durationSeconds, parseSync, pulls, type Sync, syncApiVersion, syncKind } from '../core/sync/sync';
+import { eventsFor, healedEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
+import { defaultConcurrency } from '../engine/concurrency';
 import { syncFolder } from '../engine/sync/sync-folder';
 import type { AgentMetrics } from './agent-metrics';
-import { type EventReason, recordEvent } from './events';
+import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
 
 /** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
@@ -22,7 +23,8 @@ export interface SyncMatch {
 }
 
 interface SyncState {
-  object: SyncObject;
+  /** The Sync as last observed (or as our own status write left it), parsed once per version. */
+  sync: Sync;
   timer?: NodeJS.Timeout;
   running?: Promise<void>;
   /** Another trigger arrived while running: run once more right after. */
@@ -38,7 +40,7 @@ interface SyncState {
 export interface SyncControllerOptions {
   /** Watch Syncs in this namespace only (the namespaced install); all namespaces when absent. */
   namespace?: string;
-  /** Reconciles of different Syncs running at once. Default 2: the API server shares the machine's cores. */
+  /** Reconciles of different Syncs running at once. Default `defaultConcurrency.reconciles`. */
   concurrency?: number;
 }
 
@@ -57,7 +59,7 @@ export class SyncController {
 
   constructor(
     private readonly cluster: ClusterClient,
-    private readonly sources: SourceCache,
+    private readonly sources: CheckoutCache,
     private readonly selfHeal: SelfHeal,
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
@@ -72,7 +74,7 @@ export class SyncController {
   /** Lists and watches Syncs until `stop`. Resolves after the first list. */
   async start(): Promise<void> {
     const first = await this.cluster.list(syncApiVersion, syncKind, { namespace: this.options.namespace });
-    for (const sync of first) this.observe(sync as SyncObject);
+    for (const sync of first) this.observe(sync);
     this.listed = true;
     void this.watchLoop();
   }
@@ -93,10 +95,7 @@ export class SyncController {
    * const outcomes = await controller.reconcileNow({ url: 'https://git.example.com/config.git', branch: 'main' });
    */
   async reconcileNow(match: SyncMatch): Promise<SyncOutcome[]> {
-    const targets = [...this.syncs.values()].filter((state) => {
-      const parsed = parseSyncSpec(state.object);
-      return parsed.ok && sameRepo(parsed.spec.url, match.url) && parsed.spec.branch === match.branch;
-    });
+    const targets = [...this.syncs.values()].filter((state) => pulls(state.sync, match));
     const outcomes = await Promise.all(
       targets.map(
         (state) =>
@@ -109,15 +108,21 @@ export class SyncController {
     return outcomes.filter((outcome): outcome is SyncOutcome => outcome !== undefined);
   }
 
+  /**
+   * `status.lastAppliedRevision` of every Sync that pulls this repo and branch and is not suspended (undefined: nothing
+   * applied yet), from the Syncs this controller watches: the sync-queue listener asks here instead of listing them.
+   */
+  async appliedRevisions(match: SyncMatch): Promise<(string | undefined)[]> {
+    return [...this.syncs.values()]
+      .filter(({ sync }) => pulls(sync, match) && sync.spec.ok && !sync.spec.spec.suspend)
+      .map(({ sync }) => sync.status.lastAppliedRevision);
+  }
+
   /** A Kubernetes Event on the Sync for a heal, naming the manager whose change was reverted. */
   async recordHeal(heal: Heal): Promise<void> {
     const state = this.syncs.get(heal.sync);
     if (state === undefined) return;
-    const message =
-      heal.changedBy === 'deleted'
-        ? `${heal.subject} was deleted; re-created from Git`
-        : `${heal.subject} was changed by ${heal.changedBy}; re-applied from Git`;
-    await recordEvent(this.cluster, state.object, { type: 'Warning', reason: 'Healed', message }).catch(
+    await recordEvent(this.cluster, state.sync.object, healedEvent(heal.subject, heal.changedBy)).catch(
       (error: Error) => this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
     );
   }
@@ -132,7 +137,7 @@ export class SyncController {
           { namespace: this.options.namespace, resourceVersion, signal: this.abort.signal },
           (event) => {
             if (event.type === 'DELETED') this.forget(event.object);
-            else this.observe(event.object as SyncObject);
+            else this.observe(event.object);
           },
         );
       } catch (error) {
@@ -144,25 +149,25 @@ export class SyncController {
     }
   }
 
-  private observe(sync: SyncObject): void {
-    const key = keyOf(sync);
+  private observe(object: KubeObject): void {
+    const sync = parseSync(object);
+    const key = syncLabelValue(sync.ref);
     const known = this.syncs.get(key);
-    const requestedAt = sync.metadata.annotations?.[requestedAtAnnotation];
     if (known === undefined) {
-      const state: SyncState = { object: sync, again: false, waiters: [], progressingRuns: 0 };
+      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0 };
       this.syncs.set(key, state);
-      state.lastRequestedAt = sync.status?.lastHandledRequestedAt;
+      state.lastRequestedAt = sync.status.lastHandledRequestedAt;
       this.trigger(state);
       return;
     }
-    known.object = sync;
-    const specChanged = sync.metadata.generation !== known.lastGeneration;
-    const requested = requestedAt !== undefined && requestedAt !== known.lastRequestedAt;
+    known.sync = sync;
+    const specChanged = sync.generation !== known.lastGeneration;
+    const requested = sync.requestedAt !== undefined && sync.requestedAt !== known.lastRequestedAt;
     if (specChanged || requested) this.trigger(known);
   }
 
-  private forget(sync: KubeObject): void {
-    const key = keyOf(sync);
+  private forget(object: KubeObject): void {
+    const key = syncLabelValue(parseSync(object).ref);
     const state = this.syncs.get(key);
     clearTimeout(state?.timer);
     this.syncs.delete(key);
@@ -180,7 +185,10 @@ export class SyncController {
     state.running = this.slot(() => this.reconcile(state))
       .catch((error: Error) => {
         // Never leave a Sync without a next run because of a bug or an unforeseen failure: log it and carry on.
-        this.logger.error('reconcile crashed', { sync: keyOf(state.object), error: error.stack ?? error.message });
+        this.logger.error('reconcile crashed', {
+          sync: syncLabelValue(state.sync.ref),
+          error: error.stack ?? error.message,
+        });
         return undefined;
       })
       .then((outcome) => {
@@ -189,23 +197,20 @@ export class SyncController {
       })
       .then((outcome) => {
         state.running = undefined;
-        if (!this.syncs.has(keyOf(state.object)) || this.abort.signal.aborted) return;
+        if (!this.syncs.has(syncLabelValue(state.sync.ref)) || this.abort.signal.aborted) return;
         if (state.again || state.waiters.length > 0) {
           state.again = false;
           this.trigger(state);
         } else {
           state.progressingRuns = outcome?.kind === 'progressing' ? state.progressingRuns + 1 : 0;
-          state.timer = setTimeout(
-            () => this.trigger(state),
-            nextDelayMs(state.object, outcome, state.progressingRuns),
-          );
+          state.timer = setTimeout(() => this.trigger(state), nextDelayMs(state.sync, outcome, state.progressingRuns));
         }
       });
   }
 
   /** Runs `work` when fewer than `concurrency` reconciles are running. */
   private async slot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= (this.options.concurrency ?? 2)) {
+    if (this.running >= (this.options.concurrency ?? defaultConcurrency.reconciles)) {
       await new Promise<void>((resolve) => this.queue.push(resolve));
     }
     this.running++;
@@ -218,13 +223,11 @@ export class SyncController {
   }
 
   private async reconcile(state: SyncState): Promise<SyncOutcome | undefined> {
-    const sync = state.object;
-    const ref: SyncRef = { namespace: sync.metadata.namespace ?? 'default', name: sync.metadata.name };
+    const { sync } = state;
+    const { ref, requestedAt, spec: parsed } = sync;
     const label = syncLabelValue(ref);
-    const requestedAt = sync.metadata.annotations?.[requestedAtAnnotation];
-    state.lastGeneration = sync.metadata.generation;
+    state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
-    const parsed = parseSyncSpec(sync);
     if (parsed.ok && parsed.spec.suspend) return undefined;
     const started = Date.now();
     let outcome: SyncOutcome = { kind: 'fetch-failed', message: 'the reconcile did not finish' };
@@ -260,7 +263,7 @@ export class SyncController {
           sync: ref,
           dir,
           revision: source.revision,
-          previous: sync.status?.inventory,
+          previous: sync.status.inventory,
           prune: spec.prune,
           maxPruneShare: spec.maxPrunePercent / 100,
         });
@@ -272,6 +275,7 @@ export class SyncController {
           kind: 'apply-failed',
           revision: source.revision,
           message: (error as Error).message,
+          failures: [(error as Error).message],
           changeSet: new ChangeSet(),
         };
       }
@@ -284,19 +288,9 @@ export class SyncController {
   }
 
   /** Status (once), Events, metrics and a log line for a finished reconcile. */
-  private async finish(
-    sync: SyncObject,
-    ref: SyncRef,
-    outcome: SyncOutcome,
-    requestedAt: string | undefined,
-    ms: number,
-  ) {
+  private async finish(sync: Sync, ref: SyncRef, outcome: SyncOutcome, requestedAt: string | undefined, ms: number) {
     const label = syncLabelValue(ref);
-    const status = statusAfter(sync.status ?? {}, outcome, {
-      now: new Date(),
-      generation: sync.metadata.generation,
-      requestedAt,
-    });
+    const status = statusAfter(sync.status, outcome, { now: new Date(), generation: sync.generation, requestedAt });
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);
     if ('changeSet' in outcome) {
@@ -317,13 +311,15 @@ export class SyncController {
     try {
       const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
       const updated = await this.cluster.mergePatch(syncObjectRef, { status }, 'status');
-      const state = this.syncs.get(keyOf(sync));
-      if (state) state.object = { ...state.object, status: (updated as SyncObject).status };
+      const state = this.syncs.get(label);
+      // A status write leaves the spec as it was: no parse needed.
+      const written = (updated.status ?? {}) as Sync['status'];
+      if (state) state.sync = { ...state.sync, status: written, object: { ...state.sync.object, status: written } };
     } catch (error) {
       this.logger.error('writing Sync status failed', { sync: label, error: (error as Error).message });
     }
     for (const event of eventsFor(outcome, ready?.message ?? '')) {
-      await recordEvent(this.cluster, sync, event).catch((error: Error) =>
+      await recordEvent(this.cluster, sync.object, event).catch((error: Error) =>
         this.logger.warn('recording an Event failed', { sync: label, error: error.message }),
       );
     }
@@ -349,44 +345,11 @@ export class SyncController {
   }
 }
 
-function eventsFor(outcome: SyncOutcome, message: string) {
-  const events: { type: 'Normal' | 'Warning'; reason: EventReason; message: string }[] = [];
-  if ('changeSet' in outcome) {
-    const changed = outcome.changeSet.changes.filter((c) => c.action === 'created' || c.action === 'configured');
-    if (changed.length > 0) {
-      const lines = changed.slice(0, 20).map((c) => `${c.subject} ${c.action}`);
-      if (changed.length > 20) lines.push(`and ${changed.length - 20} more`);
-      events.push({ type: 'Normal', reason: 'Applied', message: `Revision ${outcome.revision}: ${lines.join(', ')}` });
-    }
-    const deleted = outcome.changeSet.changes.filter((c) => c.action === 'deleted');
-    if (deleted.length > 0) {
-      events.push({
-        type: 'Normal',
-        reason: 'Pruned',
-        message: deleted
-          .map((c) => c.subject)
-          .slice(0, 20)
-          .join(', '),
-      });
-    }
-  }
-  if (outcome.kind === 'render-failed') events.push({ type: 'Warning', reason: 'RenderFailed', message });
-  else if (outcome.kind === 'prune-refused') events.push({ type: 'Warning', reason: 'PruneRefused', message });
-  else if (!['applied', 'progressing'].includes(outcome.kind))
-    events.push({ type: 'Warning', reason: 'ReconcileFailed', message });
-  return events;
-}
-
-function nextDelayMs(sync: SyncObject, outcome: SyncOutcome | undefined, progressingRuns: number): number {
-  const parsed = parseSyncSpec(sync);
-  const interval = (parsed.ok ? (durationSeconds(parsed.spec.interval) ?? 60) : 60) * 1000;
+function nextDelayMs(sync: Sync, outcome: SyncOutcome | undefined, progressingRuns: number): number {
+  const interval = (sync.spec.ok ? (durationSeconds(sync.spec.spec.interval) ?? 60) : 60) * 1000;
   // A rollout usually turns healthy within seconds of the apply: look again after 1 s, then 2 s, 4 s, and every 5 s,
   // so Ready follows the rollout closely without re-reconciling a slow one every second.
   if (outcome?.kind === 'progressing') return Math.min(interval, 5000, 1000 * 2 ** Math.max(0, progressingRuns - 1));
   if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
   return interval;
-}
-
-function keyOf(sync: KubeObject): string {
-  return syncLabelValue({ namespace: sync.metadata.namespace ?? 'default', name: sync.metadata.name });
 }

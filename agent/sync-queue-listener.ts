@@ -1,13 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import type { Receipt, ReceivedSyncRequest, SyncQueue } from '../adapters/sync-queue/sync-queue';
 import type { SyncRequest } from '../adapters/sync-queue/sync-request';
 import { sameRepo } from '../core/config/repo-url';
-import { parseSyncSpec, type SyncObject, syncApiVersion, syncKind } from '../core/sync/sync';
 import type { SyncOutcome } from '../core/sync/sync-outcome';
 import type { SyncController, SyncMatch } from './sync-controller';
 
-/** What the listener needs from the agent: which revisions the matching Syncs hold, and a reconcile now. */
+/**
+ * What the listener needs from the agent: which revisions the matching Syncs hold, and a reconcile now. The agent's
+ * `SyncController` is one: it answers both from the Syncs it watches, so the listener lists nothing itself.
+ */
 export interface SyncReconciler {
   /** `status.lastAppliedRevision` of every Sync that pulls this repo and branch (undefined: nothing applied yet). */
   appliedRevisions(match: SyncMatch): Promise<(string | undefined)[]>;
@@ -44,7 +45,7 @@ export interface SyncQueueListenerOptions {
  * left on the queue and reaches the dead-letter queue after the queue's maxReceiveCount receives.
  *
  * @example
- * const listener = new SyncQueueListener(new SyncQueue(url), syncReconcilerFor(agent.controller, cluster), logger);
+ * const listener = new SyncQueueListener(new SyncQueue(url), agent.controller, logger);
  * listener.start();
  * // on SIGTERM
  * await listener.stop();
@@ -194,32 +195,4 @@ function groupByRepoAndBranch(received: ReceivedSyncRequest[]): { match: SyncMat
     else groups.push({ match: { url: m.request.repo, branch: m.request.branch }, messages: [m] });
   }
   return groups;
-}
-
-/**
- * The agent's {@link SyncReconciler}: applied revisions read from the Syncs' status on the API server, reconciles run
- * by the agent's controller (so they share its one-reconcile-per-Sync rule with the interval and the annotation).
- */
-export function syncReconcilerFor(
-  controller: SyncController,
-  cluster: ClusterClient,
-  namespace?: string,
-): SyncReconciler {
-  return {
-    async appliedRevisions(match) {
-      const syncs = (await cluster.list(syncApiVersion, syncKind, { namespace })) as SyncObject[];
-      return syncs
-        .filter((sync) => {
-          const parsed = parseSyncSpec(sync);
-          return (
-            parsed.ok &&
-            !parsed.spec.suspend &&
-            parsed.spec.branch === match.branch &&
-            sameRepo(parsed.spec.url, match.url)
-          );
-        })
-        .map((sync) => sync.status?.lastAppliedRevision);
-    },
-    reconcileNow: (match) => controller.reconcileNow(match),
-  };
 }

@@ -1,19 +1,11 @@
 import type { KubeObject } from '../../core/sync/kube-object';
-import { describeObject, objectIdOf } from '../../core/sync/object-id';
+import { describeObject, type ObjectRef, refOf } from '../../core/sync/object-id';
 import { fieldManager } from '../../core/sync/ownership';
 import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
 import { ApiTransport, type ApiTransportOptions, type RequestSubject } from './api-transport';
 import { KubeApiError } from './kube-api-error';
 import { type Credentials, credentialsFromKubeconfig, credentialsFromToken } from './kube-credentials';
 import { type ApiResourceList, type ResourceMapping, RestMapper } from './rest-mapper';
-
-/** An object's address: enough to GET, PATCH or DELETE it. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-}
 
 export interface ApplyOptions {
   /** Ask the API server what the apply would do (`dryRun=All`) without persisting anything. */
@@ -117,7 +109,7 @@ export class ClusterClient {
     const { status, body } = await this.transport.exchange<KubeObject>('PATCH', `${path}?${query}`, {
       body: object,
       contentType: 'application/apply-patch+yaml',
-      subject: describeObject(objectIdOf(object)),
+      subject: describeObject(refOf(object)),
       verb: options.dryRun ? 'dry-run apply' : 'apply',
     });
     return { object: body, created: status === 201 };
@@ -126,7 +118,10 @@ export class ClusterClient {
   /** The live object, or undefined when it does not exist. */
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return await this.request<KubeObject>('GET', await this.pathFor(ref), { subject: subjectOf(ref), verb: 'get' });
+      return await this.request<KubeObject>('GET', await this.pathFor(ref), {
+        subject: describeObject(ref),
+        verb: 'get',
+      });
     } catch (error) {
       if (error instanceof KubeApiError && error.isNotFound) return undefined;
       throw error;
@@ -162,7 +157,7 @@ export class ClusterClient {
     try {
       await this.request('DELETE', await this.pathFor(ref), {
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-        subject: subjectOf(ref),
+        subject: describeObject(ref),
         verb: 'delete',
       });
       return 'deleted';
@@ -176,7 +171,7 @@ export class ClusterClient {
     return this.request<KubeObject>('PATCH', await this.pathFor(ref), {
       body: patch,
       contentType: 'application/json-patch+json',
-      subject: subjectOf(ref),
+      subject: describeObject(ref),
       verb: 'patch',
     });
   }
@@ -187,7 +182,7 @@ export class ClusterClient {
     return this.request<KubeObject>('PATCH', path, {
       body: patch,
       contentType: 'application/merge-patch+json',
-      subject: subjectOf(ref),
+      subject: describeObject(ref),
       verb: subresource ? `${subresource} update` : 'patch',
     });
   }
@@ -199,7 +194,7 @@ export class ClusterClient {
     const { name, ...rest } = refOf(object);
     return this.request<KubeObject>('POST', await this.pathFor(rest), {
       body: object,
-      subject: describeObject(objectIdOf(object)),
+      subject: describeObject(refOf(object)),
       verb: 'create',
     });
   }
@@ -208,7 +203,7 @@ export class ClusterClient {
   async replace(object: KubeObject): Promise<KubeObject> {
     return this.request<KubeObject>('PUT', await this.pathFor(refOf(object)), {
       body: object,
-      subject: describeObject(objectIdOf(object)),
+      subject: describeObject(refOf(object)),
       verb: 'update',
     });
   }
@@ -272,17 +267,4 @@ export class ClusterClient {
   close(): void {
     this.transport.close();
   }
-}
-
-export function refOf(object: KubeObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    name: object.metadata.name,
-    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-  };
-}
-
-function subjectOf(ref: ObjectRef): string {
-  return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
 }

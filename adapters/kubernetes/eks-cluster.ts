@@ -64,3 +64,25 @@ export class EksClusters {
     return { server, certificateAuthorityData };
   }
 }
+
+/**
+ * Clients for the clusters of the deployment config, as the drift scanner reaches them: through EKS with the caller's
+ * AWS identity (one {@link EksClusters} per region), or, where `KUBECONFIG` is set (the local environment: tests and
+ * `tidemark demo`; never in AWS), the kubeconfig's cluster. A client per scan, closed by the caller.
+ */
+export class ConfiguredClusters {
+  private readonly regions = new Map<string, EksClusters>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  connect(cluster: { region: string; eksClusterName: string }): Promise<ClusterClient> {
+    const kubeconfig = this.env.KUBECONFIG;
+    if (kubeconfig) return Promise.resolve(ClusterClient.fromKubeconfig(kubeconfig));
+    let eks = this.regions.get(cluster.region);
+    if (!eks) {
+      eks = new EksClusters(cluster.region);
+      this.regions.set(cluster.region, eks);
+    }
+    return eks.clientFor(cluster.eksClusterName);
+  }
+}

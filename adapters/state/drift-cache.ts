@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { CachedVerdict, DriftCacheEntries } from '../../engine/drift/scan-drift';
+import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-verdict';
 
 /**
  * Where per-object drift verdicts survive between scans: DynamoDB for the scanner, a file for `tidemark diff`.

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { CachedVerdict, DriftCacheEntries } from '../../engine/drift/scan-drift';
+import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-verdict';
 import { type DriftCacheStore, decodeDriftCache, encodeDriftCache } from './drift-cache';
 
 /** DynamoDB items hold 400 KB; chunks stay well under it with the item's other attributes. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { DriftCacheEntries } from '../../engine/drift/scan-drift';
+import type { DriftCacheEntries } from '../../core/drift/drift-verdict';
 import { type DriftCacheStore, decodeDriftCache, encodeDriftCache } from './drift-cache';
 
 /**

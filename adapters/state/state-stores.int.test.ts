@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { DriftCacheEntries } from '../../engine/drift/scan-drift';
+import type { DriftCacheEntries } from '../../core/drift/drift-verdict';
 import { uniqueName } from '../../test/support/local-env';
 import { AlertStateStore } from './alert-state-store';
 import { DynamoDbDriftCache } from './dynamodb-drift-cache';

@@ -1,4 +1,4 @@
-import { diffFolder } from '../../cli/commands/diff';
+import { diffLocal } from '../../cli/commands/diff';
 
 /**
  * One `tidemark diff` scan in a process of its own, printing the drifted objects, the scan's statistics, its time and
@@ -7,7 +7,7 @@ import { diffFolder } from '../../cli/commands/diff';
  */
 const [dir, name, namespace, cacheDir] = process.argv.slice(2);
 const started = performance.now();
-const { report, stats } = await diffFolder(dir ?? '.', { name, namespace, cacheDir, ignoreRules: '' });
+const { report, stats } = await diffLocal(dir ?? '.', { name, namespace, cacheDir, ignoreRules: '' });
 const ms = performance.now() - started;
 const drifted = report.findings.flatMap((f) =>
   'object' in f ? [`${f.object.kind}/${f.object.namespace}/${f.object.name}`] : [],

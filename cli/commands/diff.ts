@@ -8,8 +8,9 @@ import { renderWithCache } from '../../adapters/state/file-render-cache';
 import { fieldLine, findingTitle } from '../../core/alerts/describe-drift';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
-import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
-import { type DriftScanStats, scanDrift } from '../../engine/drift/scan-drift';
+import { type SyncRef, selectorFor } from '../../core/sync/ownership';
+import { diffFolder } from '../../engine/drift/diff-folder';
+import type { DriftScanStats } from '../../engine/drift/scan-drift';
 
 export interface DiffOptions {
   kubeconfig?: string;
@@ -24,40 +25,28 @@ export interface DiffOptions {
 }
 
 /**
- * `tidemark diff DIR`: the scanner's drift scan of a local folder against a cluster, for humans and CI. The same code
- * as the Lambda: render (agent's renderer), label as the Sync would, LIST per kind, verdicts from the cache, the
- * managedFields check or the server-side apply dry-run.
+ * `tidemark diff DIR`: the scanner's drift scan of a local folder against the kubeconfig's cluster, for humans and CI:
+ * the engine's `diffFolder`, the one the Lambda runs, with the render and the verdicts cached on disk.
  */
-export async function diffFolder(
+export async function diffLocal(
   dir: string,
   options: DiffOptions = {},
 ): Promise<{ report: DriftReport; stats: DriftScanStats }> {
   const sync: SyncRef = { namespace: options.namespace ?? 'default', name: options.name ?? basename(resolve(dir)) };
   const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
   try {
-    const labelSelector = selectorFor(sync);
     const cache = options.noCache
       ? undefined
-      : new FileDriftCache(serverOf(options.kubeconfig), labelSelector, options.cacheDir);
-    const rendered = cache ? await renderWithCache(dir, cache.dir, renderFolder) : await renderFolder(dir);
-    const desired = rendered.map((object) => withOwnership(object, sync));
-    const {
-      report,
-      cache: verdicts,
-      stats,
-    } = await scanDrift(
-      {
-        cluster: sync.name,
-        desired,
-        labelSelector,
-        rules: parseIgnoreRules(options.ignoreRules ?? (await ignoreRulesNear(dir))),
-        previous: (await cache?.load()) ?? new Map(),
-        now: new Date(),
-      },
-      cluster,
-    );
-    await cache?.save(verdicts);
-    return { report, stats };
+      : new FileDriftCache(serverOf(options.kubeconfig), selectorFor(sync), options.cacheDir);
+    return await diffFolder(cluster, {
+      dir,
+      ...(cache ? { render: (folder: string) => renderWithCache(folder, cache.dir, renderFolder) } : {}),
+      sync,
+      cluster: sync.name,
+      rules: parseIgnoreRules(options.ignoreRules ?? (await ignoreRulesNear(dir))),
+      cache,
+      now: new Date(),
+    });
   } finally {
     cluster.close();
   }
@@ -81,7 +70,7 @@ export function register(program: Command): void {
           throw new Error(`--output: '${String(opts.output)}' is not a format. Use 'text' or 'json'`);
         }
         const ignoreRules = typeof opts.ignore === 'string' ? await readText(opts.ignore) : undefined;
-        const { report, stats } = await diffFolder(dir, {
+        const { report, stats } = await diffLocal(dir, {
           kubeconfig: opts.kubeconfig as string | undefined,
           name: opts.name as string | undefined,
           namespace: opts.namespace as string | undefined,

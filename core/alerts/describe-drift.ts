@@ -1,5 +1,5 @@
 import type { DriftedField, DriftFinding } from '../drift/drift-report';
-import { objectName } from '../drift/drift-report';
+import { describeObject } from '../sync/object-id';
 
 /**
  * Drift in words, shared by Slack, SNS and `tidemark diff`, so every channel says the same thing the same way:
@@ -8,13 +8,13 @@ import { objectName } from '../drift/drift-report';
 export function findingTitle(f: DriftFinding): string {
   switch (f.kind) {
     case 'modified':
-      return `${objectName(f.object)} differs from Git in ${f.fields.length} field${f.fields.length === 1 ? '' : 's'}`;
+      return `${describeObject(f.object)} differs from Git in ${f.fields.length} field${f.fields.length === 1 ? '' : 's'}`;
     case 'unappliable':
-      return `${objectName(f.object)} cannot be applied: ${f.message}`;
+      return `${describeObject(f.object)} cannot be applied: ${f.message}`;
     case 'missing':
-      return `${objectName(f.object)} is in Git but missing from the cluster`;
+      return `${describeObject(f.object)} is in Git but missing from the cluster`;
     case 'orphan':
-      return `${objectName(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (labelled by ${f.writer.manager})` : ''}`;
+      return `${describeObject(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (labelled by ${f.writer.manager})` : ''}`;
     case 'sync-lagging':
       return `Sync ${f.sync.namespace}/${f.sync.name} is ${f.lagMinutes} min behind ${shortRevision(f.headRevision)} (applied: ${f.lastAppliedRevision ? shortRevision(f.lastAppliedRevision) : 'nothing yet'})`;
     case 'sync-stalled':

@@ -225,8 +225,11 @@ export function validateDeploymentConfig(raw: unknown, source?: string): Deploym
   );
 }
 
-/** Reads the config that the CDK stack (or the local runner) placed in `TIDEMARK_CONFIG`. */
-export function deploymentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DeploymentConfig {
+/**
+ * Reads the config that the CDK stack (or the local runner) placed in `TIDEMARK_CONFIG` of `env`, which the caller
+ * passes (`functionEnv` passes the process's): core reads no environment of its own.
+ */
+export function deploymentConfigFromEnv(env: Readonly<Record<string, string | undefined>>): DeploymentConfig {
   const json = env.TIDEMARK_CONFIG;
   if (!json) {
     throw new ConfigError(

@@ -1,7 +1,7 @@
 import { deepEqual, isRecord } from './deep-equal';
 import type { FieldPath, ListElement } from './field-path';
 import { elementKeyOf } from './field-path';
-import { type ComparableObject, comparable, type KubernetesObject } from './normalise';
+import { type ComparableObject, comparable } from './normalise';
 
 /** One field whose live value differs from what applying Git would leave. `undefined` means the field is absent. */
 export interface FieldDifference {
@@ -22,7 +22,7 @@ export interface FieldDifference {
  *   { kind: 'Deployment', spec: { replicas: 5 } },
  * ) // [{ path: ['spec', 'replicas'], desired: 3, live: 5 }]
  */
-export function diffObjects(desired: KubernetesObject, live: KubernetesObject): FieldDifference[] {
+export function diffObjects(desired: Record<string, unknown>, live: Record<string, unknown>): FieldDifference[] {
   return diffComparable(comparable(desired), comparable(live));
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DriftFinding, driftFingerprint, objectName } from './drift-report';
+import { describeObject } from '../sync/object-id';
+import { type DriftFinding, driftFingerprint } from './drift-report';
 
 const web = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' };
 const scaled = (time: string, live = 5): DriftFinding => ({
@@ -45,9 +46,9 @@ describe('driftFingerprint', () => {
   });
 });
 
-describe('objectName', () => {
+describe('describeObject', () => {
   it('leaves the namespace out of cluster-scoped objects', () => {
-    expect(objectName(web)).toBe('Deployment/shop/web');
-    expect(objectName({ apiVersion: 'v1', kind: 'Namespace', name: 'shop' })).toBe('Namespace/shop');
+    expect(describeObject(web)).toBe('Deployment/shop/web');
+    expect(describeObject({ apiVersion: 'v1', kind: 'Namespace', name: 'shop' })).toBe('Namespace/shop');
   });
 });

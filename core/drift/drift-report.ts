@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ObjectRef } from '../sync/object-id';
 import type { FieldWriter } from './managed-fields';
-
-/** Which object a finding is about. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-}
 
 /** One field that applying Git would change: "spec.replicas 3 → 5 by kubectl-scale at 10:42". */
 export interface DriftedField {
@@ -60,9 +53,31 @@ export interface DriftReport {
   fingerprint: string | null;
 }
 
-/** `Deployment/shop/web`, or `Namespace/shop` for a cluster-scoped object. */
-export function objectName(ref: ObjectRef): string {
-  return [ref.kind, ref.namespace, ref.name].filter(Boolean).join('/');
+/**
+ * The report of one scan: findings sorted by object (then kind), so equal drift reads, and hashes, the same.
+ */
+export function driftReportOf(scan: {
+  cluster: string;
+  revision?: string;
+  now: Date;
+  objectsScanned: number;
+  ignoredFields: number;
+  findings: readonly DriftFinding[];
+}): DriftReport {
+  const findings = [...scan.findings].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  return {
+    cluster: scan.cluster,
+    ...(scan.revision ? { revision: scan.revision } : {}),
+    scannedAt: scan.now.toISOString(),
+    objectsScanned: scan.objectsScanned,
+    ignoredFields: scan.ignoredFields,
+    findings,
+    fingerprint: driftFingerprint(findings),
+  };
+}
+
+function sortKey(f: DriftFinding): string {
+  return 'object' in f ? `${f.object.kind}/${f.object.namespace ?? ''}/${f.object.name}/${f.kind}` : `~${f.kind}`;
 }
 
 /**

@@ -1,11 +1,11 @@
-import type { KubernetesObject } from './normalise';
+import type { KubeObject } from '../sync/kube-object';
 
 /**
  * A Deployment as Git has it, and as a kube-apiserver 1.34 returns it after `tidemark` applied it and `kubectl scale`
  * then `kubectl set image` (manager `kubectl-set`) touched it, in the shape the server writes managedFields; the
  * integration tests check the same code against the real server.
  */
-export function desiredDeployment(): KubernetesObject {
+export function desiredDeployment(): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -30,7 +30,7 @@ export function desiredDeployment(): KubernetesObject {
   };
 }
 
-export function liveDeployment(overrides: { replicas?: number; image?: string } = {}): KubernetesObject {
+export function liveDeployment(overrides: { replicas?: number; image?: string } = {}): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -1,17 +1,17 @@
+import type { KubeObject } from '../sync/kube-object';
 import { diffObjects } from './diff-objects';
 import type { DriftedField } from './drift-report';
 import { displayPath, jsonPointer } from './field-path';
 import { type IgnoreRule, isIgnored, type RuleSubject } from './ignore-rules';
 import { lastWriter } from './managed-fields';
 import { maskIfSecret } from './mask-secret';
-import type { KubernetesObject } from './normalise';
 
 /**
  * The drifted fields of one object: where `live` differs from `afterApply` (the server-side apply dry-run of Git's
  * manifest), each with the manager that last wrote the live value. Secret values are masked here, before anything is
  * logged, cached or sent.
  */
-export function driftedFields(afterApply: KubernetesObject, live: KubernetesObject): DriftedField[] {
+export function driftedFields(afterApply: KubeObject, live: KubeObject): DriftedField[] {
   const kind = live.kind ?? afterApply.kind ?? '';
   return diffObjects(afterApply, live).map((d) => {
     const writer = d.live === undefined ? undefined : lastWriter(live, d.path);

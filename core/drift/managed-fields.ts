@@ -1,6 +1,6 @@
+import type { ManagedFieldsEntry } from '../sync/kube-object';
 import { deepEqual, isRecord } from './deep-equal';
 import type { FieldPath } from './field-path';
-import type { KubernetesObject, ManagedFieldsEntry } from './normalise';
 
 /**
  * Who last wrote a field, read from the live object's `metadata.managedFields`. The API server records, per field
@@ -25,7 +25,10 @@ export interface FieldWriter {
  * @example
  * lastWriter(live, ['spec', 'replicas']) // { manager: 'kubectl-scale', operation: 'Update', subresource: 'scale', … }
  */
-export function lastWriter(live: KubernetesObject, path: FieldPath): FieldWriter | undefined {
+export function lastWriter(
+  live: { metadata?: { managedFields?: ManagedFieldsEntry[] } },
+  path: FieldPath,
+): FieldWriter | undefined {
   let best: ManagedFieldsEntry | undefined;
   for (const entry of live.metadata?.managedFields ?? []) {
     if (!entry.fieldsV1 || !ownsPath(entry.fieldsV1, path)) continue;

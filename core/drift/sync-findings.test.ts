@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { parseSync } from '../sync/sync';
 import { syncFindings } from './sync-findings';
 
 const head = {
   revision: 'main@sha1:0123456789abcdef0123456789abcdef01234567',
   committedAt: new Date('2026-11-25T10:00:00Z'),
 };
-const sync = (status: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({
+const object = (status: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({
   apiVersion: 'tidemark.dev/v1alpha1',
   kind: 'Sync',
   metadata: { namespace: 'tidemark-system', name: 'dev' },
   spec,
   status,
 });
+const sync = (status: Record<string, unknown>, spec?: Record<string, unknown>) => parseSync(object(status, spec));
 
 describe('syncFindings', () => {
   it('reports nothing for a Sync at the head', () => {
@@ -34,11 +36,11 @@ describe('syncFindings', () => {
   });
 
   it('reports a Stalled Sync with its reason, and skips suspended ones', () => {
-    const stalled = sync({
+    const stalled = object({
       lastAppliedRevision: head.revision,
       conditions: [{ type: 'Stalled', status: 'True', reason: 'PruneRefused', message: 'would delete 80%' }],
     });
-    expect(syncFindings([stalled], head, new Date('2026-11-25T10:01:00Z'), 10)).toEqual([
+    expect(syncFindings([parseSync(stalled)], head, new Date('2026-11-25T10:01:00Z'), 10)).toEqual([
       {
         kind: 'sync-stalled',
         sync: { namespace: 'tidemark-system', name: 'dev' },
@@ -46,6 +48,6 @@ describe('syncFindings', () => {
         message: 'would delete 80%',
       },
     ]);
-    expect(syncFindings([{ ...stalled, spec: { suspend: true } }], head, new Date(), 10)).toEqual([]);
+    expect(syncFindings([parseSync({ ...stalled, spec: { suspend: true } })], head, new Date(), 10)).toEqual([]);
   });
 });

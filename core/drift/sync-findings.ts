@@ -1,6 +1,6 @@
+import type { Sync } from '../sync/sync';
 import { isRecord } from './deep-equal';
 import type { DriftFinding } from './drift-report';
-import type { KubernetesObject } from './normalise';
 
 /** The branch head the Syncs should have reached, and since when it has been the head. */
 export interface BranchHead {
@@ -15,17 +15,16 @@ export interface BranchHead {
  * was committed. A lag shorter than the threshold is an apply in progress, not drift.
  */
 export function syncFindings(
-  syncs: readonly KubernetesObject[],
+  syncs: readonly Sync[],
   head: BranchHead | undefined,
   now: Date,
   lagMinutesThreshold: number,
 ): DriftFinding[] {
   const out: DriftFinding[] = [];
   for (const sync of syncs) {
-    const ref = { namespace: sync.metadata?.namespace ?? '', name: sync.metadata?.name ?? '' };
-    const status = isRecord(sync.status) ? sync.status : {};
-    const spec = isRecord(sync.spec) ? sync.spec : {};
-    if (spec.suspend === true) continue;
+    const ref = sync.ref;
+    const status = sync.status as Record<string, unknown>;
+    if (sync.declared.suspend) continue;
     const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
     const stalled = conditions.find((c) => c.type === 'Stalled' && c.status === 'True');
     if (stalled) {

@@ -22,6 +22,7 @@ describe('conditionsFor', () => {
       kind: 'apply-failed',
       revision: 'abc',
       message: 'x',
+      failures: ['x'],
       changeSet: new ChangeSet(),
     }).map((c) => `${c.type}=${c.status}`);
     expect(types).toEqual(['Ready=False', 'Reconciling=True']);

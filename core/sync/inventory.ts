@@ -1,5 +1,5 @@
-import type { KubeObject } from './kube-object';
-import { objectIdOf, objectKey } from './object-id';
+import { isPlainObject, type KubeObject } from './kube-object';
+import { objectIdOf, objectKey, parseObjectKey } from './object-id';
 
 /**
  * What a Sync applied last time, kept in its status: the only source prune trusts. An object that is not in the
@@ -35,6 +35,23 @@ export function staleEntries(previous: Inventory, current: Inventory): Inventory
 /** The apiVersion to address an inventory entry with; the core group has no slash. */
 export function apiVersionOf(entry: InventoryEntry, group: string): string {
   return group === '' ? entry.v : `${group}/${entry.v}`;
+}
+
+/**
+ * The kinds an inventory holds (`apiVersion` and `kind`), read from a Sync's status as the API server returns it, so an
+ * entry that is not of the inventory's shape is skipped rather than trusted.
+ */
+export function inventoryKinds(inventory: unknown): { apiVersion: string; kind: string }[] {
+  const entries =
+    isPlainObject(inventory) && Array.isArray(inventory.entries) ? inventory.entries.filter(isPlainObject) : [];
+  return entries.flatMap((entry) => {
+    try {
+      const id = parseObjectKey(String(entry.id));
+      return [{ apiVersion: id.group ? `${id.group}/${entry.v}` : String(entry.v), kind: id.kind }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function versionOf(apiVersion: string): string {

@@ -40,9 +40,30 @@ export function parseObjectKey(key: string): ObjectId {
 }
 
 /**
- * How people and kubectl name an object: `Deployment/shop/web`, or `Namespace/shop` when cluster-scoped. Used in every
- * message, event and change set line.
+ * An object's address: enough to GET, PATCH or DELETE it (the version picks the endpoint), and the object a drift
+ * finding is about. Absent `namespace` for cluster-scoped objects.
  */
-export function describeObject(id: ObjectId): string {
-  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** The address of an object. */
+export function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    name: object.metadata.name,
+  };
+}
+
+/**
+ * How people and kubectl name an object: `Deployment/shop/web`, or `Namespace/shop` when cluster-scoped. Used in every
+ * message, event, change set line, drift finding and alert, for an {@link ObjectId} or an {@link ObjectRef} alike.
+ */
+export function describeObject(object: ObjectRef | ObjectId): string {
+  return object.namespace ? `${object.kind}/${object.namespace}/${object.name}` : `${object.kind}/${object.name}`;
 }

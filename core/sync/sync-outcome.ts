@@ -1,5 +1,6 @@
 import type { ChangeSet } from './change-set';
 import type { Inventory } from './inventory';
+import type { Stage } from './stage-order';
 
 /** Health of the applied objects, summarised for the Sync's status. */
 export interface HealthSummary {
@@ -24,7 +25,10 @@ export type SyncOutcome =
   | {
       kind: 'apply-failed';
       revision: string;
+      /** One line for the Ready condition, summing up `failures`. */
       message: string;
+      /** Each failure on its own, naming its object and the fix. */
+      failures: string[];
       changeSet: ChangeSet;
       /**
        * The previous inventory plus what this attempt did apply, when it got that far: an object created by a failed
@@ -33,7 +37,29 @@ export type SyncOutcome =
       inventory?: Inventory;
     }
   | { kind: 'prune-refused'; revision: string; message: string; changeSet: ChangeSet }
-  | { kind: 'prune-failed'; revision: string; message: string; changeSet: ChangeSet; inventory: Inventory };
+  | {
+      kind: 'prune-failed';
+      revision: string;
+      message: string;
+      failures: string[];
+      changeSet: ChangeSet;
+      inventory: Inventory;
+    };
+
+/** Failures shown in one message before the rest are counted: a condition message is read in `kubectl get`. */
+const shownFailures = 5;
+
+/** The Ready message of an apply that failed in `stage`: the first failures and how many more. */
+export function applyFailedMessage(stage: Stage, failures: readonly string[]): string {
+  const shown = failures.slice(0, shownFailures).join('; ');
+  const more = failures.length > shownFailures ? `; and ${failures.length - shownFailures} more` : '';
+  return `${failures.length} object(s) failed in the ${stage} stage, later stages were not applied: ${shown}${more}`;
+}
+
+/** The Ready message of a prune whose deletions failed. */
+export function pruneFailedMessage(failures: readonly string[]): string {
+  return `Prune failed: ${failures.join('; ')}`;
+}
 
 /** The inventory to record after this outcome, when it has a new one. */
 export function appliedInventory(outcome: SyncOutcome): Inventory | undefined {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { KubeObject } from './kube-object';
+import { sameRepo } from '../config/repo-url';
+import { isPlainObject, type KubeObject } from './kube-object';
+import { requestedAtAnnotation, type SyncRef } from './ownership';
 import type { SyncStatus } from './sync-status';
 
 /** The Sync custom resource (CRD `syncs.tidemark.dev`, shipped in `agent/deploy/crd.yaml`). */
@@ -43,8 +45,63 @@ export function durationSeconds(value: string): number | undefined {
   return Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
 
+/** A spec that parsed, or the message naming the wrong field and the fix. */
+export type ParsedSyncSpec = { ok: true; spec: SyncSpec } | { ok: false; message: string };
+
+/**
+ * A Sync as every reader sees it, parsed once per version of the object: the agent's controller (when it observes
+ * the object), the sync-queue listener (through the controller), the drift scanner and `syncFindings`.
+ */
+export interface Sync {
+  /** Namespace and name; the namespace is `default` when the object names none. */
+  ref: SyncRef;
+  generation?: number;
+  /** The value of `tidemark.dev/requested-at`: a reconcile asked for by `tidemark reconcile`. */
+  requestedAt?: string;
+  spec: ParsedSyncSpec;
+  /**
+   * The source and suspension as written, read even when the rest of the spec does not parse: the drift scanner
+   * must still find a broken Sync of its path, to report it stalled, and must skip a suspended one.
+   */
+  declared: { url?: string; path: string; suspend: boolean };
+  status: SyncStatus;
+  /** The object as read: Events name its uid and resourceVersion. */
+  object: SyncObject;
+}
+
+/** Parses a Sync object once; see {@link Sync}. */
+export function parseSync(object: KubeObject): Sync {
+  const raw = isPlainObject(object.spec) ? object.spec : {};
+  return {
+    ref: { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name },
+    ...(object.metadata.generation === undefined ? {} : { generation: object.metadata.generation }),
+    ...(object.metadata.annotations?.[requestedAtAnnotation] === undefined
+      ? {}
+      : { requestedAt: object.metadata.annotations[requestedAtAnnotation] }),
+    spec: parseSyncSpec(object),
+    declared: {
+      ...(raw.url === undefined ? {} : { url: String(raw.url) }),
+      path: String(raw.path ?? '.'),
+      suspend: raw.suspend === true,
+    },
+    status: (isPlainObject(object.status) ? object.status : {}) as SyncStatus,
+    object: object as SyncObject,
+  };
+}
+
+/** Whether a Sync pulls `branch` of the repository `url` names (a push to it concerns the Sync). */
+export function pulls(sync: Sync, match: { url: string; branch: string }): boolean {
+  return sync.spec.ok && sync.spec.spec.branch === match.branch && sameRepo(sync.spec.spec.url, match.url);
+}
+
+/** Whether two folders of a repository are the same: `./clusters/dev/` is `clusters/dev`, and `` or `.` the root. */
+export function samePath(a: string, b: string): boolean {
+  const normal = (p: string) => p.replace(/^\.\/|\/+$/g, '') || '.';
+  return normal(a) === normal(b);
+}
+
 /** The spec of a Sync, or a message naming the wrong field and the fix. */
-export function parseSyncSpec(sync: SyncObject): { ok: true; spec: SyncSpec } | { ok: false; message: string } {
+export function parseSyncSpec(sync: SyncObject): ParsedSyncSpec {
   const parsed = SyncSpec.safeParse(sync.spec ?? {});
   if (parsed.success) return { ok: true, spec: parsed.data };
   const issue = parsed.error.issues[0];

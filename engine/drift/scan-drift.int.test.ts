@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../../adapters/render/render-folder';
-import { diffFolder } from '../../cli/commands/diff';
+import { diffLocal } from '../../cli/commands/diff';
 import type { DriftFinding } from '../../core/drift/drift-report';
 import { driftedFields } from '../../core/drift/drifted-fields';
-import type { KubernetesObject } from '../../core/drift/normalise';
 import { withOwnership } from '../../core/sync/ownership';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { syncFolder } from '../sync/sync-folder';
@@ -73,7 +72,7 @@ describe('drift scan on a real API server', () => {
   let ns: string;
   let dir: string;
   const sync = () => ({ namespace: ns, name: 'drift' });
-  const scan = (ignoreRules = '') => diffFolder(dir, { name: 'drift', namespace: ns, noCache: true, ignoreRules });
+  const scan = (ignoreRules = '') => diffLocal(dir, { name: 'drift', namespace: ns, noCache: true, ignoreRules });
 
   beforeAll(async () => {
     ns = await uniqueNamespace('drift');
@@ -109,7 +108,7 @@ describe('drift scan on a real API server', () => {
         const desired = withOwnership(object, sync());
         const live = await cluster.get({ ...desired, namespace: ns, name: desired.metadata.name });
         const afterApply = await cluster.apply(desired, { dryRun: true });
-        expect(driftedFields(afterApply as KubernetesObject, live as KubernetesObject), object.kind).toEqual([]);
+        expect(driftedFields(afterApply, live!), object.kind).toEqual([]);
       }
     } finally {
       cluster.close();
@@ -208,11 +207,11 @@ describe('an HPA that owns spec.replicas', () => {
     cluster.close();
 
     const rules = readFileSync('examples/config-repo/.tidemark/drift.yaml', 'utf8');
-    const withRule = await diffFolder(dir, { name: 'hpa', namespace: ns, noCache: true, ignoreRules: rules });
+    const withRule = await diffLocal(dir, { name: 'hpa', namespace: ns, noCache: true, ignoreRules: rules });
     expect(withRule.report.findings).toEqual([]);
     expect(withRule.report.ignoredFields).toBe(1);
 
-    const withoutRule = await diffFolder(dir, { name: 'hpa', namespace: ns, noCache: true, ignoreRules: '' });
+    const withoutRule = await diffLocal(dir, { name: 'hpa', namespace: ns, noCache: true, ignoreRules: '' });
     expect(withoutRule.report.findings).toMatchObject([
       {
         kind: 'modified',

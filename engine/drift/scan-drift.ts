@@ -1,40 +1,13 @@
-import { createHash } from 'node:crypto';
-import type { DriftedField, DriftFinding, DriftReport, ObjectRef } from '../../core/drift/drift-report';
-import { driftFingerprint } from '../../core/drift/drift-report';
+import { type DriftedField, type DriftFinding, type DriftReport, driftReportOf } from '../../core/drift/drift-report';
+import { type DriftCacheEntries, digestOf, knownVerdict } from '../../core/drift/drift-verdict';
 import { driftedFields, withoutIgnored } from '../../core/drift/drifted-fields';
 import type { IgnoreRule } from '../../core/drift/ignore-rules';
 import { lastWriter } from '../../core/drift/managed-fields';
-import type { KubernetesObject } from '../../core/drift/normalise';
-import { asStored } from '../../core/drift/stored-form';
-import { isInSync } from '../../core/sync/in-sync';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { objectIdOf, objectKey } from '../../core/sync/object-id';
-
-/**
- * What a drift scan needs from a cluster: reads, and the server-side apply dry-run, which persists nothing (the
- * scanner's EKS access entry is read-only plus dry-run). `adapters/kubernetes`' ClusterClient has this shape, so it is
- * passed as it is. A kind the server does not serve fails with an error named `UnknownKindError`.
- */
-export interface DriftCluster {
-  /** Every object of a kind carrying the label selector, in all namespaces. */
-  list(apiVersion: string, kind: string, options: { labelSelector?: string }): Promise<KubeObject[]>;
-  get(ref: ObjectRef): Promise<KubeObject | undefined>;
-  /** Called only with `dryRun: true`: the object as applying it with field manager `tidemark` would leave it. */
-  apply(object: KubeObject, options: { dryRun: true }): Promise<KubeObject>;
-  isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
-}
-
-/**
- * The verdict remembered per object between scans. It stays valid while neither side moved: the desired manifest
- * (its digest) and the live object (its resourceVersion, which every write changes). Fields are stored masked.
- */
-export interface CachedVerdict {
-  desiredDigest: string;
-  resourceVersion: string;
-  fields: DriftedField[];
-}
-
-export type DriftCacheEntries = Map<string, CachedVerdict>;
+import { describeObject, type ObjectRef, objectIdOf, objectKey, refOf } from '../../core/sync/object-id';
+import type { ReadOnlyCluster } from '../cluster-port';
+import { defaultConcurrency, inParallel } from '../concurrency';
+import { isUnknownKind, listLive, withNamespaces } from '../live-state';
 
 export interface DriftScanInput {
   cluster: string;
@@ -50,7 +23,7 @@ export interface DriftScanInput {
   syncFindings?: readonly DriftFinding[];
   previous: DriftCacheEntries;
   now: Date;
-  /** Dry-runs in flight at once. Default 16. */
+  /** Verdicts in flight at once. Default `defaultConcurrency.scanObjects`. */
   concurrency?: number;
 }
 
@@ -73,22 +46,31 @@ export interface DriftScanResult {
 
 /**
  * Compares Git's desired objects with the cluster. An object drifts when a server-side apply of its manifest would
- * change it; the API server's dry-run decides. In front of it, two cheap answers that can only agree with it: the
- * verdict cached for the same manifest digest and live resourceVersion, and `isInSync`, which proves from managedFields
- * that an apply would change nothing (also on the stored forms of quantities and Secret `stringData`, see `asStored`).
+ * change it; the API server's dry-run decides. In front of it, two cheap answers that can only agree with it
+ * (`knownVerdict`: the verdict cached for the same manifest and live resourceVersion, and the managedFields check).
  * So the first scan of an untouched cluster costs one LIST per kind, and a steady-state scan the same, while a changed
  * object always gets the oracle. Findings come sorted by object, so equal drift reads (and hashes) the same.
  */
-export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): Promise<DriftScanResult> {
+export async function scanDrift(input: DriftScanInput, cluster: ReadOnlyCluster): Promise<DriftScanResult> {
   const stats: DriftScanStats = { lists: 0, gets: 0, cached: 0, filtered: 0, dryRuns: 0 };
-  const desired = await withNamespaces(input.desired, cluster);
-  const live = await listLive(desired, input, cluster, stats);
+  const desired: KubeObject[] = [];
+  for (const placed of await withNamespaces(cluster, input.desired)) {
+    // An unknown kind is kept as Git wrote it: it has no live objects, so it is reported missing.
+    if (placed.error !== undefined && !isUnknownKind(placed.error)) throw placed.error;
+    desired.push(placed.object);
+  }
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const k of [...desired.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind })), ...(input.extraKinds ?? [])]) {
+    kinds.set(`${k.apiVersion}/${k.kind}`, k);
+  }
+  stats.lists += kinds.size;
+  const live = await listLive(cluster, [...kinds.values()], input.labelSelector, defaultConcurrency.scanLists);
   const cache: DriftCacheEntries = new Map();
   const findings: DriftFinding[] = [];
   let ignoredFields = 0;
   const desiredKeys = new Set<string>();
 
-  await bounded(desired, input.concurrency ?? 16, async (object) => {
+  await inParallel(desired, input.concurrency ?? defaultConcurrency.scanObjects, async (object) => {
     const key = objectKey(objectIdOf(object));
     desiredKeys.add(key);
     let current = live.get(key);
@@ -102,15 +84,11 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
       return;
     }
     const digest = digestOf(object);
-    const resourceVersion = current.metadata.resourceVersion ?? '';
     let fields: DriftedField[];
-    const before = input.previous.get(key);
-    if (before && before.desiredDigest === digest && before.resourceVersion === resourceVersion) {
-      stats.cached++;
-      fields = before.fields;
-    } else if (isInSync(object, current) || provenByStoredForm(object, current)) {
-      stats.filtered++;
-      fields = [];
+    const known = knownVerdict(object, digest, current, input.previous.get(key));
+    if (known) {
+      stats[known.how]++;
+      fields = known.fields;
     } else {
       let compared: { afterApply: KubeObject; live: KubeObject } | undefined;
       try {
@@ -125,7 +103,7 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
         return;
       }
       current = compared.live;
-      fields = driftedFields(compared.afterApply as KubernetesObject, current as KubernetesObject);
+      fields = driftedFields(compared.afterApply, current);
     }
     cache.set(key, { desiredDigest: digest, resourceVersion: current.metadata.resourceVersion ?? '', fields });
     const subject = { ...refOf(object), labels: current.metadata.labels ?? {} };
@@ -136,24 +114,19 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
 
   for (const [key, object] of live) {
     if (desiredKeys.has(key) || object.metadata.deletionTimestamp) continue;
-    const creator = lastWriter(object as KubernetesObject, ['metadata', 'labels']);
+    const creator = lastWriter(object, ['metadata', 'labels']);
     findings.push({ kind: 'orphan', object: refOf(object), ...(creator ? { writer: creator } : {}) });
   }
   findings.push(...(input.syncFindings ?? []));
-  findings.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
-  return {
-    report: {
-      cluster: input.cluster,
-      ...(input.revision ? { revision: input.revision } : {}),
-      scannedAt: input.now.toISOString(),
-      objectsScanned: desired.length,
-      ignoredFields,
-      findings,
-      fingerprint: driftFingerprint(findings),
-    },
-    cache,
-    stats,
-  };
+  const report = driftReportOf({
+    cluster: input.cluster,
+    revision: input.revision,
+    now: input.now,
+    objectsScanned: desired.length,
+    ignoredFields,
+    findings,
+  });
+  return { report, cache, stats };
 }
 
 /**
@@ -166,7 +139,7 @@ export async function scanDrift(input: DriftScanInput, cluster: DriftCluster): P
 export class DryRunForbiddenError extends Error {
   constructor(object: ObjectRef, cause: Error) {
     super(
-      `the drift scan may not dry-run apply ${object.kind}/${object.namespace ? `${object.namespace}/` : ''}${object.name} ` +
+      `the drift scan may not dry-run apply ${describeObject(object)} ` +
         `(${cause.message.split('. ')[0]}). Grant the scanner's identity 'patch' on ${object.kind} objects: ` +
         "apply agent/deploy/drift-scanner and map the scanner's role to the group tidemark:drift-scanner (for a " +
         "custom resource, also bind that group to 'patch' on its API group, as in that folder's " +
@@ -178,12 +151,6 @@ export class DryRunForbiddenError extends Error {
   }
 }
 
-/** The managedFields check on the stored forms of both sides (quantities, Secret stringData): see {@link asStored}. */
-function provenByStoredForm(object: KubeObject, live: KubeObject): boolean {
-  const stored = asStored(object, live);
-  return isInSync(stored.desired, stored.live);
-}
-
 /**
  * The dry-run result and the live object it was computed from. A controller may write the object between our LIST and
  * the dry-run (a Deployment's revision annotation, say); comparing the dry-run of the newer object with the older LIST
@@ -193,7 +160,7 @@ function provenByStoredForm(object: KubeObject, live: KubeObject): boolean {
 async function dryRunAgainst(
   object: KubeObject,
   live: KubeObject,
-  cluster: DriftCluster,
+  cluster: ReadOnlyCluster,
   stats: DriftScanStats,
 ): Promise<{ afterApply: KubeObject; live: KubeObject } | undefined> {
   let current: KubeObject | undefined = live;
@@ -206,57 +173,9 @@ async function dryRunAgainst(
   }
   if (!current) return undefined;
   throw new Error(
-    `${refOf(object).kind}/${object.metadata.name} changed during each of 3 dry-runs. Something rewrites it ` +
+    `${describeObject(refOf(object))} changed during each of 3 dry-runs. Something rewrites it ` +
       'continuously (two controllers fighting?); look at its managedFields',
   );
-}
-
-/** Namespaced objects without a namespace go to `default`, as kubectl and the agent apply them. */
-async function withNamespaces(objects: readonly KubeObject[], cluster: DriftCluster): Promise<KubeObject[]> {
-  const out: KubeObject[] = [];
-  for (const object of objects) {
-    const namespaced = await unlessUnknownKind(cluster.isNamespaced(object.apiVersion, object.kind));
-    if (object.metadata.namespace || !namespaced) out.push(object);
-    else out.push({ ...object, metadata: { ...object.metadata, namespace: 'default' } });
-  }
-  return out;
-}
-
-async function listLive(
-  desired: readonly KubeObject[],
-  input: DriftScanInput,
-  cluster: DriftCluster,
-  stats: DriftScanStats,
-): Promise<Map<string, KubeObject>> {
-  const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const k of [...desired.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind })), ...(input.extraKinds ?? [])]) {
-    kinds.set(`${k.apiVersion}/${k.kind}`, k);
-  }
-  const live = new Map<string, KubeObject>();
-  await bounded([...kinds.values()], 4, async ({ apiVersion, kind }) => {
-    stats.lists++;
-    const listed = await unlessUnknownKind(cluster.list(apiVersion, kind, { labelSelector: input.labelSelector }));
-    for (const object of listed ?? []) {
-      live.set(objectKey(objectIdOf(object)), object);
-    }
-  });
-  return live;
-}
-
-/** A digest of the manifest as it will be applied; key order does not matter, values do. */
-export function digestOf(object: KubeObject): string {
-  return createHash('sha256').update(canonicalJson(object)).digest('base64url').slice(0, 22);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** A kind the API server does not serve (its CRD is not installed) has no objects: its desired objects are missing. */
@@ -264,32 +183,7 @@ async function unlessUnknownKind<T>(request: Promise<T>): Promise<T | undefined>
   try {
     return await request;
   } catch (error) {
-    if (error instanceof Error && error.name === 'UnknownKindError') return undefined;
+    if (isUnknownKind(error)) return undefined;
     throw error;
   }
-}
-
-function refOf(object: KubeObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-    name: object.metadata.name,
-  };
-}
-
-function sortKey(f: DriftFinding): string {
-  return 'object' in f ? `${f.object.kind}/${f.object.namespace ?? ''}/${f.object.name}/${f.kind}` : `~${f.kind}`;
-}
-
-/**
- * At most `limit` tasks in flight. Thousands of dry-runs one by one spend their time on round trips; all at once
- * would flood the API server's fairness queues. (adapters/kubernetes has the same pool; core cannot import adapters.)
- */
-async function bounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,13 +1,14 @@
-import { type ClusterClient, refOf } from '../../adapters/kubernetes/cluster-client';
 import { KubeApiError } from '../../adapters/kubernetes/kube-api-error';
 import { type ChangeAction, ChangeSet } from '../../core/sync/change-set';
 import { type Health, healthOf } from '../../core/sync/health';
 import { applyEntryOf, dryRunChanges, isInSync } from '../../core/sync/in-sync';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { describeObject, objectIdOf, objectKey } from '../../core/sync/object-id';
+import { describeObject, objectIdOf, objectKey, refOf } from '../../core/sync/object-id';
 import { byStage, type Stage } from '../../core/sync/stage-order';
 import { takeOverPatch } from '../../core/sync/take-over-fields';
-import { inParallel } from '../concurrency';
+import type { ClusterPort } from '../cluster-port';
+import { defaultConcurrency, inParallel } from '../concurrency';
+import { kindsOf, listLive, withNamespaces } from '../live-state';
 import { waitForDefinitions } from './wait-for-definitions';
 
 export interface ApplyStagedOptions {
@@ -17,7 +18,7 @@ export interface ApplyStagedOptions {
   defaultNamespace?: string;
   /** Only ask the API server (`dryRun=All`); report what would change and write nothing. */
   dryRun?: boolean;
-  /** Requests in flight at once. Default 16. */
+  /** Requests in flight at once. Default `defaultConcurrency.applies`. */
   concurrency?: number;
   /** How long to wait for CRDs to be established and Namespaces active. Default 60 s. */
   definitionTimeoutMs?: number;
@@ -35,7 +36,16 @@ export type ApplyResult =
        */
       health: Map<string, Health>;
     }
-  | { kind: 'failed'; message: string; changeSet: ChangeSet; objects: KubeObject[]; health: Map<string, Health> };
+  | {
+      kind: 'failed';
+      /** The stage that failed; later stages were not applied. */
+      stage: Stage;
+      /** Every failure of that stage, each naming its object and the fix. */
+      failures: string[];
+      changeSet: ChangeSet;
+      objects: KubeObject[];
+      health: Map<string, Health>;
+    };
 
 /**
  * Applies objects in stages (CRDs, Namespaces and ClusterRoles first, waited for; then `*Class` kinds; then the rest;
@@ -51,19 +61,24 @@ export type ApplyResult =
  * lists every failure, each naming its object and the fix.
  */
 export async function applyStaged(
-  cluster: ClusterClient,
+  cluster: ClusterPort,
   desired: readonly KubeObject[],
   options: ApplyStagedOptions,
 ): Promise<ApplyResult> {
   const changeSet = new ChangeSet();
   const objects: KubeObject[] = [];
   const health = new Map<string, Health>();
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? defaultConcurrency.applies;
   const dryRunNamespaces = new Set<string>();
   for (const { stage, objects: stageObjects } of byStage(desired)) {
     const failures: string[] = [];
-    const resolved = await withNamespaces(cluster, stageObjects, options.defaultNamespace ?? 'default', failures);
-    const before = await liveState(cluster, resolved, options.labelSelector);
+    const resolved: KubeObject[] = [];
+    for (const placed of await withNamespaces(cluster, stageObjects, options.defaultNamespace)) {
+      if (placed.error === undefined) resolved.push(placed.object);
+      else failures.push(`${describeObject(refOf(placed.object))}: ${messageOf(placed.error)}`);
+    }
+    // One LIST per kind across namespaces, or per namespace where the agent may not list cluster-wide.
+    const before = await listLive(cluster, kindsOf(resolved), options.labelSelector, defaultConcurrency.lists);
     // Recorded by position and added in render order afterwards, so output does not depend on which request won.
     const actions: (ChangeAction | undefined)[] = [];
     await inParallel([...resolved.entries()], concurrency, async ([index, object]) => {
@@ -81,7 +96,7 @@ export async function applyStaged(
         actions[index] = result.action;
         health.set(key, healthOf(result.live));
       } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
+        failures.push(messageOf(error));
       }
     });
     resolved.forEach((object, index) => {
@@ -96,14 +111,14 @@ export async function applyStaged(
       cluster.mapper.reset();
     }
     if (failures.length > 0) {
-      return { kind: 'failed', message: failureMessage(stage, failures), changeSet, objects, health };
+      return { kind: 'failed', stage, failures, changeSet, objects, health };
     }
   }
   return { kind: 'applied', changeSet, objects, health };
 }
 
 async function applyOne(
-  cluster: ClusterClient,
+  cluster: ClusterPort,
   object: KubeObject,
   current: KubeObject | undefined,
   dryRun: boolean,
@@ -128,7 +143,7 @@ async function applyOne(
 }
 
 async function takeOver(
-  cluster: ClusterClient,
+  cluster: ClusterPort,
   current: KubeObject,
   patch: NonNullable<ReturnType<typeof takeOverPatch>>,
 ): Promise<void> {
@@ -141,74 +156,6 @@ async function takeOver(
   }
 }
 
-/**
- * Fills in the namespace of namespaced objects that name none and drops it from cluster-scoped ones, as kubectl does,
- * so identities and inventory entries are exact.
- */
-async function withNamespaces(
-  cluster: ClusterClient,
-  objects: readonly KubeObject[],
-  defaultNamespace: string,
-  failures: string[],
-): Promise<KubeObject[]> {
-  const resolved: KubeObject[] = [];
-  for (const object of objects) {
-    try {
-      const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
-      const { namespace, ...metadata } = object.metadata;
-      resolved.push(
-        namespaced
-          ? { ...object, metadata: { ...metadata, namespace: namespace || defaultNamespace } }
-          : { ...object, metadata },
-      );
-    } catch (error) {
-      failures.push(`${describeObject(objectIdOf(object))}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return resolved;
-}
-
-/**
- * The live objects carrying our labels, by key: one LIST per kind across all namespaces, or per namespace when the
- * agent may not list cluster-wide (the namespaced install).
- */
-async function liveState(
-  cluster: ClusterClient,
-  objects: readonly KubeObject[],
-  labelSelector: string,
-): Promise<Map<string, KubeObject>> {
-  const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string> }>();
-  for (const object of objects) {
-    const key = `${object.apiVersion}/${object.kind}`;
-    const entry = kinds.get(key) ?? { apiVersion: object.apiVersion, kind: object.kind, namespaces: new Set() };
-    entry.namespaces.add(object.metadata.namespace ?? '');
-    kinds.set(key, entry);
-  }
-  const live = new Map<string, KubeObject>();
-  const add = (items: KubeObject[]) => {
-    for (const item of items) live.set(objectKey(objectIdOf(item)), item);
-  };
-  await inParallel([...kinds.values()], 8, async ({ apiVersion, kind, namespaces }) => {
-    try {
-      add(await cluster.list(apiVersion, kind, { labelSelector }));
-    } catch (error) {
-      if (!(error instanceof KubeApiError) || error.code !== 403) throw error;
-      for (const namespace of namespaces) {
-        // Still forbidden: leave these objects without live state; their apply then fails with a message naming each.
-        add(await cluster.list(apiVersion, kind, { labelSelector, namespace }).catch(forbiddenAsEmpty));
-      }
-    }
-  });
-  return live;
-}
-
-function forbiddenAsEmpty(error: unknown): KubeObject[] {
-  if (error instanceof KubeApiError && error.code === 403) return [];
-  throw error;
-}
-
-function failureMessage(stage: Stage, failures: string[]): string {
-  const shown = failures.slice(0, 5).join('; ');
-  const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
-  return `${failures.length} object(s) failed in the ${stage} stage, later stages were not applied: ${shown}${more}`;
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

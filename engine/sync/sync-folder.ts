@@ -1,17 +1,19 @@
-import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { renderFolder } from '../../adapters/render/render-folder';
-import type { ChangeSet } from '../../core/sync/change-set';
 import type { Health } from '../../core/sync/health';
-import { apiVersionOf, type Inventory, inventoryOf, staleEntries } from '../../core/sync/inventory';
+import { type Inventory, inventoryOf } from '../../core/sync/inventory';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { describeObject, type ObjectId, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
+import { describeObject, objectIdOf, objectKey } from '../../core/sync/object-id';
 import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
-import { planPrune, type StaleObject } from '../../core/sync/prune';
 import { RenderError } from '../../core/sync/render';
-import { stageOf, stages } from '../../core/sync/stage-order';
-import type { HealthSummary, SyncOutcome } from '../../core/sync/sync-outcome';
-import { inParallel } from '../concurrency';
+import {
+  applyFailedMessage,
+  type HealthSummary,
+  pruneFailedMessage,
+  type SyncOutcome,
+} from '../../core/sync/sync-outcome';
+import type { ClusterPort } from '../cluster-port';
 import { applyStaged } from './apply-staged';
+import { pruneStale } from './prune-stale';
 
 export interface SyncFolderRequest {
   /** The Sync this reconcile acts for: its labels go on every object, and prune only touches objects carrying them. */
@@ -47,7 +49,7 @@ export interface SyncFolderResult {
  * const { outcome } = await syncFolder(cluster, { sync: { namespace: 'ops', name: 'apps' }, dir: 'clusters/dev',
  *   revision: 'local', prune: true, maxPruneShare: 0.2 });
  */
-export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequest): Promise<SyncFolderResult> {
+export async function syncFolder(cluster: ClusterPort, request: SyncFolderRequest): Promise<SyncFolderResult> {
   const { revision } = request;
   let rendered: KubeObject[];
   try {
@@ -71,7 +73,8 @@ export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequ
       outcome: {
         kind: 'apply-failed',
         revision,
-        message: applied.message,
+        message: applyFailedMessage(applied.stage, applied.failures),
+        failures: applied.failures,
         changeSet: applied.changeSet,
         ...(inventory ? { inventory } : {}),
       },
@@ -81,81 +84,43 @@ export async function syncFolder(cluster: ClusterClient, request: SyncFolderRequ
   const { changeSet } = applied;
   let inventory = current;
   if (request.prune && request.previous) {
-    const stale = await staleObjects(cluster, staleEntries(request.previous, current));
-    const plan = planPrune({
-      sync: request.sync,
-      previousCount: request.previous.entries.length,
-      renderedCount: rendered.length,
-      stale,
-      maxPruneShare: request.maxPruneShare,
-    });
-    if (plan.kind === 'refused') {
+    const pruned = await pruneStale(
+      cluster,
+      {
+        sync: request.sync,
+        previous: request.previous,
+        current,
+        renderedCount: rendered.length,
+        maxPruneShare: request.maxPruneShare,
+        dryRun: request.dryRun ?? false,
+      },
+      changeSet,
+    );
+    if (pruned.kind === 'refused') {
       return {
-        outcome: { kind: 'prune-refused', revision, message: `Prune refused: ${plan.reason}`, changeSet },
+        outcome: { kind: 'prune-refused', revision, message: `Prune refused: ${pruned.reason}`, changeSet },
         desired: applied.objects,
       };
     }
-    for (const skipped of plan.skip) changeSet.add(skipped.id, 'skipped', skipped.reason);
-    const versions = new Map(stale.map(({ entry }) => [entry.id, apiVersionOf(entry, parseObjectKey(entry.id).group)]));
-    const failures = await deleteInOrder(cluster, plan.delete, versions, changeSet, request.dryRun ?? false);
-    if (failures.length > 0) {
-      // What could not be deleted stays in the inventory, so the next reconcile tries again.
-      const left = new Set(failures.map((f) => f.key));
-      inventory = { entries: [...current.entries, ...request.previous.entries.filter((e) => left.has(e.id))] };
-      const message = `Prune failed: ${failures.map((f) => f.message).join('; ')}`;
-      return { outcome: { kind: 'prune-failed', revision, message, changeSet, inventory }, desired: applied.objects };
+    inventory = pruned.inventory;
+    if (pruned.failures.length > 0) {
+      const failures = pruned.failures.map((f) => f.message);
+      return {
+        outcome: {
+          kind: 'prune-failed',
+          revision,
+          message: pruneFailedMessage(failures),
+          failures,
+          changeSet,
+          inventory,
+        },
+        desired: applied.objects,
+      };
     }
   }
   const health = summarise(applied.objects, applied.health);
   const kind = health.failed > 0 ? 'health-failed' : health.inProgress > 0 ? 'progressing' : 'applied';
   return { outcome: { kind, revision, changeSet, inventory, health }, desired: applied.objects };
-}
-
-async function staleObjects(cluster: ClusterClient, entries: Inventory['entries']): Promise<StaleObject[]> {
-  const stale: StaleObject[] = [];
-  await inParallel(entries, 8, async (entry) => {
-    const id = parseObjectKey(entry.id);
-    try {
-      const live = await cluster.get({
-        apiVersion: apiVersionOf(entry, id.group),
-        kind: id.kind,
-        namespace: id.namespace,
-        name: id.name,
-      });
-      stale.push({ entry, live });
-    } catch (error) {
-      // A kind that is no longer served (its CRD was deleted) has no objects left to prune.
-      if (error instanceof Error && error.name === 'UnknownKindError') stale.push({ entry, live: undefined });
-      else throw error;
-    }
-  });
-  return stale;
-}
-
-/** Deletes stage by stage in reverse apply order, in parallel within a stage. Returns what failed. */
-async function deleteInOrder(
-  cluster: ClusterClient,
-  ids: ObjectId[],
-  versions: ReadonlyMap<string, string>,
-  changeSet: ChangeSet,
-  dryRun: boolean,
-): Promise<{ key: string; message: string }[]> {
-  const failures: { key: string; message: string }[] = [];
-  for (const stage of [...stages].reverse()) {
-    const inStage = ids.filter((id) => stageOf(id) === stage);
-    await inParallel(inStage, 8, async (id) => {
-      try {
-        if (!dryRun) {
-          const apiVersion = versions.get(objectKey(id)) ?? 'v1';
-          await cluster.delete({ apiVersion, kind: id.kind, namespace: id.namespace || undefined, name: id.name });
-        }
-        changeSet.add(id, 'deleted');
-      } catch (error) {
-        failures.push({ key: objectKey(id), message: error instanceof Error ? error.message : String(error) });
-      }
-    });
-  }
-  return failures;
 }
 
 function unionOf(a: Inventory, b: Inventory): Inventory {

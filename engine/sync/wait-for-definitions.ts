@@ -1,13 +1,13 @@
-import { type ClusterClient, refOf } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { describeObject, objectIdOf } from '../../core/sync/object-id';
+import { describeObject, refOf } from '../../core/sync/object-id';
+import type { ClusterPort } from '../cluster-port';
 
 /**
  * Waits until the CRDs of a set are Established and its Namespaces Active, so the next stage can apply custom
  * resources and namespaced objects. Returns one message per object that did not get there in time (empty when all did).
  */
 export async function waitForDefinitions(
-  cluster: ClusterClient,
+  cluster: Pick<ClusterPort, 'get'>,
   objects: readonly KubeObject[],
   timeoutMs: number,
 ): Promise<string[]> {
@@ -23,7 +23,7 @@ export async function waitForDefinitions(
     if (Date.now() > deadline) {
       return waiting.map(
         (object) =>
-          `${describeObject(objectIdOf(object))} is not ${object.kind === 'Namespace' ? 'Active' : 'Established'} after ${timeoutMs / 1000} s. Check its status (kubectl describe) and the API server logs`,
+          `${describeObject(refOf(object))} is not ${object.kind === 'Namespace' ? 'Active' : 'Established'} after ${timeoutMs / 1000} s. Check its status (kubectl describe) and the API server logs`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -31,7 +31,7 @@ export async function waitForDefinitions(
   return [];
 }
 
-async function isReady(cluster: ClusterClient, object: KubeObject): Promise<boolean> {
+async function isReady(cluster: Pick<ClusterPort, 'get'>, object: KubeObject): Promise<boolean> {
   const live = await cluster.get(refOf(object));
   const status = (live?.status ?? {}) as { phase?: string; conditions?: { type: string; status: string }[] };
   if (object.kind === 'Namespace') return status.phase === 'Active';

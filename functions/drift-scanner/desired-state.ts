@@ -1,35 +1,35 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GitCredentials, openGitMirror, type RepoMirror } from '../../adapters/git';
+import { CheckoutCache } from '../../adapters/git/checkout-cache';
+import type { GitCredentials } from '../../adapters/git/run-git';
 import { renderFolder } from '../../adapters/render/render-folder';
 import type { KubeObject } from '../../core/sync/kube-object';
 
-/** What Git says at the branch head: the rendered objects of one cluster's path, the ignore rules, and the head. */
+/** What Git says at the branch head: the checkout, the ignore rules, and a renderer of its folders. */
 export interface DesiredState {
   revision: string;
   committedAt: Date;
-  objects: KubeObject[];
+  /** The checkout of the head; a cluster's folder is `join(dir, path)`. */
+  dir: string;
   /** Text of `.tidemark/drift.yaml` at the head, if the repo has one. */
   driftRules: string | undefined;
+  /** Renders a folder of the checkout with the agent's renderer, once per revision and folder. */
+  render(dir: string): Promise<KubeObject[]>;
 }
 
 /**
- * The config repo at its branch head, rendered per cluster path with the agent's renderer. Each scan fetches the head
- * (one shallow fetch); checkouts and renders are cached by commit sha for the life of the container, so scans of an
- * unchanged repo cost one `git fetch`.
+ * The config repo at its branch head, for the drift scanner: one fetch per scan run into the checkout cache the agent
+ * uses too, and renders remembered per revision and folder for the life of the container, so scans of an unchanged
+ * repo cost one `git fetch`, and clusters that apply the same path render it once.
  */
 export class DesiredStateSource {
   private readonly renders = new Map<string, Promise<KubeObject[]>>();
-  private checkedOut: { revision: string; dir: Promise<string> } | undefined;
-
-  private mirror: { opened: Promise<RepoMirror>; credentials?: GitCredentials } | undefined;
 
   private constructor(
     private readonly url: string,
     private readonly branch: string,
-    private readonly workDir: string,
+    private readonly checkouts: CheckoutCache,
     private readonly credentials?: () => Promise<GitCredentials>,
   ) {}
 
@@ -40,86 +40,75 @@ export class DesiredStateSource {
     credentials?: () => Promise<GitCredentials>;
     workDir?: string;
   }): Promise<DesiredStateSource> {
-    // Per process and repository: git locks its refs, so two processes (test workers, `tidemark demo` next to a test)
-    // must not share a mirror, and one mirror must not hold the heads of two repositories. A Lambda container runs one
-    // process, so its /tmp keeps one mirror across warm invocations.
-    const repoHash = createHash('sha256').update(options.url).digest('hex').slice(0, 16);
+    // Per process: git locks its refs, so two processes (test workers, `tidemark demo` next to a test) must not share
+    // a mirror. A Lambda container runs one process, so its /tmp keeps one mirror across warm invocations; one
+    // checkout at a time, since /tmp is small and a scan run renders one revision.
     if (!options.workDir) await removeFoldersOfEndedProcesses();
-    const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`, repoHash);
-    return new DesiredStateSource(options.url, options.branch, workDir, options.credentials);
-  }
-
-  /** Fetches the head; call once per scan run, then {@link forPath} per cluster. */
-  async head(): Promise<{ revision: string; committedAt: Date; driftRules: string | undefined }> {
-    const mirror = await this.openMirror();
-    const revision = await mirror.fetch(this.branch);
-    if (!revision) {
-      throw new Error(
-        `branch ${this.branch} does not exist in ${this.url}. Fix configRepo.branch in tidemark.config.yaml`,
-      );
-    }
-    const files = await mirror.readFiles(revision, ['.tidemark/drift.yaml']);
-    return {
-      revision,
-      committedAt: await mirror.committedAt(revision),
-      driftRules: files.get('.tidemark/drift.yaml'),
-    };
-  }
-
-  /** The mirror, opened again when the credentials changed (opening is cheap: the cache folder stays). */
-  private async openMirror(): Promise<RepoMirror> {
-    const credentials = await this.credentials?.();
-    const same = (a?: GitCredentials, b?: GitCredentials) => a?.username === b?.username && a?.password === b?.password;
-    if (!this.mirror || !same(this.mirror.credentials, credentials)) {
-      const opened = openGitMirror({ url: this.url, cacheDir: join(this.workDir, 'mirror'), credentials });
-      this.mirror = { opened, credentials };
-      opened.catch(() => {
-        if (this.mirror?.opened === opened) this.mirror = undefined;
-      });
-    }
-    return this.mirror.opened;
-  }
-
-  /** The rendered objects of `path` at `revision` (a folder of manifests or a kustomization). */
-  forPath(revision: string, path: string): Promise<KubeObject[]> {
-    const key = `${revision}:${path}`;
-    let render = this.renders.get(key);
-    if (!render) {
-      render = this.render(revision, path);
-      this.renders.set(key, render);
-      // A failed render (a broken manifest) is retried on the next scan rather than remembered.
-      render.catch(() => this.renders.delete(key));
-    }
-    return render;
-  }
-
-  private async render(revision: string, path: string): Promise<KubeObject[]> {
-    return renderFolder(join(await this.checkoutOf(revision), path));
+    const workDir = options.workDir ?? join(tmpdir(), `tidemark-drift-${process.pid}`);
+    return new DesiredStateSource(
+      options.url,
+      options.branch,
+      new CheckoutCache(workDir, { keep: 1 }),
+      options.credentials,
+    );
   }
 
   /**
-   * The folder holding `revision`. Clusters are scanned concurrently and each renders its path of the same revision,
-   * so the checkout is one shared promise: a second `checkout-index` into the same folder would fail on existing files.
-   * One checkout is kept at a time (/tmp in Lambda is small); renders of the previous revision are already cached.
+   * A source opened on first use with what `settings` resolves to (the credentials come from a secret), and opened
+   * again on the next use when that failed: a missing secret may be fixed between two scans.
    */
-  private checkoutOf(revision: string): Promise<string> {
-    if (this.checkedOut?.revision === revision) return this.checkedOut.dir;
-    const previous = this.checkedOut;
-    const dir = (async () => {
-      const old = await previous?.dir.catch(() => undefined);
-      if (old) await rm(old, { recursive: true, force: true });
-      const target = join(this.workDir, 'checkout', revision);
-      await rm(target, { recursive: true, force: true });
-      await mkdir(target, { recursive: true });
-      await (await this.openMirror()).checkoutTo(revision, target);
-      return target;
-    })();
-    this.checkedOut = { revision, dir };
-    dir.catch(() => {
-      if (this.checkedOut?.dir === dir) this.checkedOut = undefined;
-    });
-    for (const key of this.renders.keys()) if (!key.startsWith(`${revision}:`)) this.renders.delete(key);
-    return dir;
+  static lazily(
+    settings: () => Promise<{ url: string; branch: string; credentials?: () => Promise<GitCredentials> }>,
+  ): () => Promise<DesiredStateSource> {
+    let source: Promise<DesiredStateSource> | undefined;
+    return () => {
+      source ??= settings().then((s) => DesiredStateSource.open(s));
+      source.catch(() => {
+        source = undefined;
+      });
+      return source;
+    };
+  }
+
+  /** Fetches and checks out the head; call once per scan run, then render each cluster's folder of it. */
+  async head(): Promise<DesiredState> {
+    const checkout = await this.checkouts.fetch(this.url, this.branch, await this.credentials?.());
+    // Renders of an older revision are not needed again: its checkout is gone.
+    for (const dir of this.renders.keys()) if (!dir.startsWith(`${checkout.dir}/`)) this.renders.delete(dir);
+    return {
+      revision: checkout.revision,
+      committedAt: await checkout.committedAt(),
+      dir: checkout.dir,
+      driftRules: await readFile(join(checkout.dir, '.tidemark/drift.yaml'), 'utf8').catch(() => undefined),
+      render: (dir) => this.render(dir),
+    };
+  }
+
+  private render(dir: string): Promise<KubeObject[]> {
+    let render = this.renders.get(dir);
+    if (!render) {
+      render = renderFolder(dir);
+      this.renders.set(dir, render);
+      // A failed render (a broken manifest) is retried on the next scan rather than remembered.
+      render.catch(() => this.renders.delete(dir));
+    }
+    return render;
+  }
+}
+
+/**
+ * The config repo's head, fetched once per run and shared by every cluster. When Git cannot be read, each cluster's
+ * scan fails with the reason (and alerts once), rather than the whole run throwing.
+ */
+export async function headOrFailure(source: () => Promise<DesiredStateSource>): Promise<() => Promise<DesiredState>> {
+  try {
+    const head = await (await source()).head();
+    return async () => head;
+  } catch (error) {
+    const message = `cannot read the config repo: ${(error as Error).message}`;
+    return async () => {
+      throw new Error(message);
+    };
   }
 }
 

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { AlertChannel } from '../../adapters/alerts/alert-channels';
 import type { DriftCacheStore } from '../../adapters/state/drift-cache';
 import type { Alert } from '../../core/alerts/alert';
 import type { AlertState, Undelivered } from '../../core/alerts/alert-state';
@@ -7,20 +9,25 @@ import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
 import { syncFindings } from '../../core/drift/sync-findings';
-import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
-import { parseObjectKey } from '../../core/sync/object-id';
-import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
-import { type DriftCluster, type DriftScanStats, scanDrift } from '../../engine/drift/scan-drift';
+import { inventoryKinds } from '../../core/sync/inventory';
+import type { KubeObject } from '../../core/sync/kube-object';
+import type { SyncRef } from '../../core/sync/ownership';
+import { parseSync, type Sync, samePath, syncApiVersion, syncKind } from '../../core/sync/sync';
+import type { ReadOnlyCluster } from '../../engine/cluster-port';
+import { diffFolder } from '../../engine/drift/diff-folder';
+import type { DriftScanStats } from '../../engine/drift/scan-drift';
+import { isUnknownKind } from '../../engine/live-state';
 import type { DesiredState } from './desired-state';
 
 /** A cluster as the scanner reaches it: the drift scan's reads plus LIST of Syncs, and a way to let go of it. */
-export interface ScannedCluster extends DriftCluster {
+export type ScannedCluster = ReadOnlyCluster & {
   close(): void;
-}
+};
 
 /** Everything one cluster's scan talks to; the handler builds these from the environment. */
 export interface ScanClusterDeps {
-  desired: (path: string) => Promise<DesiredState>;
+  /** The config repo's head, fetched once per run and shared by every cluster's scan. */
+  desired: () => Promise<DesiredState>;
   cluster: (config: ClusterConfig) => Promise<ScannedCluster>;
   cache: (cluster: string) => DriftCacheStore;
   alertState: {
@@ -28,7 +35,7 @@ export interface ScanClusterDeps {
     save(cluster: string, s: AlertState): Promise<void>;
   };
   /** Delivery per channel; a channel that fails is reported, the others still deliver. */
-  channels: { name: string; deliver(alert: Alert): Promise<void> }[];
+  channels: AlertChannel[];
   repoUrl: string;
   revisionLagMinutes: number;
   renotifyHours: number;
@@ -43,8 +50,6 @@ export interface ClusterScanResult {
   deliveryErrors: string[];
   durationMs: number;
 }
-
-const syncApiVersion = 'tidemark.dev/v1alpha1';
 
 /**
  * One cluster: what Git says at the head (rendered), what runs (LIST by our labels), the drift between them, and the
@@ -102,76 +107,45 @@ async function scanOnce(
   config: ClusterConfig,
   deps: ScanClusterDeps,
 ): Promise<{ report: DriftReport; stats: DriftScanStats }> {
-  const desired = await deps.desired(config.path);
+  const head = await deps.desired();
   const cluster = await deps.cluster(config);
   try {
     const syncs = await syncsFor(cluster, config, deps.repoUrl);
-    const sync: SyncRef = syncs[0]
-      ? { namespace: syncs[0].metadata.namespace ?? config.agentNamespace, name: syncs[0].metadata.name }
-      : { namespace: config.agentNamespace, name: config.name };
-    const cache = deps.cache(config.name);
-    const {
-      report,
-      cache: verdicts,
-      stats,
-    } = await scanDrift(
-      {
-        cluster: config.name,
-        revision: desired.revision,
-        desired: desired.objects.map((o) => withOwnership(o, sync)),
-        labelSelector: selectorFor(sync),
-        rules: parseIgnoreRules(desired.driftRules),
-        extraKinds: inventoryKinds(syncs[0]),
-        syncFindings: syncFindings(
-          syncs,
-          { revision: desired.revision, committedAt: desired.committedAt },
-          deps.now(),
-          deps.revisionLagMinutes,
-        ),
-        previous: await cache.load().catch(() => new Map()),
-        now: deps.now(),
-      },
-      cluster,
-    );
-    await cache.save(verdicts);
-    return { report, stats };
+    // No Sync object (the agent runs the default one): objects carry the labels of `<agentNamespace>/<cluster name>`.
+    const sync: SyncRef = syncs[0]?.ref ?? { namespace: config.agentNamespace, name: config.name };
+    return await diffFolder(cluster, {
+      dir: join(head.dir, config.path),
+      render: head.render,
+      sync,
+      cluster: config.name,
+      revision: head.revision,
+      rules: parseIgnoreRules(head.driftRules),
+      cache: deps.cache(config.name),
+      extraKinds: inventoryKinds(syncs[0]?.status.inventory),
+      syncFindings: syncFindings(syncs, head, deps.now(), deps.revisionLagMinutes),
+      now: deps.now(),
+    });
   } finally {
     cluster.close();
   }
 }
 
 /** The Syncs in the agent's namespace that apply this cluster's path of the config repo. */
-async function syncsFor(cluster: ScannedCluster, config: ClusterConfig, repoUrl: string): Promise<KubeObject[]> {
+async function syncsFor(cluster: ScannedCluster, config: ClusterConfig, repoUrl: string): Promise<Sync[]> {
   let all: KubeObject[];
   try {
-    all = await cluster.list(syncApiVersion, 'Sync', {});
+    all = await cluster.list(syncApiVersion, syncKind, {});
   } catch (error) {
     // No Sync CRD yet: the agent is not installed. Everything in Git then shows as missing, which says the same.
-    if (error instanceof Error && error.name === 'UnknownKindError') return [];
+    if (isUnknownKind(error)) return [];
     throw error;
   }
-  const normal = (p: unknown) => String(p ?? '.').replace(/^\.\/|\/+$/g, '');
-  return all.filter((s) => {
-    const spec = isPlainObject(s.spec) ? s.spec : {};
-    return (
-      s.metadata.namespace === config.agentNamespace &&
-      normal(spec.path) === normal(config.path) &&
-      (spec.url === undefined || sameRepo(String(spec.url), repoUrl))
+  return all
+    .map(parseSync)
+    .filter(
+      ({ ref, declared }) =>
+        ref.namespace === config.agentNamespace &&
+        samePath(declared.path, config.path) &&
+        (declared.url === undefined || sameRepo(declared.url, repoUrl)),
     );
-  });
-}
-
-/** Kinds the Sync applied last (its inventory), so an object whose kind left Git entirely is still found as orphan. */
-function inventoryKinds(sync: KubeObject | undefined): { apiVersion: string; kind: string }[] {
-  const status = isPlainObject(sync?.status) ? sync.status : {};
-  const inventory = isPlainObject(status.inventory) ? status.inventory : {};
-  const entries = Array.isArray(inventory.entries) ? inventory.entries.filter(isPlainObject) : [];
-  return entries.flatMap((entry) => {
-    try {
-      const id = parseObjectKey(String(entry.id));
-      return [{ apiVersion: id.group ? `${id.group}/${entry.v}` : String(entry.v), kind: id.kind }];
-    } catch {
-      return [];
-    }
-  });
 }

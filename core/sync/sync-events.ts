@@ -1,0 +1,72 @@
+import type { ChangeSet } from './change-set';
+import type { SyncOutcome } from './sync-outcome';
+
+/** Every reason the agent gives a Kubernetes Event on a Sync, declared once. */
+export type EventReason = 'Applied' | 'Pruned' | 'Healed' | 'ReconcileFailed' | 'PruneRefused' | 'RenderFailed';
+
+/** An Event for `kubectl describe sync` and `kubectl events`. */
+export interface SyncEvent {
+  type: 'Normal' | 'Warning';
+  reason: EventReason;
+  message: string;
+}
+
+/** Objects named in one Event before the rest are counted: an Event message is read in a terminal. */
+const namedInEvent = 20;
+
+/**
+ * The Events a reconcile outcome leaves on its Sync: what it created or configured (`Applied`), what it deleted
+ * (`Pruned`), and a Warning for each way of failing, carrying the Ready condition's message. As exhaustive as
+ * `conditionsFor`: an outcome without its Events fails to compile.
+ */
+export function eventsFor(outcome: SyncOutcome, readyMessage: string): SyncEvent[] {
+  const events = 'changeSet' in outcome ? changeEvents(outcome.revision, outcome.changeSet) : [];
+  const warning = warningFor(outcome);
+  return warning ? [...events, { type: 'Warning', reason: warning, message: readyMessage }] : events;
+}
+
+function warningFor(outcome: SyncOutcome): EventReason | undefined {
+  switch (outcome.kind) {
+    case 'applied':
+    case 'progressing':
+      return undefined;
+    case 'render-failed':
+      return 'RenderFailed';
+    case 'prune-refused':
+      return 'PruneRefused';
+    case 'health-failed':
+    case 'spec-invalid':
+    case 'fetch-failed':
+    case 'apply-failed':
+    case 'prune-failed':
+      return 'ReconcileFailed';
+  }
+}
+
+function changeEvents(revision: string, changeSet: ChangeSet): SyncEvent[] {
+  const events: SyncEvent[] = [];
+  const changed = changeSet.changes.filter((c) => c.action === 'created' || c.action === 'configured');
+  if (changed.length > 0) {
+    const lines = changed.slice(0, namedInEvent).map((c) => `${c.subject} ${c.action}`);
+    if (changed.length > namedInEvent) lines.push(`and ${changed.length - namedInEvent} more`);
+    events.push({ type: 'Normal', reason: 'Applied', message: `Revision ${revision}: ${lines.join(', ')}` });
+  }
+  const deleted = changeSet.changes.filter((c) => c.action === 'deleted');
+  if (deleted.length > 0) {
+    const message = deleted
+      .map((c) => c.subject)
+      .slice(0, namedInEvent)
+      .join(', ');
+    events.push({ type: 'Normal', reason: 'Pruned', message });
+  }
+  return events;
+}
+
+/** The Event for a self-heal: which object, and the manager whose change was reverted (or that it was deleted). */
+export function healedEvent(subject: string, changedBy: string): SyncEvent {
+  const message =
+    changedBy === 'deleted'
+      ? `${subject} was deleted; re-created from Git`
+      : `${subject} was changed by ${changedBy}; re-applied from Git`;
+  return { type: 'Warning', reason: 'Healed', message };
+}
