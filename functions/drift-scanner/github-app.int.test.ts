@@ -1,14 +1,16 @@
+import { execFile } from 'node:child_process';
 import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gitServer } from '../../local/git-server';
 import { lambdaContext, scheduledEvent } from '../../local/invoke';
-import { localGit } from '../../local/local-git';
+import { localGitAuthHeader } from '../../local/local-git';
 import { uniqueName } from '../../test/support/local-env';
 
 // Issue 11, bug 3: the config-repo secret of a GitHub App ({appId, privateKey, installationId}) worked for the image
@@ -68,17 +70,29 @@ describe('drift scanner with a GitHub App secret', () => {
     });
     expect(created.status).toBe(201);
     const work = mkdtempSync(join(tmpdir(), 'tidemark-ghes-work-'));
-    const run = localGit(credentials, work);
-    run('init', '--quiet', '--initial-branch=main');
+    // Asynchronously: the git server answers from this very process, which a synchronous git would block.
+    const run = async (...args: string[]) =>
+      (
+        await promisify(execFile)('git', ['-c', 'user.name=Test', '-c', 'user.email=test@localhost', ...args], {
+          cwd: work,
+          env: {
+            ...process.env,
+            GIT_CONFIG_COUNT: '1',
+            GIT_CONFIG_KEY_0: 'http.extraHeader',
+            GIT_CONFIG_VALUE_0: `Authorization: ${localGitAuthHeader(credentials)}`,
+          },
+        })
+      ).stdout.trim();
+    await run('init', '--quiet', '--initial-branch=main');
     mkdirSync(join(work, 'clusters/app'), { recursive: true });
     writeFileSync(
       join(work, 'clusters/app/settings.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: default }\ndata: { color: blue }\n',
     );
-    run('add', '.');
-    run('commit', '--quiet', '-m', 'first');
-    run('push', '--quiet', `${origin}/${name}.git`, 'main');
-    head = run('rev-parse', 'HEAD');
+    await run('add', '.');
+    await run('commit', '--quiet', '-m', 'first');
+    await run('push', '--quiet', `${origin}/${name}.git`, 'main');
+    head = await run('rev-parse', 'HEAD');
     rmSync(work, { recursive: true, force: true });
 
     const secretName = `tidemark-test/github-app-${randomBytes(4).toString('hex')}`;
