@@ -39,7 +39,7 @@ describe('drift scanner with a GitHub App secret', () => {
     const [header, payload, signature] = (authorization ?? '').replace(/^bearer /i, '').split('.');
     if (!header || !payload || !signature) return false;
     const signed = createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(publicKey, signature, 'base64url');
-    return signed && JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).iss === String(appId);
+    return signed && String(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).iss) === String(appId);
   };
 
   beforeAll(async () => {
