@@ -3,7 +3,7 @@ import type { Receipt, ReceivedSyncRequest, SyncQueue } from '../adapters/sync-q
 import type { SyncRequest } from '../adapters/sync-queue/sync-request';
 import { sameRepo } from '../core/config/repo-url';
 import type { SyncOutcome } from '../core/sync/sync-outcome';
-import type { SyncController, SyncMatch } from './sync-controller';
+import type { SyncMatch } from './sync-controller';
 
 /**
  * What the listener needs from the agent: which revisions the matching Syncs hold, and a reconcile now. The agent's

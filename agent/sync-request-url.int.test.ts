@@ -85,6 +85,9 @@ describe('a sync request names its repository however the URL is written', () =>
       deliveryId: `url-match-${after}`,
     });
     await eventually(async () => (await color()) === 'green', 60_000, 'the ConfigMap turning green');
-    expect(await queue.depth()).toBe(0);
+    // Deleted once its reconcile finished (the ConfigMap may turn green a moment before).
+    expect(await eventually(async () => (await queue.depth()) === 0, 30_000, 'the request leaving the queue')).toBe(
+      true,
+    );
   });
 });
