@@ -1,5 +1,7 @@
+import type { UnreadFile } from '../git/file-text';
 import type { FileEdit } from '../git/git-mirror';
 
+export type { UnreadFile } from '../git/file-text';
 export type { FileEdit } from '../git/git-mirror';
 
 /** Files of a branch, and the commit they were read at: the base of an optimistic-concurrency commit. */
@@ -9,6 +11,8 @@ export interface HeadFiles {
   head: string;
   /** Repo-relative path → text, for the files under the paths that were asked for. */
   files: Map<string, string>;
+  /** Files under those paths that were left out (symbolic links, files that are not UTF-8), and why. */
+  unread?: UnreadFile[];
 }
 
 /**

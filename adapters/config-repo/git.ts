@@ -9,6 +9,7 @@ import type {
   HeadFiles,
   PullRequestOutcome,
   PullRequestSpec,
+  UnreadFile,
 } from './config-repo';
 
 /**
@@ -40,7 +41,9 @@ export class GitConfigRepo implements ConfigRepo {
   async read(paths: readonly string[], branch = this.defaultBranch, at?: string): Promise<HeadFiles | undefined> {
     const head = at ?? (await this.mirror.fetch(branch));
     if (!head) return undefined;
-    return { branch, head, files: await this.mirror.readFiles(head, paths) };
+    const unread: UnreadFile[] = [];
+    const files = await this.mirror.readFiles(head, paths, (file) => unread.push(file));
+    return { branch, head, files, ...(unread.length > 0 ? { unread } : {}) };
   }
 
   async commit(

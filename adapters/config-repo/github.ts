@@ -2,6 +2,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, utf8Text } from '../git/file-text';
 import type {
   CommitOutcome,
   ConfigRepo,
@@ -9,6 +10,7 @@ import type {
   HeadFiles,
   PullRequestOutcome,
   PullRequestSpec,
+  UnreadFile,
 } from './config-repo';
 import { gitHubApiUrl } from './credentials';
 
@@ -89,9 +91,14 @@ export class GitHubConfigRepo implements ConfigRepo {
         `the tree of ${this.url} at ${head} is too large for one GitHub API listing. Use the git provider for this repo`,
       );
     }
-    const wanted = tree.data.tree.filter(
-      (e) => e.type === 'blob' && e.path && paths.some((p) => e.path === p || e.path!.startsWith(`${p}/`)),
-    );
+    const unread: UnreadFile[] = [];
+    const wanted = tree.data.tree.filter((e) => {
+      // `.` (or '') is the whole tree, as it is to `git ls-tree` (a policy may cover `paths: [.]`).
+      const under = (p: string) => p === '.' || p === '' || e.path === p || e.path!.startsWith(`${p}/`);
+      if (e.type !== 'blob' || !e.path || !paths.some(under)) return false;
+      if (e.mode === SYMLINK_MODE) unread.push({ path: e.path, reason: SYMLINK_REASON });
+      return e.mode !== SYMLINK_MODE;
+    });
     const files = new Map<string, string>();
     // Eight blobs at a time: fast for the few files a policy covers, and gentle on the secondary rate limit.
     for (let i = 0; i < wanted.length; i += 8) {
@@ -100,10 +107,12 @@ export class GitHubConfigRepo implements ConfigRepo {
         batch.map((e) => this.octokit.git.getBlob({ ...this.repo, file_sha: e.sha! }).then((r) => r.data)),
       );
       batch.forEach((e, j) => {
-        files.set(e.path!, Buffer.from(blobs[j]!.content, blobs[j]!.encoding as BufferEncoding).toString('utf8'));
+        const text = utf8Text(Buffer.from(blobs[j]!.content, blobs[j]!.encoding as BufferEncoding));
+        if (text === undefined) unread.push({ path: e.path!, reason: NOT_UTF8_REASON });
+        else files.set(e.path!, text);
       });
     }
-    return { branch, head, files };
+    return { branch, head, files, ...(unread.length > 0 ? { unread } : {}) };
   }
 
   async commit(

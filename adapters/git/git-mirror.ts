@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Text } from './file-text';
 import {
   assertNoCredentialsInUrl,
   type FileEdit,
@@ -77,9 +78,13 @@ export class GitMirror implements RepoMirror {
 
   /**
    * The text of the files at `revision` under the given paths (files or folders). A path that does not exist there
-   * adds nothing to the map.
+   * adds nothing to the map. Symbolic links and files that are not UTF-8 are left out, and told to `unread`.
    */
-  async readFiles(revision: string, paths: readonly string[]): Promise<Map<string, string>> {
+  async readFiles(
+    revision: string,
+    paths: readonly string[],
+    unread?: (file: UnreadFile) => void,
+  ): Promise<Map<string, string>> {
     const files = new Map<string, string>();
     if (paths.length === 0) return files;
     // Blobs are asked for by id, from one tree listing: asking `cat-file` for `rev:path` resolves every path through
@@ -88,8 +93,10 @@ export class GitMirror implements RepoMirror {
     const blobs: { path: string; id: string }[] = [];
     for (const entry of listing.toString('utf8').split('\0')) {
       const tab = entry.indexOf('\t');
-      const [, type, id] = entry.slice(0, tab).split(' ');
-      if (type === 'blob' && id) blobs.push({ path: entry.slice(tab + 1), id });
+      const [mode, type, id] = entry.slice(0, tab).split(' ');
+      if (type !== 'blob' || !id) continue;
+      if (mode === SYMLINK_MODE) unread?.({ path: entry.slice(tab + 1), reason: SYMLINK_REASON });
+      else blobs.push({ path: entry.slice(tab + 1), id });
     }
     if (blobs.length === 0) return files;
     // One `cat-file --batch` process for all of them, output buffered rather than flushed per object.
@@ -102,7 +109,9 @@ export class GitMirror implements RepoMirror {
       at = eol + 1;
       if (type !== 'blob') continue; // "<id> missing": nothing follows the header
       const length = Number(size);
-      files.set(path, out.subarray(at, at + length).toString('utf8'));
+      const text = utf8Text(out.subarray(at, at + length));
+      if (text === undefined) unread?.({ path, reason: NOT_UTF8_REASON });
+      else files.set(path, text);
       at += length + 1;
     }
     return files;

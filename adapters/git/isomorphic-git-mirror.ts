@@ -18,6 +18,7 @@ import {
   writeTree,
 } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
+import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Text } from './file-text';
 import { gitFolderFs } from './git-folder-fs';
 import {
   assertNoCredentialsInUrl,
@@ -121,12 +122,24 @@ export class IsomorphicGitMirror implements RepoMirror {
     return (await this.filesOf(revision, under)).map((f) => f.path);
   }
 
-  async readFiles(revision: string, paths: readonly string[]): Promise<Map<string, string>> {
+  async readFiles(
+    revision: string,
+    paths: readonly string[],
+    unread?: (file: UnreadFile) => void,
+  ): Promise<Map<string, string>> {
     const files = new Map<string, string>();
     if (paths.length === 0) return files;
-    const blobs = (await this.filesOf(revision, paths)).filter((f) => f.type === 'blob');
+    const blobs = (await this.filesOf(revision, paths)).filter((f) => {
+      if (f.type !== 'blob') return false;
+      if (f.mode === SYMLINK_MODE) unread?.({ path: f.path, reason: SYMLINK_REASON });
+      return f.mode !== SYMLINK_MODE;
+    });
     const texts = await Promise.all(blobs.map((b) => this.blobText(b.oid)));
-    for (const [i, b] of blobs.entries()) files.set(b.path, texts[i]!);
+    for (const [i, b] of blobs.entries()) {
+      const text = texts[i];
+      if (text === undefined) unread?.({ path: b.path, reason: NOT_UTF8_REASON });
+      else files.set(b.path, text);
+    }
     return files;
   }
 
@@ -224,9 +237,9 @@ export class IsomorphicGitMirror implements RepoMirror {
     };
   }
 
-  private async blobText(oid: string): Promise<string> {
+  private async blobText(oid: string): Promise<string | undefined> {
     const { blob } = await readBlob({ fs: this.fs, gitdir: this.gitDir, oid, cache: this.cache });
-    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8');
+    return utf8Text(blob);
   }
 
   /**
@@ -236,7 +249,8 @@ export class IsomorphicGitMirror implements RepoMirror {
    * (`..`, `.git`, a separator) as it reads the tree, so `checkoutTo` writes only inside its folder.
    */
   private async filesOf(revision: string, paths: readonly string[]): Promise<TreeFile[]> {
-    const wanted = paths.map((p) => p.replace(/^\/+|\/+$/g, ''));
+    // `.` is the whole tree, as it is to `git ls-tree` (a policy may cover `paths: [.]`).
+    const wanted = paths.map((p) => p.replace(/^\/+|\/+$/g, '').replace(/^\.$/, ''));
     const all = paths.length === 0 || wanted.includes('');
     const files: TreeFile[] = [];
     const walk = async (oid: string, prefix: string, inside: boolean): Promise<void> => {

@@ -1,3 +1,4 @@
+import type { UnreadFile } from './file-text';
 import type { GitCredentials } from './run-git';
 
 /** A change to one file of a commit: new content, or `null` to delete the file. */
@@ -47,9 +48,13 @@ export interface RepoMirror {
   listFiles(revision: string, under?: readonly string[]): Promise<string[]>;
   /**
    * The text of the files at `revision` under the given paths (files or folders). A path that does not exist there
-   * adds nothing to the map.
+   * adds nothing to the map. Symbolic links and files that are not UTF-8 are left out, and told to `unread`.
    */
-  readFiles(revision: string, paths: readonly string[]): Promise<Map<string, string>>;
+  readFiles(
+    revision: string,
+    paths: readonly string[],
+    unread?: (file: UnreadFile) => void,
+  ): Promise<Map<string, string>>;
   /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */
   checkoutTo(revision: string, dir: string): Promise<void>;
   /** When `revision` was committed (the committer date). */
