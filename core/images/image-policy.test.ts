@@ -99,6 +99,26 @@ describe('parseImagePolicies', () => {
   });
 });
 
+describe('parseImagePolicies: fluxImagePolicy', () => {
+  const base = (name: string, flux: string) =>
+    `  - name: ${name}\n    repository: x.io/${name}\n    fluxImagePolicy: ${flux}\n    strategy: {semver: "1.x"}\n    update: {paths: [a]}\n`;
+
+  it("maps a policy to a Flux ImagePolicy's namespace:name", () => {
+    const [web] = parseImagePolicies(`policies:\n${base('web', 'team-a:web')}`);
+    expect(web!.fluxImagePolicy).toBe('team-a:web');
+  });
+
+  it('refuses a value that is not namespace:name, and one Flux ImagePolicy mapped twice', () => {
+    expect(errorOf(`policies:\n${base('web', 'web')}`)).toMatch(
+      /:4: policies\[0\]\.fluxImagePolicy: must be the Flux ImagePolicy's namespace:name/,
+    );
+    expect(errorOf(`policies:\n${base('web', 'Team:web')}`)).toMatch(/fluxImagePolicy: must be/);
+    expect(errorOf(`policies:\n${base('web', 'team-a:web')}${base('api', 'team-a:web')}`)).toMatch(
+      /:9: policies\[1\]\.fluxImagePolicy: 'team-a:web' is already the Flux ImagePolicy of 'web'/,
+    );
+  });
+});
+
 describe('policyCovers', () => {
   it('covers a folder and everything under it, and nothing beside it', () => {
     const p = { paths: ['clusters/dev'] };

@@ -34,6 +34,12 @@ export interface ImagePolicy {
   /** Folders or files (repo-relative) the policy may change. */
   paths: string[];
   writeBack: WriteBack;
+  /**
+   * The Flux `ImagePolicy` this policy stands in for, as `namespace:name`: values marked
+   * `# {"$imagepolicy": "<namespace>:<name>[:tag|:name|:digest]"}` are this policy's, and, as with Flux, it moves no
+   * unmarked reference. A Flux marker that names no policy's `fluxImagePolicy` is left alone.
+   */
+  fluxImagePolicy?: string;
   /** 1-based line of the policy in the file, for messages. */
   line: number;
 }
@@ -122,6 +128,14 @@ const repoPath = z
   })
   .transform((p) => p.replace(/\/+$/, '').replace(/^\.\//, ''));
 
+// A Kubernetes namespace (a DNS label) and an object name (a DNS subdomain), as a Flux marker writes them.
+const fluxPolicyName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+    "must be the Flux ImagePolicy's namespace:name, as its markers write it, such as 'flux-system:podinfo'",
+  );
+
 const branchName = z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+(?<!\/)$/, 'is not a branch name');
 
 const PolicySchema = z
@@ -140,6 +154,7 @@ const PolicySchema = z
     ),
     strategy: StrategySchema,
     digest: z.enum(['pin', 'none']).default('none'),
+    fluxImagePolicy: fluxPolicyName.optional(),
     update: z
       .object({ paths: z.array(repoPath).min(1, 'must list at least one folder or file the policy may change') })
       .strict(),
@@ -160,6 +175,7 @@ const PolicyFileSchema = z
   .strict()
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const flux = new Map<string, string>();
     file.policies.forEach((p, i) => {
       if (seen.has(p.name)) {
         ctx.addIssue({
@@ -169,6 +185,15 @@ const PolicyFileSchema = z
         });
       }
       seen.add(p.name);
+      const owner = p.fluxImagePolicy && flux.get(p.fluxImagePolicy);
+      if (owner) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'fluxImagePolicy'],
+          message: `'${p.fluxImagePolicy}' is already the Flux ImagePolicy of '${owner}'. A marker must name one policy: map each Flux ImagePolicy once`,
+        });
+      }
+      if (p.fluxImagePolicy) flux.set(p.fluxImagePolicy, p.name);
     });
   });
 
@@ -228,6 +253,7 @@ export function parseImagePolicies(text: string, file = IMAGE_POLICY_FILE): Imag
       digest: p.digest,
       paths: p.update.paths,
       writeBack: p.writeBack,
+      ...(p.fluxImagePolicy ? { fluxImagePolicy: p.fluxImagePolicy } : {}),
       line,
     };
   });

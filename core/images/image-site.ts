@@ -33,13 +33,21 @@ export interface ScalarSite {
 /** A part of an image reference inside a scalar: the tag in `web:1.0.0`, or the whole `newTag` value. */
 export interface ValueSlot {
   site: ScalarSite;
-  /** Offset of the part within `site.text`, and its length (0 for a digest that can be appended). */
+  /** Offset of the part within `site.text`, and its length (0 for a part that can be appended). */
   offset: number;
   length: number;
   /** What the part holds now ('' when absent). */
   value: string;
-  /** Text written before a new value in an empty slot (`@` before an appended digest). */
+  /** Text written before a new value in an empty slot (`@` before an appended digest, `:` before a tag). */
   prefix?: string;
+}
+
+/**
+ * Whether a file can hold manifests: `*.yaml`, `*.yml`, and kustomize's extensionless `Kustomization` (which
+ * kustomize and Flux read too; `kustomization.yaml` and `kustomization.yml` are YAML files already).
+ */
+export function isManifestFile(path: string): boolean {
+  return /\.ya?ml$/.test(path) || path.slice(path.lastIndexOf('/') + 1) === 'Kustomization';
 }
 
 /** What kind of place holds the image, which decides how it is rewritten and reported. */
@@ -57,6 +65,12 @@ export interface ImageSite {
   name?: string;
   /** The setter comment on the reference, if any: it alone decides which policy owns the value. */
   marker?: SetterMarker;
+  /**
+   * The image name, where the site's owner may write it: only in a marked value (a full reference, or a `:name`
+   * marker), which Flux fills with the policy's image. An unmarked reference is owned because of its name, which
+   * therefore never changes.
+   */
+  imageName?: ValueSlot;
   tag?: ValueSlot;
   digest?: ValueSlot;
   line: number;
@@ -148,6 +162,31 @@ function siteInScalar(file: string, kind: ImageSiteKind, s: ScalarSite): ImageSi
   return { file, kind, name: slots.name, tag: slots.tag, digest: slots.digest, line: s.line };
 }
 
+/**
+ * The parts of a marked full reference. The marker says the value is an image, so a bare name (`image`) is one too,
+ * and a missing tag or digest is a slot to fill: Flux writes the policy's whole image there.
+ */
+function markedRefSlots(s: ScalarSite): Pick<ImageSite, 'imageName' | 'tag' | 'digest'> & { ref: string } {
+  const ref = parseImageRef(s.text);
+  if (!ref) return { ref: s.text };
+  const at = s.text.indexOf('@');
+  const baseEnd = at >= 0 ? at : s.text.length;
+  const nameEnd = ref.tag ? baseEnd - ref.tag.length - 1 : baseEnd;
+  const slot = (offset: number, length: number, prefix?: string): ValueSlot => ({
+    site: s,
+    offset,
+    length,
+    value: s.text.slice(offset, offset + length),
+    ...(prefix ? { prefix } : {}),
+  });
+  return {
+    ref: ref.name,
+    imageName: slot(0, nameEnd),
+    tag: ref.tag ? slot(nameEnd + 1, ref.tag.length) : slot(nameEnd, 0, ':'),
+    digest: ref.digest ? slot(at + 1, ref.digest.length) : slot(s.text.length, 0, '@'),
+  };
+}
+
 function markedSite(file: string, marker: SetterMarker, s: ScalarSite): ImageSite {
   const whole = (value: string): ValueSlot => ({ site: s, offset: 0, length: value.length, value });
   const part =
@@ -163,15 +202,20 @@ function markedSite(file: string, marker: SetterMarker, s: ScalarSite): ImageSit
   const base = { file, kind: 'setter' as const, marker, line: s.line };
   switch (part) {
     case 'ref': {
-      const slots = refSlots(s);
-      return slots ? { ...base, name: slots.name, tag: slots.tag, digest: slots.digest } : base;
+      if (marker.dialect === 'tidemark') {
+        // Tidemark's marker gives a reference an owner, not a new name: its tag and digest move, as unmarked ones do.
+        const slots = refSlots(s);
+        return slots ? { ...base, name: slots.name, tag: slots.tag, digest: slots.digest } : base;
+      }
+      const { ref, ...slots } = markedRefSlots(s);
+      return slots.tag ? { ...base, ...slots, name: ref } : base;
     }
     case 'tag':
       return { ...base, tag: whole(s.text) };
     case 'digest':
       return { ...base, digest: whole(s.text) };
     case 'name':
-      return base; // Tidemark moves tags and digests, never names: nothing to edit here
+      return { ...base, name: s.text, imageName: whole(s.text) };
   }
 }
 

@@ -127,7 +127,7 @@ other:
 `;
     const plan = planImageUpdate(
       { repository: 'acme.io/web', tag: '1.2.0', digest: DIGEST },
-      policy(''),
+      policy('    fluxImagePolicy: flux-system:web\n'),
       new Map([['apps/values.yaml', text]]),
       ON_MAIN,
     );
@@ -233,5 +233,142 @@ describe('planImageUpdate write targets', () => {
       [{ kind: 'push', branch: 'trunk' }, ['api']],
       [{ kind: 'pull-request', branch: 'tidemark/api-prod', base: 'trunk' }, ['api-prod']],
     ]);
+  });
+});
+
+describe('planImageUpdate with Flux markers', () => {
+  const D1 = `sha256:${'1'.repeat(64)}`;
+  const D2 = `sha256:${'2'.repeat(64)}`;
+  const flux = (extra = '', fluxName = 'team-a:web') =>
+    parseImagePolicies(`policies:
+  - name: web
+    repository: acme.io/web
+    fluxImagePolicy: ${fluxName}
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [apps]}
+${extra}`);
+  const planOf = (text: string, push: ImagePush, policies = flux(), file = 'apps/d.yaml', context = {}) =>
+    planImageUpdate(push, policies, new Map([[file, text]]), { ...ON_MAIN, ...context });
+  const fileOf = (plan: ReturnType<typeof planImageUpdate>, file = 'apps/d.yaml') => plan.groups[0]?.files.get(file);
+
+  it("leaves a value marked for another namespace's policy alone (one repository's tag never lands on another)", () => {
+    const text = [
+      'a: other.io/api:1.0.0 # {"$imagepolicy": "team-b:web"}',
+      'b: acme.io/web:1.0.0 # {"$imagepolicy": "team-a:web"}',
+      'c: acme.io/web:1.0.0 # {"$imagepolicy": "flux-system:web"}',
+      '',
+    ].join('\n');
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.0.1' });
+    expect(fileOf(plan)).toBe(text.replace('b: acme.io/web:1.0.0', 'b: acme.io/web:1.0.1'));
+  });
+
+  it('moves no Flux-marked value for a policy that maps no Flux ImagePolicy, and no unmarked one for one that does', () => {
+    const text = 'a: acme.io/web:1.0.0 # {"$imagepolicy": "flux-system:web"}\nb:\n  image: acme.io/web:1.0.0\n';
+    const plain = parseImagePolicies(
+      'policies:\n  - name: web\n    repository: acme.io/web\n    strategy: {semver: "^1.0.0"}\n    update: {paths: [apps]}\n',
+    );
+    expect(fileOf(planOf(text, { repository: 'acme.io/web', tag: '1.0.1' }, plain))).toBe(
+      text.replace('image: acme.io/web:1.0.0', 'image: acme.io/web:1.0.1'),
+    );
+    expect(fileOf(planOf(text, { repository: 'acme.io/web', tag: '1.0.1' }, flux('', 'flux-system:web')))).toBe(
+      text.replace('a: acme.io/web:1.0.0', 'a: acme.io/web:1.0.1'),
+    );
+  });
+
+  it('reads a file named Kustomization, as kustomize and Flux do', () => {
+    const text =
+      'images:\n  - name: web\n    newName: acme.io/web # {"$imagepolicy": "team-a:web:name"}\n    newTag: 1.0.0 # {"$imagepolicy": "team-a:web:tag"}\n';
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.2.0' }, flux(), 'apps/Kustomization');
+    expect(fileOf(plan, 'apps/Kustomization')).toBe(text.replace('newTag: 1.0.0', 'newTag: 1.2.0'));
+  });
+
+  it("writes the policy's repository into :name sites and full references, byte for byte around it", () => {
+    const text = [
+      'newName: \'old.io/web\' # {"$imagepolicy": "team-a:web:name"}',
+      'newTag: "1.0.0" # {"$imagepolicy": "team-a:web:tag"}',
+      'image: web:1.0.0   # {"$imagepolicy": "team-a:web"}',
+      '',
+    ].join('\n');
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.2.0' });
+    expect(fileOf(plan)).toBe(
+      text
+        .replace("'old.io/web'", "'acme.io/web'")
+        .replace('"1.0.0"', '"1.2.0"')
+        .replace('web:1.0.0', 'acme.io/web:1.2.0'),
+    );
+    expect(changesOf(plan).map((c) => `${c.line} ${c.from} → ${c.to}`)).toEqual([
+      '1 old.io/web → acme.io/web',
+      '2 1.0.0 → 1.2.0',
+      '3 web:1.0.0 → acme.io/web:1.2.0',
+    ]);
+  });
+
+  it('keeps a name, and says what the site holds, when the push is older than a tag of the same policy', () => {
+    const text = 'n: old.io/web # {"$imagepolicy": "team-a:web:name"}\nt: 1.3.0 # {"$imagepolicy": "team-a:web:tag"}\n';
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.2.0' });
+    expect(plan.groups).toEqual([]);
+    expect(plan.skipped[0]!.reason).toBe(
+      'apps/d.yaml:1 names old.io/web; left as is because apps/d.yaml:2 holds 1.3.0, later than 1.2.0; apps/d.yaml:2 already holds 1.3.0, not older than 1.2.0',
+    );
+  });
+
+  it('moves a :digest site on its own when the pushed digest is new, and a bare name becomes name:tag@digest', () => {
+    const text = [
+      `digest: ${D1} # {"$imagepolicy": "team-a:web:digest"}`,
+      'image: web # {"$imagepolicy": "team-a:web"}',
+      '',
+    ].join('\n');
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.2.0', digest: D2 }, flux('    digest: pin\n'));
+    expect(fileOf(plan)).toBe(text.replace(D1, D2).replace('image: web ', `image: acme.io/web:1.2.0@${D2} `));
+    // Nothing in Git dates the push: the plan says so, for a caller that can ask the registry.
+    expect(plan.unconfirmed).toEqual(['acme.io/web']);
+  });
+
+  it('keeps the tag when pinning a full reference (name:tag@digest, as Flux writes)', () => {
+    const text = 'image: acme.io/web:1.0.0 # {"$imagepolicy": "team-a:web"}\n';
+    const plan = planOf(text, { repository: 'acme.io/web', tag: '1.2.0', digest: D2 }, flux('    digest: pin\n'));
+    expect(fileOf(plan)).toBe(`image: acme.io/web:1.2.0@${D2} # {"$imagepolicy": "team-a:web"}\n`);
+  });
+
+  it('never moves a digest back on a late event: not past a later tag in Git, nor past what the registry holds', () => {
+    const text = `digest: ${D2} # {"$imagepolicy": "team-a:web:digest"}\ntag: 1.3.0 # {"$imagepolicy": "team-a:web:tag"}\n`;
+    const late = planOf(text, { repository: 'acme.io/web', tag: '1.2.0', digest: D1 });
+    expect(late.groups).toEqual([]);
+    expect(late.skipped[0]!.reason).toContain(`apps/d.yaml:1 holds the digest ${D2}; left as is because apps/d.yaml:2`);
+
+    const digestOnly = `digest: ${D2} # {"$imagepolicy": "team-a:web:digest"}\n`;
+    const registry = [
+      { repository: 'acme.io/web', tag: '1.2.0', digest: D1 },
+      { repository: 'acme.io/web', tag: '1.3.0', digest: D2 },
+    ];
+    const asked = planOf(digestOnly, { repository: 'acme.io/web', tag: '1.2.0', digest: D1 }, flux(), 'apps/d.yaml', {
+      imagesOf: () => registry,
+    });
+    expect(asked.groups).toEqual([]);
+    expect(asked.skipped[0]!.reason).toBe(
+      'apps/d.yaml:1 keeps its digest: acme.io/web holds 1.3.0, later than the pushed 1.2.0',
+    );
+    // A tag pushed again with a new digest: the older event of the same tag arrives last.
+    const repushed = planOf(
+      digestOnly,
+      { repository: 'acme.io/web', tag: '1.3.0', digest: D1 },
+      flux(),
+      'apps/d.yaml',
+      {
+        imagesOf: () => registry,
+      },
+    );
+    expect(repushed.skipped[0]!.reason).toBe(
+      `apps/d.yaml:1 keeps its digest: acme.io/web:1.3.0 is now ${D2}, not the pushed ${D1}`,
+    );
+  });
+
+  it('moves the same version spelled differently once, to the later spelling, and never back', () => {
+    const text = 'image: acme.io/web:1.0.0 # {"$imagepolicy": "team-a:web"}\n';
+    const forward = planOf(text, { repository: 'acme.io/web', tag: 'v1.0.0' });
+    expect(fileOf(forward)).toBe(text.replace(':1.0.0', ':v1.0.0'));
+    const back = planOf(fileOf(forward)!, { repository: 'acme.io/web', tag: '1.0.0' });
+    expect(back.groups).toEqual([]);
+    expect(back.skipped[0]!.reason).toBe('apps/d.yaml:1 already holds v1.0.0, not older than 1.0.0');
   });
 });

@@ -1,8 +1,9 @@
 import type { ImagePolicy, WriteBack } from './image-policy';
 import { policyCovers } from './image-policy';
-import { findImageSites, type ImageSite, type ValueSlot } from './image-site';
+import { findImageSites, type ImageSite, isManifestFile } from './image-site';
+import { type DigestVerdict, freshnessOf, moveSite, registryVerdict } from './move-site';
 import { RewriteRefused, rewriteYaml, type ScalarEdit } from './rewrite-yaml';
-import { isUpgrade, selectTag, type TagCandidate, tagAllowed } from './select-tag';
+import { selectTag, type TagCandidate, tagAllowed } from './select-tag';
 import { markerNames } from './setter-marker';
 
 /** An image that was pushed: from an ECR event, a `DescribeImages` result, or the CLI's arguments. */
@@ -62,6 +63,11 @@ export interface ImageUpdatePlan {
   skipped: ImageSkip[];
   /** Whether any policy names the pushed repositories (an unknown repository is ignored, not an error). */
   matchedPolicies: string[];
+  /**
+   * Repositories whose digests move on the push's word alone: no tag of the policy moves up with them, and the
+   * registry was not asked ({@link PlanContext.imagesOf}). A caller that can ask it plans again with its answer.
+   */
+  unconfirmed?: string[];
 }
 
 /** What the planner knows beyond the files. */
@@ -70,6 +76,11 @@ export interface PlanContext {
   defaultBranch: string;
   /** Push times of tags, for `latest-pushed` policies. */
   pushedAt?(repository: string, tag: string): Date | undefined;
+  /**
+   * The images the registry holds for a repository (tags, digests, push times), when the caller asked it: what
+   * confirms a digest that no tag in Git can date (a `:digest` marker, a re-pushed tag). `undefined`: not asked.
+   */
+  imagesOf?(repository: string): readonly ImagePush[] | undefined;
 }
 
 /** Where a policy's changes are written, with the config repo's branch filled in where the policy names none. */
@@ -123,18 +134,19 @@ export function planImageUpdate(
   context: PlanContext,
 ): ImageUpdatePlan {
   const pushes = Array.isArray(push) ? (push as readonly ImagePush[]) : [push as ImagePush];
-  const references = new Map<string, ImageSite[]>();
-  const referencesIn = (file: string) => {
-    let refs = references.get(file);
-    if (!refs) {
-      refs = /\.ya?ml$/.test(file) ? findImageSites(file, files.get(file)!) : [];
-      references.set(file, refs);
+  const sites = new Map<string, ImageSite[]>();
+  const sitesIn = (file: string) => {
+    let found = sites.get(file);
+    if (!found) {
+      found = isManifestFile(file) ? findImageSites(file, files.get(file)!) : [];
+      sites.set(file, found);
     }
-    return refs;
+    return found;
   };
   const plan: ImageUpdatePlan = { groups: [], skipped: [], matchedPolicies: [] };
   const edits = new Map<string, Map<string, ScalarEdit[]>>(); // group key → file → edits
   const groupOf = new Map<string, WriteGroup>();
+  const unconfirmed = new Set<string>();
 
   for (const policy of policies) {
     const mine = pushes.filter((p) => sameRepository(p.repository, policy.repository));
@@ -152,13 +164,14 @@ export function planImageUpdate(
       continue;
     }
     // Parse only files that can mention the policy: a reference to `…/web` has `web` in its text, and a setter comment
-    // names the policy. On a 2,000-file folder this skips almost every parse.
+    // names the policy or its Flux ImagePolicy. On a 2,000-file folder this skips almost every parse.
     const needles = [policy.repository.slice(policy.repository.lastIndexOf('/') + 1), policy.name];
+    if (policy.fluxImagePolicy) needles.push(policy.fluxImagePolicy);
     const owned = [...files.keys()]
       .filter((f) => policyCovers(policy, f) && needles.some((n) => files.get(f)!.includes(n)))
       .sort()
-      .flatMap(referencesIn)
-      .filter((r) => (r.marker ? markerNames(r.marker, policy.name) : sameRepository(r.name ?? '', policy.repository)));
+      .flatMap(sitesIn)
+      .filter((site) => owns(policy, site));
     if (owned.length === 0) {
       plan.skipped.push({
         policy: policy.name,
@@ -171,23 +184,23 @@ export function planImageUpdate(
     const key = targetKey(target);
     const fileEdits = edits.get(key) ?? new Map<string, ScalarEdit[]>();
     const reasons = new Set<string>();
-    // Tagged references first: a digest-only reference (Flux's `:digest` setter) has no version to order by, so it
-    // moves only together with a tag of the same policy, which is what keeps it from flip-flopping on old events.
-    const ordered = [...owned.filter((r) => r.tag), ...owned.filter((r) => !r.tag)];
-    for (const ref of ordered) {
-      if (!ref.tag && update.changes.length === 0) {
-        reasons.add(
-          `${ref.file}:${ref.line} holds only a digest; it moves with a tag of ${policy.name}, and none moved`,
-        );
+    const pushedAt = (tag: string) => context.pushedAt?.(policy.repository, tag);
+    const fresh = freshnessOf(policy, best, owned, pushedAt);
+    const known = context.imagesOf?.(policy.repository);
+    const verdict: DigestVerdict = known
+      ? registryVerdict(policy, best, known)
+      : fresh.upgrades
+        ? 'confirmed'
+        : 'unconfirmed';
+    for (const site of owned) {
+      const moved = moveSite(site, policy, best, fresh, verdict, pushedAt);
+      if ('skip' in moved) {
+        reasons.add(moved.skip);
         continue;
       }
-      const moved = moveReference(ref, policy, best, context);
-      if (typeof moved === 'string') {
-        reasons.add(moved);
-        continue;
-      }
-      fileEdits.set(ref.file, [...(fileEdits.get(ref.file) ?? []), ...moved.edits]);
-      update.changes.push({ file: ref.file, line: ref.line, from: moved.from, to: moved.to, policy: policy.name });
+      if (moved.unconfirmed) unconfirmed.add(policy.repository);
+      fileEdits.set(site.file, [...(fileEdits.get(site.file) ?? []), ...moved.edits]);
+      update.changes.push({ file: site.file, line: site.line, from: moved.from, to: moved.to, policy: policy.name });
     }
     if (update.changes.length === 0) {
       plan.skipped.push({ policy: policy.name, reason: [...reasons].join('; ') });
@@ -220,7 +233,18 @@ export function planImageUpdate(
     group.updates = group.updates.filter((u) => u.changes.length > 0);
   }
   plan.groups = plan.groups.filter((g) => g.updates.length > 0);
+  if (unconfirmed.size > 0) plan.unconfirmed = [...unconfirmed];
   return plan;
+}
+
+/**
+ * Whether a site is the policy's. A marked value belongs to the policy its marker names, and to no other. An unmarked
+ * reference belongs to a policy that follows its repository, unless the policy stands in for a Flux ImagePolicy:
+ * Flux moves only marked values, and so does its stand-in, so a repository moved over from Flux changes as it did.
+ */
+function owns(policy: ImagePolicy, site: ImageSite): boolean {
+  if (site.marker) return markerNames(site.marker, policy);
+  return policy.fluxImagePolicy === undefined && sameRepository(site.name ?? '', policy.repository);
 }
 
 /** Registries are case-insensitive; repository paths are lower-case by the reference grammar. */
@@ -237,49 +261,4 @@ function dedupe(list: ScalarEdit[]): ScalarEdit[] {
     seen.add(k);
     return true;
   });
-}
-
-function moveReference(
-  ref: ImageSite,
-  policy: ImagePolicy,
-  best: TagCandidate & { push: ImagePush },
-  context: PlanContext,
-): { edits: ScalarEdit[]; from: string; to: string } | string {
-  const digest = best.push.digest;
-  const pin = policy.digest === 'pin' || (ref.digest?.value ?? '') !== '';
-  if (ref.tag) {
-    const current = { tag: ref.tag.value, pushedAt: context.pushedAt?.(policy.repository, ref.tag.value) };
-    if (!isUpgrade(policy.strategy, best, current)) {
-      return `${ref.file}:${ref.line} already holds ${ref.tag.value}, not older than ${best.tag}`;
-    }
-  } else if (!ref.digest || !digest) {
-    return `${ref.file}:${ref.line} holds no tag to move`;
-  } else if (ref.digest.value === digest) {
-    return `${ref.file}:${ref.line} already holds ${digest}`;
-  }
-  if (ref.digest?.value && !digest) {
-    return `${ref.file}:${ref.line} pins a digest, but the push of ${best.tag} carries none`;
-  }
-  const slotEdits: ScalarEdit[] = [];
-  if (ref.tag) slotEdits.push(editOf(ref.tag, best.tag));
-  if (pin && digest && ref.digest && (ref.digest.length > 0 || ref.digest.prefix))
-    slotEdits.push(editOf(ref.digest, digest));
-  const sites = new Map(slotEdits.map((e) => [e.site.nodeStart, e.site]));
-  const before = [...sites.values()].map((s) => s.text).join(' ');
-  const after = [...sites.values()]
-    .map((s) => {
-      let text = s.text;
-      for (const e of slotEdits.filter((x) => x.site === s).sort((a, b) => b.start - a.start)) {
-        text = text.slice(0, e.start - s.start) + e.text + text.slice(e.end - s.start);
-      }
-      return text;
-    })
-    .join(' ');
-  return { edits: slotEdits, from: before, to: after };
-}
-
-function editOf(slot: ValueSlot, value: string): ScalarEdit {
-  const start = slot.site.start + slot.offset;
-  const text = slot.length === 0 && slot.prefix ? `${slot.prefix}${value}` : value;
-  return { site: slot.site, start, end: start + slot.length, text };
 }

@@ -133,7 +133,14 @@ describe('planImageUpdate on random layouts', () => {
         const pin = form === 'pinned';
         const plan = planImageUpdate(
           { repository: 'acme.io/team/web', tag: '1.4.2', digest: DIGEST },
-          [{ ...policy, digest: pin ? 'pin' : 'none' }],
+          // The Flux marker names flux-system:web, so the policy stands in for that Flux ImagePolicy.
+          [
+            {
+              ...policy,
+              digest: pin ? 'pin' : 'none',
+              ...(form === 'flux' ? { fluxImagePolicy: 'flux-system:web' } : {}),
+            },
+          ],
           new Map([[file, doc('1.0.0', false)]]),
           { defaultBranch: 'main' },
         );

@@ -72,4 +72,16 @@ describe('isUpgrade', () => {
     expect(isUpgrade(s, newer, older)).toBe(true);
     expect(isUpgrade(s, newer, { tag: 'c' })).toBe(true);
   });
+
+  it('orders two spellings of one version, so a file moves to one of them once and never back', () => {
+    expect(isUpgrade(semver, { tag: 'v1.3.0' }, { tag: '1.3.0' })).toBe(true);
+    expect(isUpgrade(semver, { tag: '1.3.0' }, { tag: 'v1.3.0' })).toBe(false);
+    // Build metadata does not count in semver precedence; it orders two builds of one version here.
+    expect(isUpgrade(semver, { tag: '1.3.0+build.10' }, { tag: '1.3.0+build.9' })).toBe(true);
+    expect(isUpgrade(semver, { tag: '1.3.0+build.9' }, { tag: '1.3.0+build.10' })).toBe(false);
+    const numeric: TagStrategy = { kind: 'numeric', tagPattern: /^build-(?<n>\d+)$/, extract: 'n' };
+    expect(selectTag(numeric, tags('build-007', 'build-7'))?.tag).toBe(
+      selectTag(numeric, tags('build-7', 'build-007'))?.tag,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { compare as compareSemver, satisfies, valid } from 'semver';
+import { compareBuild, compare as compareSemver, satisfies, valid } from 'semver';
 import type { TagStrategy } from './image-policy';
 
 /** A tag as a policy sees it: its name and, when known, when it was pushed. */
@@ -53,15 +53,30 @@ function extracted(strategy: { tagPattern: RegExp; extract: string }, tag: strin
 }
 
 /**
- * Orders two allowed tags under a policy: negative when `a` comes before (is older than) `b`, 0 when they are the
- * same version. Both must be allowed by {@link tagAllowed}.
+ * Orders two allowed tags under a policy: negative when `a` comes before (is older than) `b`, 0 only for the same tag.
+ * Both must be allowed by {@link tagAllowed}.
+ *
+ * Two tags of one version (`1.0.0` and `v1.0.0`; `1.0.0+build.1` and `1.0.0+build.2`, equal in semver precedence;
+ * `build-7` and `build-007` under `numeric`) are still two images, and Flux writes whichever its policy selected. So
+ * that every event and the scheduled catch-up agree on one of them, they are ordered by build metadata, then by the
+ * tag's text: a file moves to the later spelling once and never back (`1.0.0` → `v1.0.0`, not `v1.0.0` → `1.0.0`),
+ * and a duplicate or late event still changes nothing.
  */
 export function compareTags(strategy: TagStrategy, a: TagCandidate, b: TagCandidate): number {
+  if (a.tag === b.tag) return 0;
+  const order = compareVersions(strategy, a, b);
+  if (order !== 0) return order;
+  const build = strategy.kind === 'semver' ? compareBuild(a.tag, b.tag) : 0;
+  return build !== 0 ? build : a.tag < b.tag ? -1 : 1;
+}
+
+/** The strategy's own order, in which two spellings of one version are equal. */
+function compareVersions(strategy: TagStrategy, a: TagCandidate, b: TagCandidate): number {
   switch (strategy.kind) {
     case 'semver':
       return compareSemver(a.tag, b.tag);
     case 'latest-pushed':
-      return a.tag === b.tag ? 0 : (a.pushedAt?.getTime() ?? 0) - (b.pushedAt?.getTime() ?? 0);
+      return (a.pushedAt?.getTime() ?? 0) - (b.pushedAt?.getTime() ?? 0);
     case 'numeric':
       return Number(extracted(strategy, a.tag)) - Number(extracted(strategy, b.tag));
     case 'alphabetical': {
@@ -84,7 +99,8 @@ export function selectTag(strategy: TagStrategy, candidates: readonly TagCandida
 
 /**
  * Whether moving from `current` (what Git holds) to `candidate` is an upgrade. Never a downgrade, and never a move
- * between equal versions: this is what makes a duplicate or out-of-order event a no-op. A current tag the policy
+ * to the same tag: this is what makes a duplicate or out-of-order event a no-op (see {@link compareTags} for two
+ * spellings of one version). A current tag the policy
  * cannot order (say `latest` under a semver policy) is replaced by any allowed candidate.
  */
 export function isUpgrade(strategy: TagStrategy, candidate: TagCandidate, current: TagCandidate): boolean {

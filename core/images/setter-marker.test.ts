@@ -23,10 +23,19 @@ describe('parseSetterMarker', () => {
     }
   });
 
-  it('matches a Flux marker by name or namespace:name', () => {
+  it('matches a Flux marker only to the policy that maps its namespace:name', () => {
     const m = parseSetterMarker('{"$imagepolicy": "flux-system:podinfo"}')!;
-    expect(markerNames(m, 'podinfo')).toBe(true);
-    expect(markerNames(m, 'flux-system:podinfo')).toBe(true);
-    expect(markerNames(m, 'web')).toBe(false);
+    expect(markerNames(m, { name: 'podinfo', fluxImagePolicy: 'flux-system:podinfo' })).toBe(true);
+    expect(markerNames(m, { name: 'web', fluxImagePolicy: 'flux-system:podinfo' })).toBe(true);
+    // The namespace is part of the name: team-b's podinfo is not flux-system's.
+    expect(markerNames(m, { name: 'podinfo', fluxImagePolicy: 'team-b:podinfo' })).toBe(false);
+    // A policy that maps no Flux ImagePolicy answers to no Flux marker, whatever its name.
+    expect(markerNames(m, { name: 'podinfo' })).toBe(false);
+  });
+
+  it("matches Tidemark's marker by the policy's name", () => {
+    const m = parseSetterMarker('{"tidemark": "web"}')!;
+    expect(markerNames(m, { name: 'web' })).toBe(true);
+    expect(markerNames(m, { name: 'api', fluxImagePolicy: 'flux-system:web' })).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import type { ImagePolicy } from './image-policy';
+
 /**
  * A setter comment on a YAML line, naming the policy that owns the value and which part of the image the value is.
  * Two dialects are understood, so Flux users can switch without editing their manifests:
@@ -40,7 +42,12 @@ export function parseSetterMarker(comment: string | null | undefined): SetterMar
   return undefined;
 }
 
-/** Whether a marker names this policy. A Flux marker matches by `ImagePolicy` name or `namespace:name`. */
-export function markerNames(marker: SetterMarker, policyName: string): boolean {
-  return marker.policy === policyName || `${marker.namespace}:${marker.policy}` === policyName;
+/**
+ * Whether a marker names this policy. A Tidemark marker names the policy by its name. A Flux marker names a Flux
+ * `ImagePolicy` by `namespace:name`, and only the policy that declares that `fluxImagePolicy` answers to it: a marker
+ * for another namespace, or for a Flux policy this repo does not map, belongs to no policy and is left alone.
+ */
+export function markerNames(marker: SetterMarker, policy: Pick<ImagePolicy, 'name' | 'fluxImagePolicy'>): boolean {
+  if (marker.dialect === 'tidemark') return marker.policy === policy.name;
+  return policy.fluxImagePolicy !== undefined && `${marker.namespace}:${marker.policy}` === policy.fluxImagePolicy;
 }
