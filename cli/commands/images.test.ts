@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,5 +75,24 @@ describe('tidemark images update', () => {
       "tidemark: .tidemark/images.yaml:7: policies[0].strategy.semver: is not a semver range. Use a range such as '>=1.0.0 <2.0.0' or '~1.0.0'\n",
     );
     expect(changedFiles(dir)).toEqual(['.tidemark/images.yaml']);
+  });
+
+  it('skips symbolic links and files that are not UTF-8 with a note, and changes the rest', () => {
+    const dir = checkout();
+    symlinkSync('deployment.yaml', join(dir, 'clusters/dev/web/link.yaml'));
+    symlinkSync('gone.yaml', join(dir, 'clusters/dev/web/dangling.yaml'));
+    // Latin-1 "é" in a comment: read as UTF-8 it would be written back as U+FFFD.
+    const latin1 = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(`\nimage: ${WEB}:1.0.0\n`)]);
+    writeFileSync(join(dir, 'clusters/dev/latin1.yaml'), latin1);
+    const r = tidemark('images', 'update', dir, '--image', WEB, '--tag', '1.0.1', '--output', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.changes.map((c: { file: string }) => c.file)).toEqual([DEV, PROD]);
+    expect(out.unread).toEqual([
+      { file: 'clusters/dev/latin1.yaml', reason: 'is not UTF-8 text, so it could not be written back byte for byte' },
+      { file: 'clusters/dev/web/dangling.yaml', reason: expect.stringMatching(/^is a symbolic link/) },
+      { file: 'clusters/dev/web/link.yaml', reason: expect.stringMatching(/^is a symbolic link/) },
+    ]);
+    expect(readFileSync(join(dir, 'clusters/dev/latin1.yaml'))).toEqual(latin1);
   });
 });

@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { type Command, Option } from 'commander';
 import { IMAGE_POLICY_FILE, parseImagePolicies } from '../../core/images/image-policy';
 import { isImageDigest, isImageTag, parseImageRef } from '../../core/images/image-ref';
+import { isManifestFile } from '../../core/images/image-site';
 import { type ImageChange, type ImageSkip, planImageUpdate } from '../../core/images/plan-image-update';
 
 interface UpdateOptions {
@@ -47,7 +48,8 @@ function update(dir: string, options: UpdateOptions): number {
       throw new Error(`${join(dir, IMAGE_POLICY_FILE)} does not exist. Is ${dir} a config repo checkout?`);
     const policies = parseImagePolicies(policyText);
     const files = new Map<string, string>();
-    for (const policy of policies) for (const path of policy.paths) readTree(dir, path, files);
+    const unread: UnreadFile[] = [];
+    for (const policy of policies) for (const path of policy.paths) readTree(dir, path, files, unread);
     // On disk every change lands in the same files, whatever the write-back: plan them as one group (one target, the
     // checkout), so two policies editing one file produce one rewrite of it.
     const plan = planImageUpdate(
@@ -65,6 +67,7 @@ function update(dir: string, options: UpdateOptions): number {
       plan.matchedPolicies.length === 0
         ? [{ policy: '-', reason: `no policy names ${push.repository}` }]
         : plan.skipped,
+      unread,
       options,
     );
     return 0;
@@ -88,13 +91,14 @@ function pushFrom(options: UpdateOptions) {
   return { repository: ref.name, tag: options.tag, digest: options.digest, pushedAt };
 }
 
-function print(changes: ImageChange[], skipped: ImageSkip[], options: UpdateOptions): void {
+function print(changes: ImageChange[], skipped: ImageSkip[], unread: UnreadFile[], options: UpdateOptions): void {
   if (options.output === 'json') {
-    console.log(JSON.stringify({ changes, skipped }, null, 2));
+    console.log(JSON.stringify({ changes, skipped, ...(unread.length > 0 ? { unread } : {}) }, null, 2));
     return;
   }
   for (const c of changes) console.log(`${c.file}:${c.line} ${c.from} → ${c.to} (${c.policy})`);
   for (const s of skipped) console.log(`skipped ${s.policy}: ${s.reason}`);
+  for (const u of unread) console.log(`not read ${u.file}: ${u.reason}`);
   if (changes.length === 0 && skipped.length === 0) console.log('nothing to change');
   else if (options.dryRun && changes.length > 0) console.log('(dry run: nothing written)');
 }
@@ -107,21 +111,58 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** Adds the files under `path` (a file or folder of the checkout) to `files`, keyed by repo-relative path. */
-function readTree(dir: string, path: string, files: Map<string, string>): void {
+/** A file under a policy path that was not read, and why. */
+export interface UnreadFile {
+  file: string;
+  reason: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Adds the manifest files under `path` (a file or folder of the checkout) to `files`, keyed by repo-relative path.
+ * As Flux does, a file that cannot be read is skipped with a note instead of failing the update; so is every symbolic
+ * link, which Tidemark never follows (a link may leave the checkout, and the Lambda reads a link from git as its
+ * target's path, not as the file it points to). A file that is not UTF-8 could not be written back byte for byte.
+ */
+function readTree(dir: string, path: string, files: Map<string, string>, unread: UnreadFile[]): void {
   const full = join(dir, path);
-  let stat: ReturnType<typeof statSync>;
+  let stat: ReturnType<typeof lstatSync>;
   try {
-    stat = statSync(full);
+    stat = lstatSync(full);
   } catch {
     return; // a policy path that does not exist in this checkout covers nothing
   }
   const entries = stat.isDirectory()
-    ? readdirSync(full, { recursive: true, encoding: 'utf8' }).map((p) => join(full, p))
-    : [full];
+    ? readdirSync(full, { recursive: true, withFileTypes: true }).map((e) => ({
+        path: join(e.parentPath, e.name),
+        kind: e.isSymbolicLink() ? 'link' : e.isFile() ? 'file' : e.isDirectory() ? 'folder' : 'other',
+      }))
+    : [{ path: full, kind: stat.isSymbolicLink() ? 'link' : stat.isFile() ? 'file' : 'other' }];
   for (const entry of entries) {
-    const key = relative(dir, entry).split(sep).join('/');
-    if (key.split('/').includes('.git') || files.has(key) || !statSync(entry).isFile()) continue;
-    files.set(key, readFileSync(entry, 'utf8'));
+    const key = relative(dir, entry.path).split(sep).join('/');
+    if (entry.kind === 'folder' || key.split('/').includes('.git') || files.has(key) || !isManifestFile(key)) continue;
+    if (unread.some((u) => u.file === key)) continue;
+    const skip = (reason: string) => unread.push({ file: key, reason });
+    if (entry.kind === 'link') {
+      skip('is a symbolic link, which Tidemark does not follow; name the file it points to in the policy instead');
+      continue;
+    }
+    if (entry.kind !== 'file') {
+      skip('is not a regular file');
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(entry.path);
+    } catch (e) {
+      skip(`could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      continue;
+    }
+    try {
+      files.set(key, utf8.decode(bytes));
+    } catch {
+      skip('is not UTF-8 text, so it could not be written back byte for byte');
+    }
   }
 }

@@ -1,11 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
 import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
 import { GitConfigRepo } from '../../adapters/config-repo/git';
+import { describeImages } from '../../adapters/ecr/ecr-images';
 import { createConfigRepo, exampleConfigRepo } from '../../test/support/config-repo';
-import { localEnv } from '../../test/support/local-env';
+import { localEnv, uniqueName } from '../../test/support/local-env';
 import { readImagePolicies, UpdateGaveUp, updateImages } from './update-images';
 
 // update-images against the real local git server, with another writer pushing to the same branch mid-update.
@@ -158,5 +161,73 @@ describe('updateImages', () => {
     expect(result.kind).toBe('updated');
     expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.0.1');
     expect(asked).not.toContain('.tidemark/images.yaml');
+  });
+
+  it('asks ECR before moving a digest that no tag in Git can date, so a late event moves nothing back', async () => {
+    const ecr = new ECRClient({});
+    const name = uniqueName('digest-only');
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+    for (const [i, tag] of ['1.2.0', '1.3.0'].entries()) {
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { digest: `sha256:${String(i).repeat(64)}`, size: i },
+        layers: [],
+      });
+      const imageDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+      await ecr.send(
+        new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageTag: tag, imageDigest }),
+      );
+    }
+    const repository = `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`;
+    const digests = new Map((await describeImages(repository)).map((i) => [i.tag, i.digest!]));
+    expect(new Set(digests.values()).size).toBe(2);
+    const files = exampleConfigRepo();
+    files['.tidemark/images.yaml'] = `policies:
+  - name: web
+    repository: ${repository}
+    fluxImagePolicy: flux-system:web
+    strategy: { semver: "^1.0.0" }
+    update: { paths: [clusters/dev/digest.yaml] }
+`;
+    const pinned = (tag: string) => `digest: ${digests.get(tag)} # {"$imagepolicy": "flux-system:web:digest"}\n`;
+    files['clusters/dev/digest.yaml'] = pinned('1.3.0');
+    const remote = await createConfigRepo('digest-only', files);
+    const repo = await open(remote.url);
+    const imagesOf = (r: string) => describeImages(r);
+
+    const late = await updateImages([{ repository, tag: '1.2.0', digest: digests.get('1.2.0') }], { repo, imagesOf });
+    expect(late.kind).toBe('unchanged');
+    expect(late.writes[0]).toMatchObject({
+      kind: 'unchanged',
+      skipped: [{ policy: 'web', reason: expect.stringContaining(`holds 1.3.0, later than the pushed 1.2.0`) }],
+    });
+    expect(remote.file('clusters/dev/digest.yaml')).toBe(pinned('1.3.0'));
+
+    remote.commit({ 'clusters/dev/digest.yaml': pinned('1.2.0') }, 'pin the older build');
+    const fresh = await updateImages([{ repository, tag: '1.3.0', digest: digests.get('1.3.0') }], { repo, imagesOf });
+    expect(fresh.kind).toBe('updated');
+    expect(remote.file('clusters/dev/digest.yaml')).toBe(pinned('1.3.0'));
+  });
+
+  it('skips symbolic links and files that are not UTF-8 with a note, and changes the rest', async () => {
+    const remote = await createConfigRepo('unread', exampleConfigRepo());
+    const work = mkdtempSync(join(tmpdir(), 'tidemark-unread-'));
+    remote.git(work, 'clone', '--quiet', remote.url, 'repo');
+    const dir = join(work, 'repo');
+    symlinkSync('deployment.yaml', join(dir, 'clusters/dev/web/link.yaml'));
+    const latin1 = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(`\nimage: ${WEB}:1.0.0\n`)]);
+    writeFileSync(join(dir, 'clusters/dev/latin1.yaml'), latin1);
+    remote.git(dir, 'add', '-A');
+    remote.git(dir, 'commit', '--quiet', '-m', 'a link and a Latin-1 file');
+    remote.git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+    const result = await updateImages([{ repository: WEB, tag: '1.0.1' }], { repo: await open(remote.url) });
+    expect(result.kind).toBe('updated');
+    expect(result.unread).toEqual([
+      { path: 'clusters/dev/latin1.yaml', reason: 'is not UTF-8 text, so it could not be written back byte for byte' },
+      { path: 'clusters/dev/web/link.yaml', reason: expect.stringMatching(/^is a symbolic link/) },
+    ]);
+    expect(remote.file('clusters/dev/web/deployment.yaml')).toContain('web:1.0.1');
+    expect(remote.history()[0]!.files).toEqual(['clusters/dev/web/deployment.yaml']);
   });
 });

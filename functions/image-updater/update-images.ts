@@ -1,10 +1,17 @@
-import type { ConfigRepo, FileEdit, HeadFiles, PullRequestOutcome } from '../../adapters/config-repo/config-repo';
+import type {
+  ConfigRepo,
+  FileEdit,
+  HeadFiles,
+  PullRequestOutcome,
+  UnreadFile,
+} from '../../adapters/config-repo/config-repo';
 import type { SyncRequest } from '../../adapters/sync-queue/sync-request';
 import { IMAGE_POLICY_FILE, type ImagePolicy, parseImagePolicies } from '../../core/images/image-policy';
 import {
   type ImageChange,
   type ImagePush,
   type ImageSkip,
+  type ImageUpdatePlan,
   type PlanContext,
   planImageUpdate,
   type WriteGroup,
@@ -58,6 +65,8 @@ export interface UpdateImagesResult {
   writes: WriteOutcome[];
   /** Clusters told about a new commit through their sync queues. */
   synced: string[];
+  /** Files under the policies' paths that were not read (symbolic links, files that are not UTF-8), and why. */
+  unread?: UnreadFile[];
 }
 
 /** The branch kept moving under us for every try; the message fails so SQS redelivers it (or dead-letters it). */
@@ -126,7 +135,14 @@ export async function updateImages(
   }
   const synced = await announce(writes, deps);
   const changed = writes.some((w) => w.kind !== 'unchanged');
-  return { kind: changed ? 'updated' : 'unchanged', matchedPolicies: relevant.map((p) => p.name), writes, synced };
+  const { unread } = context;
+  return {
+    kind: changed ? 'updated' : 'unchanged',
+    matchedPolicies: relevant.map((p) => p.name),
+    writes,
+    synced,
+    ...(unread.length > 0 ? { unread } : {}),
+  };
 }
 
 async function pushToBranch(
@@ -134,13 +150,14 @@ async function pushToBranch(
   policies: ImagePolicy[],
   branch: string,
   base: HeadFiles,
-  context: PlanContext,
+  context: UpdateContext,
   deps: UpdateImagesDeps,
 ): Promise<WriteOutcome> {
   const paths = policies.flatMap((p) => p.paths);
   return withRetries(branch, deps, async (attempt) => {
     const files = await readAt(deps.repo, paths, branch, attempt === 1 ? baseHead(base, branch) : undefined);
-    const plan = planImageUpdate(pushes, policies, files.files, context);
+    context.noteUnread(files);
+    const plan = await planWithRegistry(pushes, policies, files, context);
     const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
     const outcome = await deps.repo.commit(editsOf(group), files, commitMessage(group.updates), branch);
@@ -161,7 +178,7 @@ async function proposeChange(
   policies: ImagePolicy[],
   target: Extract<WriteTarget, { kind: 'pull-request' }>,
   base: HeadFiles,
-  context: PlanContext,
+  context: UpdateContext,
   deps: UpdateImagesDeps,
 ): Promise<WriteOutcome> {
   // One branch per policy: a newer eligible push lands on the same branch and updates the same pull request.
@@ -169,11 +186,13 @@ async function proposeChange(
   const paths = policies.flatMap((p) => p.paths);
   return withRetries(branch, deps, async (attempt) => {
     const onBase = await readAt(deps.repo, paths, baseBranch, attempt === 1 ? baseHead(base, baseBranch) : undefined);
-    const basePlan = planImageUpdate(pushes, policies, onBase.files, context);
+    context.noteUnread(onBase);
+    const basePlan = await planWithRegistry(pushes, policies, onBase, context);
     if (!soleGroup(basePlan.groups, branch)) return { kind: 'unchanged', target: branch, skipped: basePlan.skipped };
     // The pull-request branch may already hold this version or a newer one: never downgrade it either.
     const onBranch = await deps.repo.read(paths, branch);
-    const plan = onBranch ? planImageUpdate(pushes, policies, onBranch.files, context) : basePlan;
+    if (onBranch) context.noteUnread(onBranch);
+    const plan = onBranch ? await planWithRegistry(pushes, policies, onBranch, context) : basePlan;
     const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
     const outcome = await deps.repo.commit(editsOf(group), onBranch ?? onBase, commitMessage(group.updates), branch);
@@ -245,22 +264,85 @@ function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** Push times of the tags Git may hold, for `latest-pushed` policies (which order by push time, not by name). */
+/** The planner's context, plus what an update learns on the way: the registry's answers and the files not read. */
+interface UpdateContext extends PlanContext {
+  /** Asks the registry about repositories not asked yet; true when it learned something to plan again with. */
+  askRegistry(repositories: readonly string[]): Promise<boolean>;
+  noteUnread(files: HeadFiles): void;
+  readonly unread: UnreadFile[];
+}
+
+/**
+ * Plans, and when a digest would move on the push's word alone (no tag of its policy moves up beside it, so Git cannot
+ * date it), asks ECR whether the push is still the newest image and plans again with the answer: a late event for a
+ * re-pushed tag, or for an older tag of a policy that only pins digests, then moves nothing.
+ */
+async function planWithRegistry(
+  pushes: readonly ImagePush[],
+  policies: ImagePolicy[],
+  files: HeadFiles,
+  context: UpdateContext,
+): Promise<ImageUpdatePlan> {
+  const plan = planImageUpdate(pushes, policies, files.files, context);
+  if (!plan.unconfirmed || !(await context.askRegistry(plan.unconfirmed))) return plan;
+  return planImageUpdate(pushes, policies, files.files, context);
+}
+
+/**
+ * Push times of the tags Git may hold, for `latest-pushed` policies (which order by push time, not by name), asked of
+ * the registry up front; the registry's images of other repositories are asked only when a plan needs them.
+ */
 async function planContext(
   policies: readonly ImagePolicy[],
   pushes: readonly ImagePush[],
   deps: UpdateImagesDeps,
-): Promise<PlanContext> {
+): Promise<UpdateContext> {
   const times = new Map<string, Date>();
+  const registry = new Map<string, ImagePush[] | undefined>(); // undefined: asked, and the registry could not answer
   const key = (repository: string, tag: string) => `${repository.toLowerCase()}:${tag}`;
-  const repositories = new Set(policies.filter((p) => p.strategy.kind === 'latest-pushed').map((p) => p.repository));
-  for (const repository of repositories) {
-    for (const image of (await deps.imagesOf?.(repository)) ?? []) {
-      if (image.pushedAt) times.set(key(repository, image.tag), image.pushedAt);
+  const ask = async (repository: string, required = false): Promise<boolean> => {
+    const id = repository.toLowerCase();
+    if (!deps.imagesOf || registry.has(id)) return false;
+    try {
+      const images = await deps.imagesOf(repository);
+      registry.set(id, images);
+      for (const image of images) if (image.pushedAt) times.set(key(repository, image.tag), image.pushedAt);
+      return true;
+    } catch (e) {
+      // Without push times a latest-pushed policy cannot order what Git holds: fail, and the event is retried.
+      if (required) throw e;
+      // The commit is still made from the push; what the registry would have confirmed is the event's word.
+      registry.set(id, undefined);
+      deps.log?.('could not list the images of a repository; its digests move on the event alone', {
+        repository,
+        error: (e as Error).message,
+      });
+      return false;
     }
-  }
+  };
+  for (const p of policies) if (p.strategy.kind === 'latest-pushed') await ask(p.repository, true);
   for (const push of pushes) if (push.pushedAt) times.set(key(push.repository, push.tag), push.pushedAt);
-  return { defaultBranch: deps.repo.defaultBranch, pushedAt: (repository, tag) => times.get(key(repository, tag)) };
+  const unread = new Map<string, UnreadFile>();
+  return {
+    defaultBranch: deps.repo.defaultBranch,
+    pushedAt: (repository, tag) => times.get(key(repository, tag)),
+    imagesOf: (repository) => registry.get(repository.toLowerCase()),
+    askRegistry: async (repositories) => {
+      let learned = false;
+      for (const r of repositories) learned = (await ask(r)) || learned;
+      return learned;
+    },
+    noteUnread: (files) => {
+      for (const file of files.unread ?? []) {
+        if (unread.has(file.path)) continue;
+        unread.set(file.path, file);
+        deps.log?.('a file under a policy path was not read', { file: file.path, reason: file.reason });
+      }
+    },
+    get unread() {
+      return [...unread.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    },
+  };
 }
 
 /** Tells the clusters whose folders a direct commit touched to sync now, instead of at their next poll. */
