@@ -105,30 +105,37 @@ const forms = {
   ],
 };
 
+/** The file around one form of reference, laid out as `l` says; `lines` is the form itself, unindented. */
+function layoutAround(l: Layout, top: boolean, lines: string[]): string {
+  const unique = (groups: string[][], from: number) =>
+    groups.map((group, i) => group.map((x) => x.replaceAll('@', `_${from + i}`)));
+  // Kustomize's images: is a top-level key; the other forms sit inside a mapping, as in a manifest or values file.
+  const indent = top ? '' : l.indent;
+  const nest = (groups: string[][], from: number) =>
+    unique(groups, from)
+      .flat()
+      .map((x) => (x === '' ? '' : `${indent}${x}`));
+  return (
+    [
+      ...(l.header ? [l.header] : []),
+      ...(l.docBefore ? [...unique(l.docBefore, 100).flat(), '---'] : []),
+      ...(top ? [] : ['spec:']),
+      ...nest(l.before, 0),
+      ...lines.map((x) => `${indent}${x}`),
+      ...nest(l.after, 10),
+      ...(l.docAfter ? ['---', 'kind: Other', 'data: {a: b}'] : []),
+    ].join(l.eol) + (l.finalNewline ? l.eol : '')
+  );
+}
+type Layout = typeof layout extends fc.Arbitrary<infer T> ? T : never;
+
 describe('planImageUpdate on random layouts', () => {
   it('keeps every byte but the tag (and an added digest), for every form of reference', () => {
     fc.assert(
       fc.property(layout, fc.constantFrom(...(Object.keys(forms) as (keyof typeof forms)[])), (l, form) => {
-        const unique = (lines: string[][], from: number) =>
-          lines.map((group, i) => group.map((x) => x.replaceAll('@', `_${from + i}`)));
-        // Kustomize's images: is a top-level key; the other forms sit inside a mapping, as in a manifest or values file.
         const top = form === 'kustomize';
-        const indent = top ? '' : l.indent;
-        const nest = (lines: string[][], from: number) =>
-          unique(lines, from)
-            .flat()
-            .map((x) => (x === '' ? '' : `${indent}${x}`));
         const trailing = l.trailing ? ` ${l.trailing}` : '';
-        const doc = (tag: string, pinned: boolean) =>
-          [
-            ...(l.header ? [l.header] : []),
-            ...(l.docBefore ? [...unique(l.docBefore, 100).flat(), '---'] : []),
-            ...(top ? [] : ['spec:']),
-            ...nest(l.before, 0),
-            ...forms[form](l.quote, trailing, tag, pinned).map((x) => `${indent}${x}`),
-            ...nest(l.after, 10),
-            ...(l.docAfter ? ['---', 'kind: Other', 'data: {a: b}'] : []),
-          ].join(l.eol) + (l.finalNewline ? l.eol : '');
+        const doc = (tag: string, pinned: boolean) => layoutAround(l, top, forms[form](l.quote, trailing, tag, pinned));
         const file = top ? 'kustomization.yaml' : 'm.yaml';
         const pin = form === 'pinned';
         const plan = planImageUpdate(
@@ -146,6 +153,39 @@ describe('planImageUpdate on random layouts', () => {
         );
         expect(plan.skipped).toEqual([]);
         expect(plan.groups[0]?.files.get(file)).toBe(doc('1.4.2', pin));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  // Flux's markers write more than a tag: the policy's repository into a full reference or a :name value, a tag into a
+  // bare name, a digest into a :digest value. Each form before and after the push of acme.io/team/web:1.4.2@DIGEST.
+  const mark = (suffix = '') => ` # {"$imagepolicy": "flux-system:web${suffix}"}`;
+  const fluxForms: Record<string, (q: string, after: boolean, pin: boolean) => string[]> = {
+    ref: (q, after, pin) => [
+      `image: ${q}${after ? `acme.io/team/web:1.4.2${pin ? `@${DIGEST}` : ''}` : 'old.io/web:1.0.0'}${q}${mark()}`,
+    ],
+    bare: (q, after, pin) => [
+      `image: ${q}${after ? `acme.io/team/web:1.4.2${pin ? `@${DIGEST}` : ''}` : 'web'}${q}${mark()}`,
+    ],
+    parts: (q, after) => [
+      `newName: ${q}${after ? 'acme.io/team/web' : 'web'}${q}${mark(':name')}`,
+      `newTag: ${q}${after ? '1.4.2' : '1.0.0'}${q}${mark(':tag')}`,
+      `digest: ${q}${after ? DIGEST : `sha256:${'0'.repeat(64)}`}${q}${mark(':digest')}`,
+    ],
+  };
+  it("keeps every byte but the values a Flux marker asks for, for every form of Flux's markers", () => {
+    fc.assert(
+      fc.property(layout, fc.constantFrom(...Object.keys(fluxForms)), fc.boolean(), (l, form, pin) => {
+        const doc = (after: boolean) => layoutAround(l, false, fluxForms[form]!(l.quote, after, pin));
+        const plan = planImageUpdate(
+          { repository: 'acme.io/team/web', tag: '1.4.2', digest: DIGEST },
+          [{ ...policy, digest: pin ? 'pin' : 'none', fluxImagePolicy: 'flux-system:web' }],
+          new Map([['m.yaml', doc(false)]]),
+          { defaultBranch: 'main' },
+        );
+        expect(plan.skipped).toEqual([]);
+        expect(plan.groups[0]?.files.get('m.yaml')).toBe(doc(true));
       }),
       { numRuns: 500 },
     );
