@@ -1,3 +1,4 @@
+import { valid } from 'semver';
 import type { ImagePolicy } from './image-policy';
 import type { ImageSite, ValueSlot } from './image-site';
 import type { ScalarEdit } from './rewrite-yaml';
@@ -46,9 +47,14 @@ export function freshnessOf(
   return { later, upgrades };
 }
 
-/** Whether the policy can place `tag` in its order (`latest` under semver, or a tag without a push time, it cannot). */
+/**
+ * Whether the policy can place `tag` in its order: an allowed tag, or a semver version outside the range (`latest`
+ * under semver, or a tag without a push time under latest-pushed, it cannot).
+ */
 function ordersAsVersion(policy: ImagePolicy, current: TagCandidate): boolean {
-  return tagAllowed(policy.strategy, current).allowed || policy.strategy.kind === 'semver';
+  return (
+    tagAllowed(policy.strategy, current).allowed || (policy.strategy.kind === 'semver' && valid(current.tag) !== null)
+  );
 }
 
 /**

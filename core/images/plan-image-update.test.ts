@@ -372,3 +372,36 @@ ${extra}`);
     expect(back.skipped[0]!.reason).toBe('apps/d.yaml:1 already holds v1.0.0, not older than 1.0.0');
   });
 });
+
+describe('planImageUpdate: what proves a digest new', () => {
+  const D1 = `sha256:${'1'.repeat(64)}`;
+  const D2 = `sha256:${'2'.repeat(64)}`;
+  const policies = parseImagePolicies(`policies:
+  - name: web
+    repository: acme.io/web
+    fluxImagePolicy: team-a:web
+    strategy: {semver: "^1.0.0"}
+    update: {paths: [apps]}
+`);
+  const text = (tag: string) =>
+    `digest: ${D1} # {"$imagepolicy": "team-a:web:digest"}\ntag: ${tag} # {"$imagepolicy": "team-a:web:tag"}\n`;
+  const planFor = (tag: string) =>
+    planImageUpdate(
+      { repository: 'acme.io/web', tag: '1.2.0', digest: D2 },
+      policies,
+      new Map([['apps/d.yaml', text(tag)]]),
+      ON_MAIN,
+    );
+
+  it('a tag of the same policy moving up from an older version: Git proves it, no need to ask the registry', () => {
+    const plan = planFor('1.0.0');
+    expect(plan.groups[0]!.files.get('apps/d.yaml')).toBe(text('1.2.0').replace(D1, D2));
+    expect(plan.unconfirmed).toBeUndefined();
+  });
+
+  it('a tag the policy cannot order (latest) moving: no proof, so the registry is to be asked', () => {
+    const plan = planFor('latest');
+    expect(plan.groups[0]!.files.get('apps/d.yaml')).toBe(text('1.2.0').replace(D1, D2));
+    expect(plan.unconfirmed).toEqual(['acme.io/web']);
+  });
+});

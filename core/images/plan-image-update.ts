@@ -118,8 +118,9 @@ function targetKey(target: WriteTarget): string {
 /**
  * Decides what a push (or a burst of pushes) changes in the config repo. Pure: the Lambda and
  * `tidemark images update` share it. For each policy naming a pushed repository it picks the highest allowed tag among
- * the pushes, finds the references it owns in its paths, and moves those that hold an older version — never a
- * downgrade, never a move between equal versions, so duplicate and out-of-order events change nothing.
+ * the pushes, finds the sites it owns in its paths, and moves those that hold an older version — never a downgrade,
+ * never a move to the same tag, so duplicate and out-of-order events change nothing. A site without a version (a Flux
+ * `:name` or `:digest` value) moves only when no site of the same policy holds a later tag (see `move-site.ts`).
  *
  * @example
  * const plan = planImageUpdate({ repository: 'acme.io/web', tag: '1.2.0' }, policies, new Map([['d.yaml', text]]), {
