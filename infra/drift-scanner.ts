@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
 import type { ClusterAccess } from './cluster-access';
 import { FunctionSchedule } from './function-schedule';
+import { HelmLayer } from './layers/helm-layer';
 import { KustomizeLayer } from './layers/kustomize-layer';
 import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
@@ -82,6 +83,9 @@ export class DriftScanner extends Construct {
     // The Lambda runtime has no kubectl: the layer's kustomize renders the config repo's overlays (adapters/render).
     this.handler.function.addLayers(new KustomizeLayer(this, 'Kustomize'));
     this.handler.function.addEnvironment('TIDEMARK_KUSTOMIZE', KustomizeLayer.binary);
+    // …and the layer's helm renders a Sync's chart with the same Helm version as the agent (engine/render).
+    this.handler.function.addLayers(new HelmLayer(this, 'Helm'));
+    this.handler.function.addEnvironment('TIDEMARK_HELM', HelmLayer.binary);
     props.alerts.grantSend(this.handler);
     props.configRepoSecret.grantRead(this.handler);
     for (const cluster of props.clusters) cluster.grantDriftScan(this.handler.function.role as IRole);

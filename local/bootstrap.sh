@@ -2,7 +2,7 @@
 # Installs everything the two README commands need, and skips what is already there, so a fresh clone works with
 # `npm run demo` or `npm test` alone and a second run starts at once:
 #   Node.js 24 (npm registry) · npm packages (npm ci) · etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-#   and kwok (built from the Go module proxy) · moto, cfn-lint and checkov (PyPI, one virtualenv each).
+#   and kwok, kustomize, Helm and the OCI registry (built from the Go module proxy) · moto, cfn-lint and checkov (PyPI, one virtualenv each).
 # Slow steps cache per user in ${TIDEMARK_CACHE:-~/.cache/tidemark}, keyed by version; the first run takes about
 # 10–25 minutes on two cores (mostly the Go build), later runs a few seconds.
 set -euo pipefail
@@ -20,5 +20,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 bash local/k8s/build.sh >/dev/null
 bash infra/layers/kustomize/build.sh >/dev/null
+bash infra/layers/helm/build.sh >/dev/null
+bash local/registry/build.sh >/dev/null
 bash local/moto/install.sh >/dev/null
 if [ -f infra/lint/install-python-tools.sh ]; then bash infra/lint/install-python-tools.sh >/dev/null; fi

@@ -40,6 +40,11 @@ export interface LocalEnvironment {
     controlUrl: string;
   };
   /**
+   * CNCF distribution's OCI registry (basic auth, plain HTTP on loopback), standing in for ECR's Helm chart
+   * repositories: `oci://${host}/charts/<name>`. Tests push the corpus charts there with `helm push` when they need them.
+   */
+  registry: { host: string; username: string; password: string };
+  /**
    * The AWS resources `tidemark local up` creates in moto, named as the CDK stack would create them in AWS
    * (infra/): the image-event FIFO queue, one sync queue per cluster, the alerts topic with an SQS inbox subscribed
    * to it so tests and the demo can read alerts back, the State table, the ECR repository and the secrets.
@@ -86,5 +91,8 @@ export function exportsFor(env: LocalEnvironment): Record<string, string> {
     TIDEMARK_EXAMPLE_REPO_URL: env.git.exampleRepoUrl,
     TIDEMARK_SLACK_WEBHOOK_URL: env.slack.webhookUrl,
     TIDEMARK_SLACK_CONTROL_URL: env.slack.controlUrl,
+    TIDEMARK_REGISTRY: env.registry.host,
+    TIDEMARK_REGISTRY_USERNAME: env.registry.username,
+    TIDEMARK_REGISTRY_PASSWORD: env.registry.password,
   };
 }

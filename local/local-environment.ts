@@ -8,6 +8,7 @@ import { kubeReady, startControlPlane } from './control-plane';
 import { DEFAULT_SLACK_WEBHOOK_PATH, type LocalEnvironment, type LocalProcess } from './environment';
 import { localDeploymentConfig } from './local-deployment';
 import { localGit, localGitAuthHeader } from './local-git';
+import { launchRegistry, registryCommandHint, registryReady } from './oci-registry';
 import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
 
 /** The checkout this file belongs to. */
@@ -33,6 +34,7 @@ const commandHints: Record<string, string> = {
   'git-server': 'git-server',
   moto: 'moto_server',
   'slack-receiver': 'slack-receiver',
+  registry: registryCommandHint,
   [DEMO_AGENT]: 'cli/bin.js',
 };
 
@@ -55,6 +57,7 @@ export async function environmentHealth(env: LocalEnvironment): Promise<Componen
     'git-server': () => ok(`${env.git.url}/_health`),
     moto: () => ok(`${env.aws.endpoint}/moto-api/`),
     'slack-receiver': () => ok(`${env.slack.controlUrl}/_health`),
+    registry: () => registryReady(env.registry),
   };
   return Promise.all(
     env.processes.map(async (p) => {
@@ -72,14 +75,18 @@ async function ok(url: string): Promise<boolean> {
 }
 
 /** Paths of the cached tools, building or installing them first when missing (slow only the first time). */
-function ensureTools(): { k8sBin: string; motoVenv: string } {
+function ensureTools(): { k8sBin: string; motoVenv: string; registry: string } {
   const run = (script: string) =>
     execFileSync('bash', [join(projectRoot, script)], { stdio: ['ignore', 'pipe', 'inherit'] })
       .toString()
       .trim()
       .split('\n')
       .pop()!;
-  return { k8sBin: run('local/k8s/build.sh'), motoVenv: run('local/moto/install.sh') };
+  return {
+    k8sBin: run('local/k8s/build.sh'),
+    motoVenv: run('local/moto/install.sh'),
+    registry: run('local/registry/build.sh'),
+  };
 }
 
 /**
@@ -163,7 +170,10 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
     );
     started.push(motoProcess);
 
-    log('starting the git server, moto and the Slack receiver');
+    const { registry, process: registryProcess } = await launchRegistry(tools.registry, dir);
+    started.push(registryProcess);
+
+    log('starting the git server, moto, the Slack receiver and the OCI registry');
     const aws = {
       endpoint: `http://127.0.0.1:${motoPort}`,
       region: 'us-east-1',
@@ -191,6 +201,11 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
         process: slackProcess,
         commandHint: 'slack-receiver',
       }),
+      waitUntil('registry', () => registryReady(registry), {
+        timeoutMs: 30_000,
+        process: registryProcess,
+        commandHint: registryCommandHint,
+      }),
     ]);
 
     log('seeding the example config repo and the AWS resources');
@@ -213,6 +228,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       git: { ...git, root: gitRoot, exampleRepoUrl },
       aws,
       slack,
+      registry,
       resources,
       functionEnv: {
         TIDEMARK_CONFIG: JSON.stringify(config),

@@ -31,15 +31,17 @@ export class RenderError extends Error {
  * apiVersion, kind and metadata.name, and no object appears twice. Empty documents (only comments or `---`) are
  * skipped; a `kind: List` is expanded into its items, as kubectl does.
  *
+ * `options.yaml: '1.1'` reads YAML as Go's yaml.v2 (Helm, kubectl) does: `0755` is octal, `on`/`yes` are booleans.
+ *
  * @throws RenderError naming the file and document on the first problem found.
  * @example
  * const objects = parseManifests([{ path: 'app.yaml', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' }]);
  */
-export function parseManifests(files: readonly ManifestFile[]): KubeObject[] {
+export function parseManifests(files: readonly ManifestFile[], options: { yaml?: '1.1' | '1.2' } = {}): KubeObject[] {
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const documents = parseAllDocuments(file.text, { prettyErrors: true });
+    const documents = parseAllDocuments(file.text, { prettyErrors: true, version: options.yaml ?? '1.2' });
     if (!Array.isArray(documents)) {
       // parseAllDocuments returns an EmptyStream (not an array) for a file with no documents at all.
       continue;
