@@ -66,8 +66,8 @@ describe('npx cdk synth', () => {
     expect(synth.code, synth.output).toBe(0);
     expect(existsSync(template)).toBe(true);
     const assets = readdirSync(dirname(template)).filter((f) => f.startsWith('asset.'));
-    // One bundle per function, and the drift scanner's kustomize layer (infra/layers/kustomize-layer.ts).
-    expect(assets).toHaveLength(4);
+    // One bundle per function, and the drift scanner's kustomize and Helm layers (infra/layers/).
+    expect(assets).toHaveLength(5);
   });
 });
 
