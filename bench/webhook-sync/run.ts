@@ -8,13 +8,14 @@
  * Baselines, in the same run: `kubectl apply --server-side` of the same manifest (the floor: applying without any
  * notification), and Argo CD's default 3-minute repository poll (a stated constant, not measured).
  *
- *   npx tsx bench/webhook-sync/run.ts [pushes=20]
+ *   npx tsx bench/webhook-sync/run.ts [--pushes N]     (default 20; `run.ts N` works too)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
@@ -24,8 +25,19 @@ import { exportsFor } from '../../local/environment';
 import { createScratchQueue, githubPush, lambdaContext, webhookDelivery } from '../../local/invoke';
 import { readEnvironment } from '../../local/local-environment';
 import { localGit, localGitAuthHeader } from '../../local/local-git';
+import { reportFigures } from '../support/bench-report';
 
-const pushes = Number(process.argv[2] ?? 20);
+const { values: flags, positionals } = parseArgs({
+  options: { pushes: { type: 'string' }, help: { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
+if (flags.help) {
+  console.log('Usage: npx tsx bench/webhook-sync/run.ts [--pushes N]   (default 20; needs `tidemark local up`)');
+  process.exit(0);
+}
+const pushes = Number(flags.pushes ?? positionals[0] ?? 20);
+if (!Number.isInteger(pushes) || pushes < 1)
+  throw new Error(`--pushes must be a whole number ≥ 1, but ${pushes} was given`);
 const argoCdPollSeconds = 180;
 
 const env = readEnvironment();
@@ -175,6 +187,16 @@ try {
   console.log(
     `  Argo CD 3-min poll, worst wait (180 s) / push→applied     ${((argoCdPollSeconds * 1000) / p(latencies, 0.5)).toFixed(0)}×`,
   );
+  reportFigures('webhook-sync', [
+    {
+      figure: `git push → applied over the sync queue (p50 of ${pushes})`,
+      value: `${ms(p(latencies, 0.5))} (${(p(latencies, 0.5) / p(kubectl, 0.5)).toFixed(2)}× a bare kubectl apply)`,
+    },
+    {
+      figure: 'Argo CD 3-min poll, expected wait ÷ push → applied',
+      value: `${((argoCdPollSeconds * 500) / p(latencies, 0.5)).toFixed(0)}×`,
+    },
+  ]);
 } finally {
   await agent.stop();
   await queue.delete();
