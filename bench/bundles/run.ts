@@ -19,6 +19,7 @@ import { build } from 'esbuild';
 import { parseDeploymentConfig } from '../../core/config/parse-deployment-config';
 import { esbuildOptions } from '../../infra/function-code';
 import { projectRoot } from '../../infra/tidemark-function';
+import { type Figure, reportFigures } from '../support/bench-report';
 
 interface Target {
   name: string;
@@ -103,6 +104,7 @@ function bareNodeStart(): number {
 const out = mkdtempSync(join(tmpdir(), 'tidemark-bundles-'));
 const loadBefore = loadavg()[0]!;
 const rows: string[][] = [];
+const figures: Figure[] = [];
 let allMet = true;
 for (const t of targets) {
   const plain = join(out, t.name, 'index.mjs');
@@ -114,6 +116,20 @@ for (const t of targets) {
   const deployed = coldInit(mapped, ['--enable-source-maps']);
   const met = bytes <= t.maxBytes && init.wall <= t.maxInitMs;
   allMet &&= met;
+  figures.push(
+    {
+      figure: `${t.name} bundle`,
+      value: `${(bytes / MB).toFixed(2)} MB`,
+      target: `≤ ${(t.maxBytes / MB).toFixed(1)} MB`,
+      met: bytes <= t.maxBytes,
+    },
+    {
+      figure: `${t.name} cold init (median of ${runs})`,
+      value: `${init.wall.toFixed(0)} ms (CPU ${init.cpu.toFixed(0)} ms)`,
+      target: `≤ ${t.maxInitMs} ms`,
+      met: init.wall <= t.maxInitMs,
+    },
+  );
   rows.push([
     t.name,
     `${(bytes / MB).toFixed(2)} MB`,
@@ -151,4 +167,5 @@ console.log(
   `Machine: a bare node process starts in ${nodeStart.toFixed(0)} ms; 1-minute load ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores. Init times scale with load.`,
 );
 console.log(`Bundles in ${out}`);
+reportFigures('bundles', figures);
 process.exitCode = allMet ? 0 : 1;
