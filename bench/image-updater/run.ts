@@ -12,13 +12,19 @@
  * tag, commit and push with the git CLI. Flux and Argo CD image automation poll registries every 1–10 minutes: a
  * stated constant (60 s, their shortest common setting), not measured.
  *
- *   npx tsx bench/image-updater/run.ts [events=20]
+ *   npx tsx bench/image-updater/run.ts [--events N] [--files N] [--policies N]
+ *
+ * `--events` per scenario (default 20, at most 100; `run.ts N` works too), `--files` app folders under apps/ (default
+ * 2,000; the ten-times size is 20,000), `--policies` in `.tidemark/images.yaml` (default: the example's two plus
+ * `fleet`; more adds one narrow policy per app folder, each for its own repository, as a large fleet's file holds them;
+ * the ten-times size is 200).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { validateDeploymentConfig } from '../../core/config/deployment-config';
@@ -26,10 +32,35 @@ import { exportsFor } from '../../local/environment';
 import { createScratchQueue, ecrImageAction, lambdaContext, runQueueOnce, sqsEvent } from '../../local/invoke';
 import { down, readEnvironment, up } from '../../local/local-environment';
 import { localGit, localGitAuthHeader } from '../../local/local-git';
+import { type Figure, reportFigures } from '../support/bench-report';
 
-const events = Math.min(Number(process.argv[2] ?? 20), 100);
+const { values: flags, positionals } = parseArgs({
+  options: {
+    events: { type: 'string' },
+    files: { type: 'string' },
+    policies: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+if (flags.help) {
+  console.log(
+    'Usage: npx tsx bench/image-updater/run.ts [--events N] [--files N] [--policies N]  (see the file header)',
+  );
+  process.exit(0);
+}
+const whole = (name: string, raw: string | undefined, fallback: number) => {
+  const n = Number(raw ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, but ${raw} was given`);
+  return n;
+};
+const events = Math.min(whole('events', flags.events ?? positionals[0], 20), 100);
 const pollBaselineSeconds = 60;
-const FILLER = 2000;
+const FILLER = whole('files', flags.files, 2000);
+// The example's two policies and `fleet` are always there; more are narrow ones, one per app folder.
+const EXTRA_POLICIES = Math.max(0, whole('policies', flags.policies, 3) - 3);
+if (EXTRA_POLICIES > FILLER)
+  throw new Error(`--policies ${EXTRA_POLICIES + 3} needs at least ${EXTRA_POLICIES} --files`);
 
 // The shared local environment (started here when it is not running, and then stopped at the end): this benchmark
 // needs its git server and moto; the control plane it starts with it stays idle.
@@ -61,11 +92,18 @@ try {
   for (let i = 0; i < FILLER; i++) {
     const path = join(seed, 'apps', `app-${String(i).padStart(4, '0')}`, 'deployment.yaml');
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, deployment(i, i === 1234 ? `${ECR}/fleet:1.0.0` : `${ECR}/app-${i}:1.0.0`));
+    writeFileSync(
+      path,
+      deployment(i, i === Math.min(1234, FILLER - 1) ? `${ECR}/fleet:1.0.0` : `${ECR}/app-${i}:1.0.0`),
+    );
   }
+  const narrow = Array.from({ length: EXTRA_POLICIES }, (_, i) => {
+    const app = `app-${String(i).padStart(4, '0')}`;
+    return `  - name: ${app}\n    repository: ${ECR}/app-${i}\n    strategy:\n      semver: "^1.0.0"\n    update:\n      paths: [apps/${app}]\n    writeBack:\n      push: { branch: main }\n`;
+  });
   writeFileSync(
     join(seed, '.tidemark/images.yaml'),
-    `${readFileSync(join(seed, '.tidemark/images.yaml'), 'utf8')}  - name: fleet\n    repository: ${ECR}/fleet\n    strategy:\n      semver: "^1.0.0"\n    update:\n      paths: [apps]\n    writeBack:\n      push: { branch: main }\n`,
+    `${readFileSync(join(seed, '.tidemark/images.yaml'), 'utf8')}  - name: fleet\n    repository: ${ECR}/fleet\n    strategy:\n      semver: "^1.0.0"\n    update:\n      paths: [apps]\n    writeBack:\n      push: { branch: main }\n${narrow.join('')}`,
   );
   git(seed, 'init', '--quiet', '--initial-branch=main');
   git(seed, 'add', '-A');
@@ -160,7 +198,7 @@ try {
     const rows: [string, number[]][] = [];
     for (const [name, run] of [
       ['narrow: handler', () => viaHandler('web')],
-      ['wide (2,000 files): handler', () => viaHandler('fleet')],
+      ['wide (every app file): handler', () => viaHandler('fleet')],
       ['narrow: SQS FIFO → handler', () => viaQueue('web')],
     ] as const) {
       const samples: number[] = [];
@@ -186,6 +224,17 @@ try {
     console.log(
       `${'baseline: CI clone+edit+push'.padEnd(32)} ${naiveP50.toFixed(0).padStart(6)}   ${percentile(naive, 95).toFixed(0).padStart(6)}`,
     );
+    const figures: Figure[] = rows.map(([name, samples]) => {
+      const p50 = percentile(samples, 50);
+      const wide = name.startsWith('wide');
+      return {
+        figure: `${name} (${fileCount} files, ${EXTRA_POLICIES + 3} policies), p50 of ${events}`,
+        value: `${p50.toFixed(0)} ms (${(p50 / naiveP50).toFixed(2)}× a CI clone + push)`,
+        // The goal is for the common case, a policy over a cluster's folder; `wide` reads all files per event.
+        ...(wide ? {} : { target: '< 1 s', met: p50 < 1000 }),
+      };
+    });
+    reportFigures('image-updater', figures);
   } finally {
     await dev.delete();
     await prod.delete();
