@@ -19,15 +19,15 @@ import { writeBenchManifests } from './fixtures';
  * a first scan (empty verdict cache), a second scan (cache warm), the drifted objects each names, and peak RSS.
  * Targets (issue 5): first scan ≥ 10× faster, cached ≥ 50×, the same verdicts, peak RSS ≤ 256 MB.
  *
- * Run: `npx tsx bench/diff/run.ts [--objects N]` (default 2,000; the ten-times size is 10,000, where the targets are a
+ * Run: `npx tsx bench/diff/run.ts [--objects N] [--reps N]` (scans of each kind, median reported, default 3; objects default 2,000; the ten-times size is 10,000, where the targets are a
  * cached scan ≤ 2 s and peak RSS ≤ 512 MB). Starts or reuses `tidemark local up`. Loopback only; one kubectl diff run.
  * Other test runs restart the shared environment; `TIDEMARK_LOCAL_DIR=/tmp/some-dir` gives the benchmark its own.
  */
 const { values: flags } = parseArgs({
-  options: { objects: { type: 'string' }, help: { type: 'boolean', default: false } },
+  options: { objects: { type: 'string' }, reps: { type: 'string' }, help: { type: 'boolean', default: false } },
 });
 if (flags.help) {
-  console.log('Usage: npx tsx bench/diff/run.ts [--objects N]   (default 2000; see the header)');
+  console.log('Usage: npx tsx bench/diff/run.ts [--objects N] [--reps N]   (default 2000 objects, 3 scans each)');
   process.exit(0);
 }
 const total = Number(flags.objects ?? process.env.BENCH_OBJECTS ?? 2000);
@@ -37,7 +37,9 @@ if (!Number.isInteger(total) || total < 20)
 const large = total > 5000;
 const rssTargetMb = large ? 512 : 256;
 const drifts = 20;
-const reps = 3;
+const reps = Number(flags.reps ?? 3);
+if (!Number.isInteger(reps) || reps < 1)
+  throw new Error(`--reps must be a whole number ≥ 1, but ${flags.reps} was given`);
 
 const env = await up((line) => console.error(`[local] ${line}`));
 const kubeconfig = env.kube.kubeconfigPath;
