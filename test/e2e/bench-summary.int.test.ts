@@ -35,7 +35,9 @@ describe('bench/run.ts --smoke', () => {
         expect(outcomes.map((o) => o.benchmark)).toEqual(BENCHMARKS.map((b) => b.name));
         for (const o of outcomes) {
           expect(o.figures.length, `${o.benchmark} reported no figures`).toBeGreaterThan(0);
-          for (const f of o.figures) expect(f.value, `${o.benchmark}: ${f.figure}`).toMatch(/\d/);
+          // A value was measured: present, and no arithmetic on a missing sample.
+          for (const f of o.figures)
+            expect(f.value, `${o.benchmark}: ${f.figure}`).toMatch(/^(?!.*(NaN|undefined|Infinity)).+$/);
         }
         // The table a user sees: a header, and a row per figure naming its benchmark.
         expect(run.stdout).toMatch(/^benchmark\s+figure\s+value\s+target\s+met$/m);
