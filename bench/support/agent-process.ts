@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { freePort, sleep } from '../../local/processes';
 
 /** The agent image's entry point: the `tidemark` commands that belong in a cluster. */
-export const AGENT_ENTRY = 'agent/main.ts';
+export const AGENT_ENTRY = 'cli/agent-main.ts';
 
 const root = join(import.meta.dirname, '../..');
 
