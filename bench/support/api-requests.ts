@@ -9,7 +9,7 @@ import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 export interface RequestCounts {
   /** Requests by verb (GET, LIST, PATCH, APPLY, …), dry-runs included. */
   byVerb: Record<string, number>;
-  /** POST, PUT, PATCH, APPLY and DELETE that persisted (not dry-run). */
+  /** POST, PUT, PATCH, APPLY and DELETE that persisted (not dry-run, answered 2xx). */
   writes: number;
   /**
    * The persisted writes to the objects a tool manages: `writes` less the tools' bookkeeping (Events, any `status`
@@ -23,10 +23,19 @@ export interface RequestCounts {
 
 // The metric's verb label: POST, PUT, PATCH, APPLY (server-side apply), DELETE and DELETECOLLECTION write.
 const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'DELETECOLLECTION']);
-const IGNORED_RESOURCES = new Set(['leases', 'nodes']);
+// Reviews are authentication and authorisation checks (the controller manager's delegated auth), not stored objects.
+const IGNORED_RESOURCES = new Set([
+  'leases',
+  'nodes',
+  'tokenreviews',
+  'subjectaccessreviews',
+  'selfsubjectaccessreviews',
+  'localsubjectaccessreviews',
+  'selfsubjectrulesreviews',
+]);
 const BOOKKEEPING_RESOURCES = new Set(['events', 'syncs', 'gitrepositories', 'kustomizations', 'receivers']);
 
-/** One scrape of `apiserver_request_total`, keyed by `verb|dry_run|bookkeeping`. */
+/** One scrape of `apiserver_request_total`, keyed by `verb|dry_run|bookkeeping|refused`. */
 export type RequestTotals = Map<string, number>;
 
 export function parseRequestTotals(metrics: string): RequestTotals {
@@ -39,7 +48,9 @@ export function parseRequestTotals(metrics: string): RequestTotals {
     const dryRun = /dry_run="([^"]*)"/.exec(line)?.[1] ?? '';
     const subresource = /subresource="([^"]*)"/.exec(line)?.[1] ?? '';
     const bookkeeping = BOOKKEEPING_RESOURCES.has(resource) || subresource === 'status' ? 'bookkeeping' : '';
-    const key = `${verb}|${dryRun}|${bookkeeping}`;
+    // A refused write (403 in a terminating namespace, 409, 422) persisted nothing.
+    const refused = /code="2\d\d"/.test(line) ? '' : 'refused';
+    const key = `${verb}|${dryRun}|${bookkeeping}|${refused}`;
     totals.set(key, (totals.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return totals;
@@ -55,10 +66,10 @@ export function requestsBetween(before: RequestTotals, after: RequestTotals): Re
   for (const [key, value] of after) {
     const delta = value - (before.get(key) ?? 0);
     if (delta <= 0) continue;
-    const [verb = '', dryRun = '', bookkeeping = ''] = key.split('|');
+    const [verb = '', dryRun = '', bookkeeping = '', refused = ''] = key.split('|');
     counts.byVerb[verb] = (counts.byVerb[verb] ?? 0) + delta;
     counts.total += delta;
-    if (WRITE_VERBS.has(verb)) {
+    if (WRITE_VERBS.has(verb) && refused === '') {
       if (dryRun !== '') counts.dryRunWrites += delta;
       else {
         counts.writes += delta;
