@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,8 +80,11 @@ describe('KustomizeLayer', () => {
   it('is pinned by the wrapper go.mod, which build.sh builds into the per-user cache', () => {
     expect(kustomizeVersion).toBe('v5.7.1');
     expect(kustomizeBuildFolder('linux-arm64', { TIDEMARK_CACHE: '/cache' })).toBe(
-      '/cache/kustomize-v5.7.1/linux-arm64',
+      '/cache/kustomize-v5.7.1-b2/linux-arm64',
     );
+    // The folder build.sh prints first (quick: bootstrap built it) is the one the layer reads.
+    const built = execFileSync('bash', [join(import.meta.dirname, 'kustomize/build.sh')], { encoding: 'utf8' });
+    expect(built.split('\n')[0]).toBe(join(kustomizeBuildFolder('linux-arm64'), 'bin/kustomize'));
   });
 
   it('says how to build kustomize when the build is missing, instead of deploying a scanner that cannot render', () => {

@@ -14,11 +14,11 @@ export const kustomizeVersion = pinnedVersion(readFileSync(join(buildFolder, 'go
  * as a layer (extracted under `/opt`) the binary is `/opt/bin/kustomize`.
  *
  * @example
- * kustomizeBuildFolder('linux-arm64'); // ~/.cache/tidemark/kustomize-v5.7.1/linux-arm64
+ * kustomizeBuildFolder('linux-arm64'); // ~/.cache/tidemark/kustomize-v5.7.1-b2/linux-arm64
  */
 export function kustomizeBuildFolder(platform: string, env: NodeJS.ProcessEnv = process.env): string {
   const cache = env.TIDEMARK_CACHE || join(homedir(), '.cache/tidemark');
-  return join(cache, `kustomize-${kustomizeVersion}`, platform);
+  return join(cache, `kustomize-${kustomizeVersion}-b2`, platform);
 }
 
 export interface KustomizeLayerProps {
