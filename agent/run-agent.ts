@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CheckoutCache } from '../adapters/git/checkout-cache';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { tidemarkVersion } from '../core/version';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
 import { startProbeServer } from './probe-server';
@@ -41,7 +42,9 @@ export interface RunningAgent {
  * without leader election), the Sync loop and self-heal. Resolves when the agent runs.
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const logger = new Logger({ serviceName: 'tidemark-agent' });
+  // The version on every line, so a log read after an upgrade says which agent wrote it.
+  const logger = new Logger({ serviceName: 'tidemark-agent', persistentKeys: { version: tidemarkVersion } });
+  logger.info('agent starting', { node: process.version, pid: process.pid });
   const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
   const metrics = new AgentMetrics();
   const selfHeal = new SelfHeal(

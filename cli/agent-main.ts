@@ -2,13 +2,17 @@ import { Command } from 'commander';
 import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerReconcile } from './commands/reconcile';
+import { tidemarkVersion } from '../core/version';
 
 /**
  * The entry point of the agent image: the `tidemark` commands that belong in a cluster (`agent`, `apply`,
  * `reconcile`) and nothing else, so the bundle carries neither the CDK app nor the local environment and the agent
  * starts small (see the memory budget in bench/apply).
  */
-const program = new Command('tidemark').description('the Tidemark pull agent').showHelpAfterError();
+const program = new Command('tidemark')
+  .description('the Tidemark pull agent')
+  .version(tidemarkVersion, '--version', 'print the version')
+  .showHelpAfterError();
 registerAgent(program);
 registerApply(program);
 registerReconcile(program);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { tidemarkVersion } from '../core/version';
 import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
@@ -14,6 +15,7 @@ import { register as registerReconcile } from './commands/reconcile';
  */
 const program = new Command('tidemark')
   .description('GitOps for AWS and EKS: image updates from ECR pushes, a pull agent, drift alerts')
+  .version(tidemarkVersion, '--version', 'print the version')
   .showHelpAfterError();
 
 registerAgent(program);
