@@ -11,7 +11,16 @@ import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { exportsFor, type LocalEnvironment, type LocalProcess } from '../environment';
-import { ecrImageAction, githubPush, lambdaContext, runQueueOnce, scheduledEvent, webhookDelivery } from '../invoke';
+import {
+  ecrImageAction,
+  type FunctionName,
+  githubPush,
+  lambdaContext,
+  loadHandler,
+  runQueueOnce,
+  scheduledEvent,
+  webhookDelivery,
+} from '../invoke';
 import { localDeploymentConfig } from '../local-deployment';
 import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } from '../local-environment';
 import { localGit } from '../local-git';
@@ -342,11 +351,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   // Everything below talks to the local environment as a deployed function would: the AWS SDK to moto, kubectl to
   // the local API server. The functions get the environment the CDK stack gives them in AWS, with a deployment config
   // naming this run's repo and the one cluster the demo syncs.
-  Object.assign(process.env, exportsFor(env), env.functionEnv, {
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    // CloudWatch reads metrics from log lines (EMF); on a terminal they would only bury the narration.
-    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-  });
+  // The handlers log and emit metrics (EMF) as in AWS; loadHandler sends those lines to a log per function.
+  Object.assign(process.env, exportsFor(env), env.functionEnv);
   // Slack messages go to a webhook path of this run's own, so other users of the receiver neither see nor disturb them.
   const slackPath = `/services/TDEMO/${repoName}/webhook`;
   const slackSecret = `tidemark/demo-slack/${repoName}`;
@@ -433,6 +439,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: env.resources.secrets.webhook }))
   ).SecretString!;
   const handlers = new Map<string, unknown>();
+  const functionLogs = join(env.stateDir, 'demo', 'functions');
+  say(`✔ handler logs and metrics (EMF) go to ${functionLogs}/<function>.log, as to CloudWatch in AWS`);
   return {
     repoName,
     repoUrl,
@@ -445,11 +453,8 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     alerts,
     slackPath,
     /** Imports a handler after the environment is set, as Lambda loads it in a fresh container. */
-    async handler<H>(name: 'image-updater' | 'webhook' | 'drift-scanner'): Promise<H> {
-      if (!handlers.has(name)) {
-        const module = (await import(join(projectRoot, 'functions', name, 'handler.ts'))) as { handler: unknown };
-        handlers.set(name, module.handler);
-      }
+    async handler<H>(name: FunctionName): Promise<H> {
+      if (!handlers.has(name)) handlers.set(name, (await loadHandler<H>(name, functionLogs)).handler);
       return handlers.get(name) as H;
     },
   };

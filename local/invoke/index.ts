@@ -15,6 +15,7 @@
  * | `webhookDelivery` | a GitHub or GitLab webhook delivery to a Function URL, signed |
  * | `githubPush` | the GitHub push payload for a real commit on the local git server |
  * | `createScratchQueue` | a queue with a dead-letter queue for one test or demo run |
+ * | `loadHandler` | a handler imported as Lambda loads it, its log and EMF metric lines going to a log file |
  */
 export {
   type EcrImageActionDetail,
@@ -25,6 +26,7 @@ export {
 export { functionUrlRequest, type HttpRequest } from './function-url-request';
 export { githubPush } from './github-push';
 export { lambdaContext } from './lambda-context';
+export { type FunctionName, type LoadedHandler, loadHandler, withOutputTo } from './load-handler';
 export { drainQueue, type QueueRun, type RunQueueOptions, runQueueOnce, type SqsHandler } from './run-queue';
 export { createScratchQueue, type ScratchQueue } from './scratch-queue';
 export { type QueuedMessage, sqsEvent, sqsRecordFromMessage } from './sqs-event';
