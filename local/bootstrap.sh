@@ -2,8 +2,9 @@
 # Installs everything a README command needs, and skips what is already there, so a fresh clone works with
 # `npm run demo` or `npm test` alone and a second run starts at once:
 #   Node.js 24 (npm registry) · npm packages (npm ci) · etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-#   kwok and the OCI registry (built from the Go module proxy) · moto (PyPI) · for the tests also kustomize and Helm
-#   (Go), cfn-lint and checkov (PyPI).
+#   kwok and the OCI registry (built from the Go module proxy) · moto (PyPI) · for the tests also kustomize, Helm,
+#   crane and actionlint (Go), cfn-lint and checkov (PyPI), mmdebstrap and runc (Debian packages) and the agent
+#   image's Debian layer.
 #
 #   local/bootstrap.sh [test|demo]     test (the default): everything `npm test` needs; demo: only what the demo runs
 #
@@ -37,26 +38,31 @@ fi
 # The demo renders with kubectl and lints nothing, so it needs neither the kustomize build nor the lint tools.
 go_steps=(local/k8s/build.sh local/registry/build.sh)
 pip_steps=(local/moto/install.sh)
+apt_packages=()
 if [ "$target" = test ]; then
-  go_steps+=(infra/layers/kustomize/build.sh infra/layers/helm/build.sh)
+  go_steps+=(infra/layers/kustomize/build.sh infra/layers/helm/build.sh agent/image/tools/build.sh)
   pip_steps+=(infra/lint/install-python-tools.sh)
+  # The agent image check builds a Debian root (mmdebstrap) and runs the image (runc, the OCI runtime).
+  for p in mmdebstrap runc; do dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p"); done
 fi
 mapfile -t missing < <(
   echo $node_missing $npm_missing | tr ' ' '\n'
+  [ ${#apt_packages[@]} -eq 0 ] || echo apt
   # A script that does not answer --missing yet (it would build) is left out of the up-front list.
   for s in "${go_steps[@]}" "${pip_steps[@]}"; do grep -q -- --missing "$s" && bash "$s" --missing; done
+  [ "$target" = demo ] || bash agent/image/build-image.sh --missing
 )
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d')
 if [ ${#missing[@]} -gt 0 ]; then
   declare -A seconds=(
     [node]=15 [npm]=45 [etcd]=70 [kube-apiserver]=200 [kube-controller-manager]=110 [kube-scheduler]=40 [kwok]=60
-    [kustomize-linux-arm64]=70 [kustomize-linux-amd64]=30 [moto]=60 [cfn-lint]=40
-    [checkov]=100
+    [kustomize-linux-arm64]=70 [kustomize-linux-amd64]=30 [crane]=60 [actionlint]=40 [moto]=60 [cfn-lint]=40
+    [checkov]=100 [apt]=20 [agent-image-debian]=100 [agent-image-node]=20
   )
   # The pip installs run beside the Go builds, so the estimate is the longer of the two queues.
   go_total=0 other_total=0
   for m in "${missing[@]}"; do
-    case "$m" in moto | cfn-lint | checkov | npm) other_total=$((other_total + ${seconds[$m]:-60})) ;;
+    case "$m" in moto | cfn-lint | checkov | npm | apt | agent-image-*) other_total=$((other_total + ${seconds[$m]:-60})) ;;
       *) go_total=$((go_total + ${seconds[$m]:-60})) ;; esac
   done
   estimate=$((go_total > other_total ? go_total : other_total))
@@ -71,7 +77,16 @@ node_bin="$(local/node24 -p 'require("node:path").dirname(process.execPath)')"
 export PATH="$node_bin:$PATH"
 
 # Network-bound steps in the background, CPU-bound Go builds in the foreground: two cores, one queue each.
+install_apt() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "tidemark: the image check needs Debian's ${apt_packages[*]}; run: sudo apt-get install ${apt_packages[*]}" >&2
+    return 1
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+}
 (
+  [ ${#apt_packages[@]} -eq 0 ] || build_step apt "Debian packages: ${apt_packages[*]} (apt)" install_apt
+  [ "$target" = demo ] || bash agent/image/build-image.sh --prepare
   [ -z "$npm_missing" ] || build_step npm "npm packages (npm ci)" npm ci --no-audit --no-fund
   for s in "${pip_steps[@]}"; do bash "$s" >/dev/null; done
 ) &
