@@ -2,13 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tidemarkVersion } from '../core/version';
 import { functionEnv } from '../functions/function-env';
+import { AgentInstallOutput } from './agent-install-output';
 import { exampleConfig } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
 import { projectRoot } from './tidemark-function';
@@ -116,14 +118,43 @@ describe('TidemarkStack', () => {
     ]);
   });
 
-  it('outputs the webhook URL, its secret and the sync queue of each cluster', () => {
+  it('outputs the webhook URL, its secret, the sync queue of each cluster and what each install needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlertsTopicArn', 'SyncQueueUrldev', 'SyncQueueUrlprod', 'WebhookSecretArn', 'WebhookUrl'].sort(),
+      [
+        'AgentInstallDev',
+        'AgentInstallProd',
+        'AlertsTopicArn',
+        'SyncQueueUrldev',
+        'SyncQueueUrlprod',
+        'WebhookSecretArn',
+        'WebhookUrl',
+      ].sort(),
     );
     expect(outputs.WebhookUrl!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'] });
   });
+
+  it("gives tidemark install each cluster's sync queue, agent role and the published image of this version", () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const install = AgentInstallOutput.parse(jsonOf(outputs.AgentInstallProd!.Value));
+    expect(install).toEqual({
+      cluster: 'prod',
+      syncQueueUrl: `{"Ref":"${stack.getLogicalId(stack.webhook.syncQueue('prod').queue.node.defaultChild as CfnElement)}"}`,
+      agentRoleArn: `{"Fn::GetAtt":["${stack.getLogicalId(stack.clusters[1]!.agentRole.node.defaultChild as CfnElement)}","Arn"]}`,
+      image: `ghcr.io/tidemark-dev/tidemark-agent:${tidemarkVersion}`,
+    });
+  });
 });
+
+/** An output's `Fn::Join` of JSON, parsed, with each token (Ref, GetAtt) in place as its own JSON text. */
+function jsonOf(value: unknown): unknown {
+  const [, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const tokens: string[] = [];
+  const text = parts.map((p) => (typeof p === 'string' ? p : `@@${tokens.push(JSON.stringify(p)) - 1}@@`)).join('');
+  return JSON.parse(text, (_key, v) =>
+    typeof v === 'string' ? v.replace(/@@(\d+)@@/g, (_m, i: string) => tokens[Number(i)]!) : v,
+  );
+}
 
 describe('infra/app.ts', () => {
   function synth(context: Record<string, string>) {

@@ -2,6 +2,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { AgentImage } from './agent-image';
+import { type AgentInstallOutput, agentInstallOutputKey } from './agent-install-output';
 import { Alerts } from './alerts';
 import { ClusterAccess } from './cluster-access';
 import { DriftScanner } from './drift-scanner';
@@ -32,6 +34,7 @@ export class TidemarkStack extends Stack {
   readonly imageUpdater: ImageUpdater;
   readonly driftScanner: DriftScanner;
   readonly observability: Observability;
+  readonly agentImage: AgentImage;
 
   constructor(scope: Construct, id: string, props: TidemarkStackProps) {
     const region = regionOf(props.config);
@@ -116,6 +119,21 @@ export class TidemarkStack extends Stack {
       new CfnOutput(this, `SyncQueueUrl-${q.clusterName}`, {
         value: q.queueUrl,
         description: `Sync queue of cluster ${q.clusterName}: the agent's --sync-queue-url`,
+      });
+    }
+
+    // Everything `tidemark install --cluster NAME` needs from AWS, one output per cluster (agent-install-output.ts).
+    this.agentImage = new AgentImage(this, 'AgentImage', { setting: config.agentImage });
+    for (const access of this.clusters) {
+      const install: AgentInstallOutput = {
+        cluster: access.clusterName,
+        syncQueueUrl: this.webhook.syncQueue(access.clusterName).queueUrl,
+        agentRoleArn: access.agentRole.roleArn,
+        image: this.agentImage.imageUri,
+      };
+      new CfnOutput(this, agentInstallOutputKey(access.clusterName), {
+        value: this.toJsonString(install),
+        description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync queue, agent role, image`,
       });
     }
   }

@@ -29,6 +29,20 @@ describe('validateDeploymentConfig', () => {
     });
   });
 
+  it('deploys the published agent image unless told to build it or to use a mirror', () => {
+    expect(validateDeploymentConfig(minimal).agentImage).toBe('published');
+    expect(validateDeploymentConfig({ ...minimal, agentImage: { build: {} } }).agentImage).toEqual({
+      build: { platform: 'linux/amd64' },
+    });
+    const mirror = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/tidemark-agent:0.1.0';
+    expect(validateDeploymentConfig({ ...minimal, agentImage: mirror }).agentImage).toBe(mirror);
+    const e = errorOf({ ...minimal, agentImage: 'latest' });
+    expect(e.key).toBe('agentImage');
+    expect(e.message).toBe(
+      "agentImage: 'latest' is neither 'published' nor an image reference. Write 'published', { build: { platform: linux/amd64 } }, or a reference such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/tidemark-agent:0.1.0'",
+    );
+  });
+
   it('names the key, quotes the bad value and says how to fix it', () => {
     const e = errorOf({ ...minimal, clusters: [{ ...minimal.clusters[0], region: 'eu-west' }] });
     expect(e.key).toBe('clusters[0].region');

@@ -120,6 +120,35 @@ export const WebhookSettings = z.object({
   createSecret: z.boolean().default(true),
 });
 
+/** `registry/path/name[:tag][@sha256:…]`, as `docker pull` takes it. */
+const imageReference = z
+  .string()
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    "is neither 'published' nor an image reference. Write 'published', { build: { platform: linux/amd64 } }, or a reference such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/tidemark-agent:0.1.0'",
+  );
+
+/**
+ * The agent image `tidemark install` deploys (the stack's install output carries it to the cluster):
+ * - `published`: the release of this version (`ghcr.io/tidemark-dev/tidemark-agent:<version>`);
+ * - `{ build: { platform } }`: built from agent/Dockerfile at deploy time into the CDK assets repository (ECR), for
+ *   teams that run only images they built;
+ * - an image reference: your mirror of the published image.
+ */
+export const AgentImageSetting = z.union(
+  [
+    z.literal('published'),
+    z
+      .object({ build: z.object({ platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64') }).strict() })
+      .strict(),
+    imageReference,
+  ],
+  {
+    error:
+      "is not an agent image setting. Use 'published', { build: { platform: linux/amd64 } } (or linux/arm64), or an image reference such as 'registry.example.com/tidemark-agent:0.1.0'",
+  },
+);
+
 export const DeploymentConfigSchema = z
   .object({
     configRepo: ConfigRepoSettings,
@@ -129,6 +158,7 @@ export const DeploymentConfigSchema = z
     schedules: ScheduleSettings.default({ driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
     thresholds: ThresholdSettings.default({ revisionLagMinutes: 10 }),
     webhook: WebhookSettings.default({ secretName: 'tidemark/webhook', createSecret: true }),
+    agentImage: AgentImageSetting.default('published'),
   })
   .strict()
   .superRefine((config, ctx) => {
