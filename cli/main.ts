@@ -6,8 +6,10 @@ import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerDiff } from './commands/diff';
 import { register as registerImages } from './commands/images';
+import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
+import { register as registerUninstall } from './commands/uninstall';
 
 /**
  * The `tidemark` command (DESIGN.md, "The `tidemark` command"). Each subcommand lives in `cli/commands/<name>.ts` and
@@ -25,6 +27,8 @@ registerDemo(program);
 registerLocal(program);
 registerDiff(program);
 registerImages(program);
+registerInstall(program);
+registerUninstall(program);
 registerReconcile(program);
 
 await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ import { kubeReady, startControlPlane } from './control-plane';
 import { DEFAULT_SLACK_WEBHOOK_PATH, type LocalEnvironment, type LocalProcess } from './environment';
 import { localDeploymentConfig } from './local-deployment';
 import { localGit, localGitAuthHeader } from './local-git';
+import { createLocalStack } from './local-stack';
 import { launchRegistry, registryCommandHint, registryReady } from './oci-registry';
 import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
 
@@ -216,6 +217,8 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       gitPassword: git.password,
       slackWebhookUrl: slack.webhookUrl,
     });
+    // The deployed stack's install outputs, which `tidemark install` reads with DescribeStacks.
+    await createLocalStack(aws, resources);
     const config = localDeploymentConfig(exampleRepoUrl, resources.secrets);
     const env: LocalEnvironment = {
       stateDir: dir,

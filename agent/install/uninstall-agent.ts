@@ -1,0 +1,173 @@
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { apiVersionOf } from '../../core/sync/inventory';
+import type { KubeObject } from '../../core/sync/kube-object';
+import { describeObject, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
+import { planPrune, type StaleObject } from '../../core/sync/prune';
+import { stageOf, stages } from '../../core/sync/stage-order';
+import type { SyncStatus } from '../../core/sync/sync-status';
+import { syncApiVersion, syncKind } from '../sync-resource';
+import { installLabel } from './render-install';
+
+/** What an install creates, in the order uninstall removes it: the agent first, so nothing re-applies behind it. */
+const installKinds: { apiVersion: string; kind: string }[] = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: syncApiVersion, kind: syncKind },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' },
+  { apiVersion: 'v1', kind: 'Namespace' },
+];
+
+export interface UninstallOptions {
+  /** Tidemark's name of the cluster: the install label's value. */
+  clusterName: string;
+  /** Also delete what the install's Syncs applied (the workloads). Without it they stay, as they are. */
+  prune: boolean;
+  /** Keep the Sync CRD even when no Sync is left in the cluster. */
+  keepCrd: boolean;
+  say: (line: string) => void;
+  /** How long to wait for the agent's pods to go. */
+  timeoutMs: number;
+}
+
+export interface UninstallResult {
+  deleted: string[];
+  /** Objects left in place, each with the reason. */
+  kept: { subject: string; reason: string }[];
+  /** What --prune deleted of the Syncs' inventories. */
+  pruned: string[];
+}
+
+/**
+ * Removes what `tidemark install --cluster NAME` created, found by its label (so a renamed namespace or
+ * ServiceAccount is found too, and nothing the install did not create is touched). The agent goes first, so nothing
+ * re-applies behind the uninstall. The workloads the Syncs applied stay unless `prune` is set; then they are deleted
+ * with the agent's prune rules (only objects in a Sync's inventory that still carry its labels, Namespaces, PVCs and
+ * CRDs only when annotated `tidemark.dev/prune: allow`), stage by stage in reverse apply order. The agent's namespace
+ * is kept while it holds objects a Sync applied, and the Sync CRD while any Sync is left in the cluster.
+ */
+export async function uninstallAgent(cluster: ClusterClient, options: UninstallOptions): Promise<UninstallResult> {
+  const { say } = options;
+  const selector = `${installLabel}=${options.clusterName}`;
+  const result: UninstallResult = { deleted: [], kept: [], pruned: [] };
+  const found = new Map<string, KubeObject[]>();
+  for (const { apiVersion, kind } of installKinds) {
+    found.set(kind, await cluster.list(apiVersion, kind, { labelSelector: selector }).catch(unknownKindIsEmpty));
+  }
+  const total = [...found.values()].reduce((n, objects) => n + objects.length, 0);
+  if (total === 0) {
+    say(`nothing to uninstall: no object carries ${selector}`);
+    return result;
+  }
+  const syncs = found.get(syncKind)!;
+  const inventories = syncs.map((sync) => ({
+    sync,
+    entries: ((sync.status ?? {}) as SyncStatus).inventory?.entries ?? [],
+  }));
+
+  // 1. The agent, and wait for its pods to go: a running agent would re-apply what is pruned below.
+  for (const deployment of found.get('Deployment')!) await remove(cluster, deployment, result);
+  await waitForPodsGone(cluster, found.get('Deployment')!, options);
+  say('✔ agent stopped');
+
+  // 2. With --prune, what the Syncs applied, by the agent's own prune rules.
+  if (options.prune) {
+    for (const { sync, entries } of inventories) {
+      const ref = { namespace: sync.metadata.namespace!, name: sync.metadata.name };
+      const stale: StaleObject[] = [];
+      for (const entry of entries) {
+        const id = parseObjectKey(entry.id);
+        const apiVersion = apiVersionOf(entry, id.group);
+        const live = await cluster
+          .get({ apiVersion, kind: id.kind, namespace: id.namespace || undefined, name: id.name })
+          .catch(() => undefined);
+        stale.push({ entry, live });
+      }
+      // Deleting all of it is the intent here, so the share guard is opened (the ownership rules are not).
+      const plan = planPrune({
+        sync: ref,
+        previousCount: entries.length,
+        renderedCount: entries.length,
+        stale,
+        maxPruneShare: 1,
+      });
+      if (plan.kind === 'refused') throw new Error(`uninstall --prune: ${plan.reason}`);
+      const byKey = new Map(entries.map((entry) => [entry.id, entry]));
+      for (const stage of [...stages].reverse()) {
+        for (const id of plan.delete.filter((i) => stageOf(i) === stage)) {
+          const apiVersion = apiVersionOf(byKey.get(objectKey(id))!, id.group);
+          await cluster.delete({ apiVersion, kind: id.kind, namespace: id.namespace || undefined, name: id.name });
+          result.pruned.push(describeObject(id));
+        }
+      }
+      for (const skipped of plan.skip)
+        result.kept.push({ subject: describeObject(skipped.id), reason: skipped.reason });
+      say(`✔ pruned ${plan.delete.length} objects of Sync ${ref.namespace}/${ref.name}`);
+    }
+  }
+
+  // 3. The rest of the install, in order; the namespace and the CRD only when nothing of the workloads needs them.
+  const prunedSet = new Set(result.pruned);
+  for (const { kind } of installKinds.slice(1)) {
+    for (const object of found.get(kind)!) {
+      const subject = describeObject(objectIdOf(object));
+      if (kind === 'Namespace') {
+        const inside = inventories
+          .flatMap((i) => i.entries.map((e) => parseObjectKey(e.id)))
+          .filter((id) => id.namespace === object.metadata.name && !prunedSet.has(describeObject(id)));
+        if (inside.length > 0) {
+          result.kept.push({
+            subject,
+            reason: `it holds ${inside.length} objects the Sync applied (${inside.slice(0, 3).map(describeObject).join(', ')}${inside.length > 3 ? ', …' : ''})`,
+          });
+          continue;
+        }
+      }
+      if (kind === 'CustomResourceDefinition') {
+        const left = (await cluster.list(syncApiVersion, syncKind).catch(unknownKindIsEmpty)).filter(
+          (s) => !syncs.some((o) => o.metadata.uid === s.metadata.uid),
+        );
+        if (options.keepCrd || left.length > 0) {
+          result.kept.push({
+            subject,
+            reason: options.keepCrd ? '--keep-crd' : `${left.length} Syncs of other installs still use it`,
+          });
+          continue;
+        }
+      }
+      await remove(cluster, object, result);
+    }
+  }
+  return result;
+}
+
+async function remove(cluster: ClusterClient, object: KubeObject, result: UninstallResult): Promise<void> {
+  const { namespace, name } = object.metadata;
+  await cluster.delete({ apiVersion: object.apiVersion, kind: object.kind, namespace: namespace || undefined, name });
+  result.deleted.push(describeObject(objectIdOf(object)));
+}
+
+async function waitForPodsGone(cluster: ClusterClient, deployments: KubeObject[], options: UninstallOptions) {
+  const deadline = Date.now() + options.timeoutMs;
+  for (const deployment of deployments) {
+    const labels =
+      (deployment.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+    const labelSelector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    while (Date.now() < deadline) {
+      const pods = await cluster.list('v1', 'Pod', { namespace: deployment.metadata.namespace, labelSelector });
+      if (pods.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+function unknownKindIsEmpty(error: unknown): KubeObject[] {
+  if (error instanceof Error && error.name === 'UnknownKindError') return [];
+  throw error;
+}
