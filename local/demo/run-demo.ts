@@ -453,7 +453,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     alerts,
     slackPath,
     /** Imports a handler after the environment is set, as Lambda loads it in a fresh container. */
-    async handler<H>(name: FunctionName): Promise<H> {
+    async handler<H extends (...args: never[]) => unknown>(name: FunctionName): Promise<H> {
       if (!handlers.has(name)) handlers.set(name, (await loadHandler<H>(name, functionLogs)).handler);
       return handlers.get(name) as H;
     },

@@ -18,43 +18,60 @@ export interface LoadedHandler<H> {
  * process's terminal: in AWS a function's stdout is its log group, and on a person's screen (the demo, a benchmark)
  * those JSON lines bury the narration.
  *
- * Why this works: Powertools' Logger and Metrics each build their own `Console` over `process.stdout` and
- * `process.stderr` when they are constructed, and a handler constructs them once, at import. So for the duration of
- * the import, `process.stdout` and `process.stderr` are the log file; the module keeps writing there afterwards while
- * everything else this process prints goes to the terminal as before. A module already imported in this process is
- * returned as it is, with its output where it went the first time, as Lambda reuses a warm container.
+ * Why this works: Powertools' Logger and Metrics each build a `Console` over `process.stdout` and `process.stderr`
+ * when they are constructed: once at import for the handler's own, and again per call for a `singleMetric()`. So the
+ * import and every call of the returned handler run with `process.stdout` and `process.stderr` being the log file;
+ * between calls they are the terminal again. One handler at a time, as the demo and the benchmarks call them: what
+ * another piece of code writes to `process.stdout` during a call goes to the file too.
  *
- * Set the function's environment (`functionEnv`, AWS endpoint) before calling: handlers read it at import.
+ * A module already imported in this process is returned as it is (its import-time output went where it went the
+ * first time), as Lambda reuses a warm container. Set the function's environment (`functionEnv`, AWS endpoint)
+ * before calling: handlers read it at import.
  *
  * @example
  * const { handler, logPath } = await loadHandler<SqsHandler>('image-updater', join(env.stateDir, 'logs'));
  * await runQueueOnce({ queueUrl, handler });   // its log lines and metrics are in logPath
  */
-export async function loadHandler<H>(name: FunctionName, logDir: string): Promise<LoadedHandler<H>> {
+export async function loadHandler<H extends (...args: never[]) => unknown>(
+  name: FunctionName,
+  logDir: string,
+): Promise<LoadedHandler<H>> {
   const logPath = join(logDir, `${name}.log`);
-  const module = (await withOutputTo(logPath, () => import(join(functionsDir, name, 'handler.ts')))) as {
-    handler: H;
-  };
-  return { handler: module.handler, logPath };
+  const module = (await withOutputTo(logPath, () => import(join(functionsDir, name, 'handler.ts')))) as { handler: H };
+  const handler = ((...args: Parameters<H>) => withOutputTo(logPath, async () => module.handler(...args))) as H;
+  return { handler, logPath };
 }
 
-/** Runs `work` with `process.stdout` and `process.stderr` replaced by an append stream to `path`. */
+let active = 0;
+let target: WriteStream | undefined;
+let saved: Record<'stdout' | 'stderr', PropertyDescriptor | undefined> | undefined;
+
+/**
+ * Runs `work` with `process.stdout` and `process.stderr` being an append stream to `path`. Calls may nest or
+ * overlap: the terminal comes back when the last one ends.
+ */
 export async function withOutputTo<T>(path: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
-  const file = openLog(path);
-  const saved = {
-    stdout: Object.getOwnPropertyDescriptor(process, 'stdout'),
-    stderr: Object.getOwnPropertyDescriptor(process, 'stderr'),
-  };
-  for (const stream of ['stdout', 'stderr'] as const) {
-    Object.defineProperty(process, stream, { configurable: true, enumerable: true, get: () => file });
+  const previous = target;
+  target = openLog(path);
+  if (active++ === 0) {
+    saved = {
+      stdout: Object.getOwnPropertyDescriptor(process, 'stdout'),
+      stderr: Object.getOwnPropertyDescriptor(process, 'stderr'),
+    };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      Object.defineProperty(process, stream, { configurable: true, enumerable: true, get: () => target });
+    }
   }
   try {
     return await work();
   } finally {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const descriptor = saved[stream];
-      if (descriptor) Object.defineProperty(process, stream, descriptor);
+    target = previous;
+    if (--active === 0) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const descriptor = saved?.[stream];
+        if (descriptor) Object.defineProperty(process, stream, descriptor);
+      }
     }
   }
 }
