@@ -136,7 +136,9 @@ describe('TidemarkStack', () => {
 
   it("gives tidemark install each cluster's sync queue, agent role and the published image of this version", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const install = AgentInstallOutput.parse(jsonOf(outputs.AgentInstallProd!.Value));
+    // The tokens are CloudFormation's to fill in; the shape is the contract tidemark install parses.
+    const install = jsonOf(outputs.AgentInstallProd!.Value);
+    expect(Object.keys(install as object).sort()).toEqual(Object.keys(AgentInstallOutput.shape).sort());
     expect(install).toEqual({
       cluster: 'prod',
       syncQueueUrl: `{"Ref":"${stack.getLogicalId(stack.webhook.syncQueue('prod').queue.node.defaultChild as CfnElement)}"}`,
