@@ -66,8 +66,13 @@ if [ ${#missing[@]} -gt 0 ]; then
       *) go_total=$((go_total + ${seconds[$m]:-60})) ;; esac
   done
   estimate=$((go_total > other_total ? go_total : other_total))
-  echo "tidemark: first run on this machine: building ${missing[*]}" >&2
-  echo "tidemark: about $(( (estimate + 59) / 60 )) minutes on two cores, once; cached in $tidemark_cache (full logs in $build_logs)" >&2
+  minutes=$(( (estimate + 59) / 60 ))
+  if [ "${missing[*]}" = npm ]; then
+    echo "tidemark: installing npm packages (package-lock.json changed since the last npm ci)" >&2
+  else
+    echo "tidemark: first run on this machine: building ${missing[*]}" >&2
+    echo "tidemark: about $minutes minute$([ "$minutes" = 1 ] || echo s) on two cores, once; cached in $tidemark_cache (full logs in $build_logs)" >&2
+  fi
   build_render_start
   trap build_render_stop EXIT
 fi
@@ -99,5 +104,5 @@ wait "$downloads" || downloads_failed=1
 
 if [ ${#missing[@]} -gt 0 ]; then
   build_render_stop
-  echo "tidemark: first run ready in $(build_elapsed $((SECONDS - started))) (logs in $build_logs)" >&2
+  echo "tidemark: ready in $(build_elapsed $((SECONDS - started))) (logs in $build_logs)" >&2
 fi

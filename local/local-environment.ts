@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createLocalResources } from './aws-resources';
 import { kubeReady, startControlPlane } from './control-plane';
@@ -75,10 +75,24 @@ async function ok(url: string): Promise<boolean> {
   return r.ok;
 }
 
-/** Paths of the cached tools, building or installing them first when missing (slow only the first time). */
-function ensureTools(): { k8sBin: string; motoVenv: string; registry: string } {
-  const run = (script: string) =>
-    execFileSync('bash', [join(projectRoot, script)], { stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * Paths of the cached tools, building or installing them first when missing (slow only the first time, and then
+ * said up front: what is built, about how long it takes, where the logs are; each component prints its own line).
+ */
+function ensureTools(log: (line: string) => void): { k8sBin: string; motoVenv: string; registry: string } {
+  const script = (name: string) => join(projectRoot, name);
+  const missing = ['local/k8s/build.sh', 'local/moto/install.sh'].flatMap((name) =>
+    execFileSync('bash', [script(name), '--missing'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean),
+  );
+  if (missing.length > 0) {
+    log(
+      `first run on this machine: building ${missing.join(', ')} (about 7 minutes on two cores, once; logs in ${join(process.env.TIDEMARK_CACHE ?? join(homedir(), '.cache', 'tidemark'), 'logs')})`,
+    );
+  }
+  const run = (name: string) =>
+    execFileSync('bash', [script(name)], { stdio: ['ignore', 'pipe', 'inherit'] })
       .toString()
       .trim()
       .split('\n')
@@ -121,7 +135,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
     }
   }
 
-  const tools = ensureTools();
+  const tools = ensureTools(log);
   const dir = stateDir();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
