@@ -95,13 +95,14 @@ env_flags=()
 for kv in $IMAGE_ENV; do env_flags+=(--env "$kv"); done
 crane append --oci-empty-base -f "$debian" -f "$work/runtime.tar" -f "$work/app.tar" -t "$ref" >/dev/null
 # Saved under the published name, as `docker load` will list it.
-crane mutate "$ref" -t "$IMAGE_REPOSITORY:$version" -o "$out/image.tar.tmp" --set-platform "linux/$arch" \
+crane mutate "$ref" -t "$IMAGE_REPOSITORY:$version" -o "$out/image.tar.$$.tmp" --set-platform "linux/$arch" \
   --user "$IMAGE_USER" --workdir "$IMAGE_WORKDIR" --exposed-ports "$IMAGE_PORT/tcp" \
   --entrypoint "$(list "$IMAGE_ENTRYPOINT")" --cmd "$(list "$IMAGE_CMD")" "${env_flags[@]}" \
   -l "org.opencontainers.image.title=tidemark-agent" -l "org.opencontainers.image.version=$version" \
   -l "org.opencontainers.image.licenses=Apache-2.0"
-crane digest --tarball "$out/image.tar.tmp" >"$out/digest.tmp"
-config="$(tar -xOf "$out/image.tar.tmp" manifest.json | "$root/local/node24" -p 'JSON.parse(require("fs").readFileSync(0))[0].Config')"
-tar -xOf "$out/image.tar.tmp" "$config" >"$out/config.json.tmp"
-for f in config.json digest image.tar; do mv "$out/$f.tmp" "$out/$f"; done
+crane digest --tarball "$out/image.tar.$$.tmp" >"$out/digest.$$.tmp"
+config="$(tar -xOf "$out/image.tar.$$.tmp" manifest.json | "$root/local/node24" -p 'JSON.parse(require("fs").readFileSync(0))[0].Config')"
+tar -xOf "$out/image.tar.$$.tmp" "$config" >"$out/config.json.$$.tmp"
+# Temp names per process, each renamed whole: two test files building at once write the same bytes, never a mix.
+for f in image.tar config.json digest; do mv "$out/$f.$$.tmp" "$out/$f"; done
 echo "$out"

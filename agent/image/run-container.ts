@@ -1,7 +1,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The parts of an OCI image config a container runtime reads (config.json from build-image.sh). */
 export interface ImageConfig {
@@ -150,6 +160,12 @@ function unpackedRoot(imageDir: string): string {
   const crane = /^CRANE=(.*)$/m.exec(
     execFileSync('bash', [join(import.meta.dirname, 'tools/build.sh')], { encoding: 'utf8' }),
   )![1]!;
+  // Each build of the bundle is a new digest: the filesystems of earlier ones (300 MB each) go, so they do not pile up.
+  for (const entry of readdirSync(imageDir)) {
+    if (entry.startsWith('rootfs-') && !entry.startsWith(basename(root))) {
+      rmSync(join(imageDir, entry), { recursive: true, force: true });
+    }
+  }
   const partial = `${root}.${process.pid}.tmp`;
   mkdirSync(partial, { recursive: true });
   execFileSync('bash', [
@@ -159,7 +175,13 @@ function unpackedRoot(imageDir: string): string {
     join(imageDir, 'image.tar'),
     partial,
   ]);
-  renameSync(partial, root);
+  try {
+    renameSync(partial, root);
+  } catch (error) {
+    // Another test file unpacked the same image at the same time: use theirs.
+    if (!existsSync(root)) throw error;
+    rmSync(partial, { recursive: true, force: true });
+  }
   return root;
 }
 
