@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { tidemarkVersion } from '../core/version';
 import { register as registerAgent } from './commands/agent';
 import { register as registerApply } from './commands/apply';
 import { register as registerReconcile } from './commands/reconcile';
-import { tidemarkVersion } from '../core/version';
 
 /**
  * The entry point of the agent image: the `tidemark` commands that belong in a cluster (`agent`, `apply`,

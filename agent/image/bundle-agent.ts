@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 
 /** The entry point of the image: the `tidemark` commands that belong in a cluster (agent, apply, reconcile). */
-export const agentEntry = join(import.meta.dirname, '..', 'main.ts');
+export const agentEntry = join(import.meta.dirname, '..', '..', 'cli', 'agent-main.ts');
 
 /**
  * - `--splitting` puts what is imported lazily (the AWS SDK for the sync queue, client-node for exec-plugin

@@ -1,8 +1,8 @@
-import { applyStaged } from '../../adapters/kubernetes/apply-staged';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncStatus } from '../../core/sync/sync-status';
-import { syncApiVersion, syncKind } from '../sync-resource';
+import { applyStaged } from '../../engine/sync/apply-staged';
 import { installLabel } from './render-install';
 
 export interface InstallOptions {
@@ -35,7 +35,13 @@ export async function installAgent(
   const counts = (['created', 'configured', 'unchanged'] as const)
     .map((action) => `${applied.changeSet.count(action)} ${action}`)
     .join(', ');
-  if (applied.kind === 'failed') return { kind: 'failed', step: 'apply', message: applied.message };
+  if (applied.kind === 'failed') {
+    return {
+      kind: 'failed',
+      step: 'apply',
+      message: `the ${applied.stage} stage failed: ${applied.failures.join('; ')}`,
+    };
+  }
   say(`✔ applied ${objects.length} objects (${counts})`);
 
   const deadline = Date.now() + options.timeoutMs;

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { type RenderOptions, renderFolder } from '../../adapters/render/render-folder';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { syncApiVersion, syncKind } from '../sync-resource';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 
 /** On every object an install creates: which cluster's install it belongs to, so `uninstall` finds exactly those. */
 export const installLabel = 'tidemark.dev/install';

@@ -1,11 +1,10 @@
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { apiVersionOf } from '../../core/sync/inventory';
+import { ChangeSet } from '../../core/sync/change-set';
 import type { KubeObject } from '../../core/sync/kube-object';
-import { describeObject, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
-import { planPrune, type StaleObject } from '../../core/sync/prune';
-import { stageOf, stages } from '../../core/sync/stage-order';
+import { describeObject, objectIdOf, parseObjectKey } from '../../core/sync/object-id';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncStatus } from '../../core/sync/sync-status';
-import { syncApiVersion, syncKind } from '../sync-resource';
+import { pruneStale } from '../../engine/sync/prune-stale';
 import { installLabel } from './render-install';
 
 /** What an install creates, in the order uninstall removes it: the agent first, so nothing re-applies behind it. */
@@ -74,39 +73,35 @@ export async function uninstallAgent(cluster: ClusterClient, options: UninstallO
   await waitForPodsGone(cluster, found.get('Deployment')!, options);
   say('✔ agent stopped');
 
-  // 2. With --prune, what the Syncs applied, by the agent's own prune rules.
+  // 2. With --prune, what the Syncs applied, by the agent's own prune (labels, protected kinds, reverse stage order).
   if (options.prune) {
     for (const { sync, entries } of inventories) {
       const ref = { namespace: sync.metadata.namespace!, name: sync.metadata.name };
-      const stale: StaleObject[] = [];
-      for (const entry of entries) {
-        const id = parseObjectKey(entry.id);
-        const apiVersion = apiVersionOf(entry, id.group);
-        const live = await cluster
-          .get({ apiVersion, kind: id.kind, namespace: id.namespace || undefined, name: id.name })
-          .catch(() => undefined);
-        stale.push({ entry, live });
+      const changes = new ChangeSet();
+      // Everything leaves at once here, which is the intent, so the share and empty-render guards that protect a
+      // reconcile from a wrong path are opened; the ownership and protected-kind rules are not.
+      const pruned = await pruneStale(
+        cluster,
+        {
+          sync: ref,
+          previous: { entries },
+          current: { entries: [] },
+          renderedCount: entries.length,
+          maxPruneShare: 1,
+          dryRun: false,
+        },
+        changes,
+      );
+      if (pruned.kind === 'refused') throw new Error(`uninstall --prune: ${pruned.reason}`);
+      if (pruned.failures.length > 0) {
+        throw new Error(`uninstall --prune: ${pruned.failures.map((f) => f.message).join('; ')}. Run it again`);
       }
-      // Deleting all of it is the intent here, so the share guard is opened (the ownership rules are not).
-      const plan = planPrune({
-        sync: ref,
-        previousCount: entries.length,
-        renderedCount: entries.length,
-        stale,
-        maxPruneShare: 1,
-      });
-      if (plan.kind === 'refused') throw new Error(`uninstall --prune: ${plan.reason}`);
-      const byKey = new Map(entries.map((entry) => [entry.id, entry]));
-      for (const stage of [...stages].reverse()) {
-        for (const id of plan.delete.filter((i) => stageOf(i) === stage)) {
-          const apiVersion = apiVersionOf(byKey.get(objectKey(id))!, id.group);
-          await cluster.delete({ apiVersion, kind: id.kind, namespace: id.namespace || undefined, name: id.name });
-          result.pruned.push(describeObject(id));
-        }
+      for (const change of changes.changes) {
+        if (change.action === 'deleted') result.pruned.push(change.subject);
+        else if (change.action === 'skipped')
+          result.kept.push({ subject: change.subject, reason: change.reason ?? '' });
       }
-      for (const skipped of plan.skip)
-        result.kept.push({ subject: describeObject(skipped.id), reason: skipped.reason });
-      say(`✔ pruned ${plan.delete.length} objects of Sync ${ref.namespace}/${ref.name}`);
+      say(`✔ pruned ${changes.count('deleted')} objects of Sync ${ref.namespace}/${ref.name}`);
     }
   }
 
