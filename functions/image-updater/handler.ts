@@ -13,7 +13,7 @@ import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { ImagePush } from '../../core/images/plan-image-update';
 import { functionEnv } from '../function-env';
 import { type EcrImagePushEvent, imagePushOf, MalformedEvent, parseEcrImagePush } from './ecr-image-push';
-import { EventLedger } from './event-ledger';
+import { EventLedger } from '../../adapters/state/claim-ledger';
 import { readImagePolicies, type UpdateImagesDeps, type UpdateImagesResult, updateImages } from './update-images';
 
 // Built once per container: config validated here; clients, the secret cache and the git cache folder are reused.
