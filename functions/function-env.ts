@@ -13,8 +13,9 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  * | `TIDEMARK_SYNC_QUEUE_URLS` | JSON object: cluster name → URL of that cluster's sync queue |
  * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner only) |
  *
- * Items in the one table are told apart by the prefix of `id`: `webhook-delivery#…`, `drift-alert#<cluster>`,
- * `drift-cache#<cluster>#…`, and Powertools idempotency records (prefixed with the function name by Powertools).
+ * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`, and
+ * the claim ledger's Powertools idempotency records: `webhook-delivery#<hash>`, and the image updater's, prefixed with
+ * the function name by Powertools (adapters/state/claim-ledger.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().min(1),

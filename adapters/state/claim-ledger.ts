@@ -2,25 +2,52 @@ import { IdempotencyConfig, IdempotencyItemAlreadyExistsError } from '@aws-lambd
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/**
- * Which ECR events were already handled, kept in the State table by Powertools' idempotency persistence layer (its
- * records, its key prefix, its `expiration` TTL). The handler cannot wrap one function per record with
- * `makeIdempotent`, because a burst of events is coalesced into one commit; so it drives the same three steps
- * `makeIdempotent` does: claim (in progress), complete (with the result), or release on failure so a retry may run.
- */
-export class EventLedger {
-  private readonly store: DynamoDBPersistenceLayer;
+export interface ClaimLedgerOptions {
+  tableName: string;
+  client?: DynamoDBClient;
+  /**
+   * What the records are of, in their key: Powertools prefixes it with the Lambda function's name
+   * (`<function>.<name>#<hash>`), or, with `keyPrefix`, uses the given prefix alone (`<keyPrefix>#<hash>`).
+   */
+  name: string;
+  keyPrefix?: string;
+  /** How long a claim is remembered: the retries and redeliveries it must outlast. */
+  expiresAfterSeconds: number;
+}
 
-  constructor(tableName: string, client?: DynamoDBClient, functionName = 'image-updater') {
-    this.store = new DynamoDBPersistenceLayer({ tableName, ...(client && { awsSdkV3Client: client }) });
-    // A day covers EventBridge's retries and SQS's redeliveries; after that, never-downgrade still makes a replay a no-op.
-    this.store.configure({ config: new IdempotencyConfig({ expiresAfterSeconds: 24 * 3600 }), functionName });
+/**
+ * Which events were already handled, kept in the State table by Powertools' idempotency persistence layer (its
+ * records, its key hashing, its `expiration` TTL): the image updater's ECR events and the webhook's deliveries.
+ * Neither can wrap one function per event with `makeIdempotent` — a burst of ECR events is coalesced into one commit,
+ * and a delivery is released when a send to one cluster's queue fails — so both drive the three steps `makeIdempotent`
+ * does: claim (in progress; a second claim is refused), complete (with the result), or release so a retry may run.
+ *
+ * @example
+ * const ledger = new ClaimLedger({ tableName, name: 'image-updater', expiresAfterSeconds: 24 * 3600 });
+ * if (await ledger.claim(event.id, context.getRemainingTimeInMillis())) { … await ledger.complete(event.id, { outcome }); }
+ */
+export class ClaimLedger {
+  private readonly store: LedgerStore;
+
+  constructor(options: ClaimLedgerOptions) {
+    this.store = new LedgerStore({
+      tableName: options.tableName,
+      ...(options.client && { awsSdkV3Client: options.client }),
+    });
+    this.store.configure({
+      config: new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds }),
+      functionName: options.name,
+      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    });
   }
 
-  /** Marks the event as in progress; `false` when it was handled already or is being handled by another run. */
-  async claim(eventId: string, remainingTimeInMillis?: number): Promise<boolean> {
+  /**
+   * Marks the event as in progress; `false` when it was handled already or is being handled by another run. With
+   * `remainingTimeInMillis`, a claim whose run died expires with the run (Lambda's timeout), so a retry may take it.
+   */
+  async claim(id: string, remainingTimeInMillis?: number): Promise<boolean> {
     try {
-      await this.store.saveInProgress({ eventId }, remainingTimeInMillis);
+      await this.store.saveInProgress({ eventId: id }, remainingTimeInMillis);
       return true;
     } catch (e) {
       if (e instanceof IdempotencyItemAlreadyExistsError) return false;
@@ -28,11 +55,24 @@ export class EventLedger {
     }
   }
 
-  async complete(eventId: string, result: Record<string, string | number | boolean>): Promise<void> {
-    await this.store.saveSuccess({ eventId }, result);
+  async complete(id: string, result: Record<string, string | number | boolean | string[]>): Promise<void> {
+    await this.store.saveSuccess({ eventId: id }, result);
   }
 
-  async release(eventId: string): Promise<void> {
-    await this.store.deleteRecord({ eventId });
+  /** Forgets a claim whose work failed, so the retry (or a redelivery) is handled instead of being a duplicate. */
+  async release(id: string): Promise<void> {
+    await this.store.deleteRecord({ eventId: id });
+  }
+
+  /** The item key of an event's record (`id` in the State table). */
+  keyOf(id: string): string {
+    return this.store.keyOf({ eventId: id });
+  }
+}
+
+/** The persistence layer, with the key of a record readable (Powertools keeps it protected). */
+class LedgerStore extends DynamoDBPersistenceLayer {
+  keyOf(data: { eventId: string }): string {
+    return this.getHashedIdempotencyKey(data);
   }
 }

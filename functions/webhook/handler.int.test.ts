@@ -4,9 +4,11 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import examples from '@octokit/webhooks-examples';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ClaimLedger } from '../../adapters/state/claim-ledger';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { SyncRequest } from '../../adapters/sync-queue/sync-request';
 import { createScratchQueue, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
+import { deliveryLedger } from './receive-webhook';
 
 // The handler runs in process, unchanged, against moto: the secret comes from Secrets Manager, deliveries are
 // recorded in the State table, sync requests land on real SQS queues. Payloads are GitHub's published examples.
@@ -56,7 +58,11 @@ async function deliveryRecord(deliveryId: string) {
   const out = await new DynamoDBClient({}).send(
     new GetItemCommand({
       TableName: process.env.TIDEMARK_TABLE_NAME!,
-      Key: { id: { S: `webhook-delivery#${deliveryId}` } },
+      Key: {
+        id: {
+          S: new ClaimLedger({ tableName: process.env.TIDEMARK_TABLE_NAME!, ...deliveryLedger }).keyOf(deliveryId),
+        },
+      },
     }),
   );
   return out.Item;

@@ -5,10 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { parseWebhookSecret } from '../../adapters/config-repo/credentials';
+import { ClaimLedger } from '../../adapters/state/claim-ledger';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { functionEnv } from '../function-env';
-import { DeliveryLedger } from './delivery-ledger';
-import { receiveWebhook, responseFor } from './receive-webhook';
+import { deliveryLedger, receiveWebhook, responseFor } from './receive-webhook';
 
 // Built once per container: config is validated here, clients and the secret cache are reused across deliveries.
 const logger = new Logger({ serviceName: 'webhook' });
@@ -28,7 +28,7 @@ const deps = {
       env.config.webhook.secretName,
       await secrets.get(env.config.webhook.secretName, { maxAge: 300 }),
     ),
-  deliveries: new DeliveryLedger(env.tableName, new DynamoDBClient(awsClient)),
+  deliveries: new ClaimLedger({ tableName: env.tableName, client: new DynamoDBClient(awsClient), ...deliveryLedger }),
   syncQueues: new Map(Object.entries(env.syncQueueUrls).map(([cluster, url]) => [cluster, new SyncQueue(url, sqs)])),
 };
 
@@ -40,7 +40,10 @@ export async function handler(
   logger.addContext(context);
   logger.appendKeys({ deliveryId: event.headers?.['x-github-delivery'] ?? event.headers?.['x-gitlab-event-uuid'] });
   try {
-    const outcome = await receiveWebhook(event, deps);
+    const outcome = await receiveWebhook(event, {
+      ...deps,
+      remainingTimeInMillis: () => context.getRemainingTimeInMillis(),
+    });
     const { kind, ...details } = outcome;
     logger.info(`webhook ${kind}`, { outcome: kind, ...details });
     metrics.singleMetric().addDimension('outcome', kind).addMetric('WebhookDeliveries', MetricUnit.Count, 1);

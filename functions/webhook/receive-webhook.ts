@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ClaimLedger, ClaimLedgerOptions } from '../../adapters/state/claim-ledger';
 import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import { affectedClusters } from './affected-clusters';
-import type { DeliveryLedger } from './delivery-ledger';
 import { deletesRef, parsePush } from './push-event';
 import { type Headers, providerOf, verifySignature, type WebhookProvider } from './verify-signature';
 
@@ -22,7 +22,10 @@ export interface WebhookDependencies {
   config: DeploymentConfig;
   /** The shared secret (GitHub webhook secret or GitLab token); read from Secrets Manager and cached by the caller. */
   webhookSecret: () => Promise<string>;
-  deliveries: Pick<DeliveryLedger, 'claim' | 'release'>;
+  /** Deliveries already handled (see {@link deliveryLedger}). */
+  deliveries: Pick<ClaimLedger, 'claim' | 'complete' | 'release'>;
+  /** Time left in the invocation: a claim of a run that dies expires with it, so GitHub's redelivery is handled. */
+  remainingTimeInMillis?: () => number;
   /** Cluster name → its sync queue. */
   syncQueues: ReadonlyMap<string, Pick<SyncQueue, 'send'>>;
   now?: () => Date;
@@ -32,6 +35,17 @@ export interface WebhookDependencies {
 export const maxBodyBytes = 1024 * 1024;
 
 const deliveryIdPattern = /^[\w.:-]{1,200}$/;
+
+/**
+ * The claim ledger of deliveries: records `webhook-delivery#<hash>` in the State table. A claim is a conditional write,
+ * so two concurrent redeliveries cannot both pass; a week outlasts GitHub's redelivery window (deliveries of the past
+ * 3 days can be redelivered).
+ */
+export const deliveryLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = {
+  name: 'webhook',
+  keyPrefix: 'webhook-delivery',
+  expiresAfterSeconds: 7 * 24 * 3600,
+};
 
 /**
  * Handles one webhook delivery: refuses what is unauthenticated or malformed, answers GitHub's ping, and for a push
@@ -91,7 +105,7 @@ export async function receiveWebhook(
     };
   }
   const now = deps.now?.() ?? new Date();
-  if ((await deps.deliveries.claim(deliveryId, push.after, now)).kind === 'seen-before') {
+  if (!(await deps.deliveries.claim(deliveryId, deps.remainingTimeInMillis?.()))) {
     return { kind: 'duplicate', deliveryId };
   }
 
@@ -113,6 +127,7 @@ export async function receiveWebhook(
       cause: e,
     });
   }
+  await deps.deliveries.complete(deliveryId, { revision: push.after, clusters: withQueue });
   return {
     kind: 'synced',
     deliveryId,
