@@ -5,6 +5,7 @@ import { dryRunChanges, isInSync } from '../core/sync/in-sync';
 import type { KubeObject } from '../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey } from '../core/sync/object-id';
 import { managedByLabel, managedByValue, syncLabel } from '../core/sync/ownership';
+import { watchForever } from './watch-forever';
 
 /** What self-heal did to one object, for the Sync's Event and the heals metric. */
 export interface Heal {
@@ -72,30 +73,14 @@ export class SelfHeal {
     for (const namespace of this.namespaces) void this.watchLoop(apiVersion, kind, namespace);
   }
 
-  private async watchLoop(apiVersion: string, kind: string, namespace?: string): Promise<void> {
-    let resourceVersion: string | undefined;
-    while (!this.abort.signal.aborted) {
-      try {
-        // The server ends a watch after a few minutes; resume from the last version seen. Without one (first start,
-        // or after 410 Gone), the watch begins with an ADDED event per object, which the local check makes cheap.
-        resourceVersion = await this.cluster.watch(
-          apiVersion,
-          kind,
-          {
-            labelSelector: `${managedByLabel}=${managedByValue}`,
-            namespace,
-            resourceVersion,
-            signal: this.abort.signal,
-          },
-          (event) => void this.onEvent(event),
-        );
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        this.logger.warn('self-heal watch failed; retrying', { kind, error: (error as Error).message });
-        resourceVersion = undefined;
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    }
+  private watchLoop(apiVersion: string, kind: string, namespace?: string): Promise<void> {
+    return watchForever(
+      this.cluster,
+      { apiVersion, kind, namespace, labelSelector: `${managedByLabel}=${managedByValue}` },
+      this.abort.signal,
+      (event) => void this.onEvent(event),
+      (error) => this.logger.warn('self-heal watch failed; retrying', { kind, error: error.message }),
+    );
   }
 
   private async onEvent(event: WatchEvent): Promise<void> {

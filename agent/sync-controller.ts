@@ -15,6 +15,7 @@ import { syncFolder } from '../engine/sync/sync-folder';
 import type { AgentMetrics } from './agent-metrics';
 import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
+import { watchForever } from './watch-forever';
 
 /** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
 export interface SyncMatch {
@@ -127,26 +128,17 @@ export class SyncController {
     );
   }
 
-  private async watchLoop(): Promise<void> {
-    let resourceVersion: string | undefined;
-    while (!this.abort.signal.aborted) {
-      try {
-        resourceVersion = await this.cluster.watch(
-          syncApiVersion,
-          syncKind,
-          { namespace: this.options.namespace, resourceVersion, signal: this.abort.signal },
-          (event) => {
-            if (event.type === 'DELETED') this.forget(event.object);
-            else this.observe(event.object);
-          },
-        );
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        this.logger.warn('watching Syncs failed; retrying', { error: (error as Error).message });
-        resourceVersion = undefined;
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    }
+  private watchLoop(): Promise<void> {
+    return watchForever(
+      this.cluster,
+      { apiVersion: syncApiVersion, kind: syncKind, namespace: this.options.namespace },
+      this.abort.signal,
+      (event) => {
+        if (event.type === 'DELETED') this.forget(event.object);
+        else this.observe(event.object);
+      },
+      (error) => this.logger.warn('watching Syncs failed; retrying', { error: error.message }),
+    );
   }
 
   private observe(object: KubeObject): void {

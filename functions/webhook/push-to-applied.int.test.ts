@@ -6,10 +6,10 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { type RunningAgent, startAgent } from '../../agent/run-agent';
-import type { KubeObject } from '../../core/sync/kube-object';
 import { createScratchQueue, githubPush, lambdaContext, type ScratchQueue, webhookDelivery } from '../../local/invoke';
-import { installSyncCrd } from '../../test/support/agent';
+import { createSync, installSyncCrd } from '../../test/support/agent';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { eventually } from '../../test/support/eventually';
 import { createGitRepo, type TestGitRepo } from '../../test/support/git-repo';
@@ -39,19 +39,12 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
     cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
     // Waits until the API server serves the Sync kind: applying a Sync right after its CRD can meet a 404.
     await installSyncCrd(cluster);
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await cluster.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'git', namespace },
-      data: { username: b64(env.git.username), password: b64(env.git.password) },
-    } as KubeObject);
-    await cluster.apply({
-      apiVersion: 'tidemark.dev/v1alpha1',
-      kind: 'Sync',
-      metadata: { name: 'dev', namespace },
-      spec: { url: repo.url, branch: 'main', path: 'clusters/dev', interval: '1h', secretRef: { name: 'git' } },
-    } as KubeObject);
+    await createSync(cluster, namespace, 'dev', {
+      url: repo.url,
+      branch: 'main',
+      path: 'clusters/dev',
+      interval: '1h',
+    });
 
     queue = await createScratchQueue('push-e2e-dev');
     const secretName = `tidemark-test/webhook-${randomBytes(4).toString('hex')}`;
@@ -138,5 +131,27 @@ describe('a push reaches the cluster through the webhook and the sync queue', ()
       'the message leaving the queue',
     );
     expect(await syncStatus()).toMatchObject({ lastAppliedRevision: head, lastSyncTime: appliedAt });
+  });
+
+  // Issue 11, bug 2: the listener and the controller must agree on which Syncs a request names. A request whose repo
+  // URL is written differently from the Sync's (another scheme, no `.git`, a trailing slash) was matched by the
+  // listener and not by the controller, then deleted: nothing was applied until the Sync's interval poll (here 1 h).
+  it('applies a commit named by https://HOST/REPO/ for a Sync of http://HOST/REPO.git', async () => {
+    const after = repo.commit({ 'clusters/dev/settings.yaml': configMap(namespace, 'yellow') }, 'turn yellow');
+    const written = `${repo.url.replace(/^http:/, 'https:').replace(/\.git$/, '')}/`;
+    // As the image updater sends it after its own commit (or a webhook with the config's URL written so).
+    await new SyncQueue(queue.url).send({
+      repo: written,
+      branch: 'main',
+      revision: after,
+      pushedAt: new Date().toISOString(),
+      deliveryId: `image-updater:${after}`,
+    });
+    await eventually(
+      async () => ((await color()) === 'yellow' ? true : undefined),
+      60_000,
+      'the ConfigMap turning yellow',
+    );
+    expect((await syncStatus())?.lastAppliedRevision).toBe(after);
   });
 });
