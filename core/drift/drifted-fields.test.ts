@@ -60,6 +60,20 @@ describe('driftedFields', () => {
     ]);
     expect(JSON.stringify(fields)).not.toContain(Buffer.from('hand-set').toString('base64'));
   });
+
+  it('masks every value of a whole data or stringData map that one side lacks', () => {
+    const base = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'shop' } };
+    const withData = { ...base, data: { password: 'aHVudGVyMg==' } };
+    expect(driftedFields(withData, base)).toEqual([
+      { path: 'data', pointer: '/data', desired: { password: '(hidden)' }, live: undefined },
+    ]);
+    expect(driftedFields(base, withData).map((f) => f.live)).toEqual([{ password: '(hidden)' }]);
+    // stringData is compared as the data it is stored as; its values are masked all the same.
+    const fields = driftedFields({ ...base, stringData: { token: 'hunter3' } }, base);
+    expect(JSON.stringify(fields)).not.toContain('hunter3');
+    expect(fields.map((f) => f.desired)).toEqual([{ token: '(hidden)' }]);
+    expect(driftedFields({ ...base, data: 'not-a-map' }, base)[0]?.desired).toBe('(hidden)');
+  });
 });
 
 describe('withoutIgnored', () => {

@@ -29,7 +29,11 @@ describe('drift of a Secret whose live object has no data at all', () => {
 
   beforeAll(async () => {
     ns = await uniqueNamespace('mask');
-    scanner = await openScanner({ files: { 'clusters/x/secret.yaml': secret(ns) }, path: 'clusters/x', prefix: 'mask' });
+    scanner = await openScanner({
+      files: { 'clusters/x/secret.yaml': secret(ns) },
+      path: 'clusters/x',
+      prefix: 'mask',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-mask-'));
     writeFileSync(join(dir, 'secret.yaml'), secret(ns));
     const client = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);

@@ -51,7 +51,9 @@ export async function openScanner(options: {
   const slackSecret = `tidemark/test-slack-${cluster}`;
   const sqs = new SQSClient({});
   const inbox = (await sqs.send(new CreateQueueCommand({ QueueName: `drift-alerts-${cluster}` }))).QueueUrl ?? '';
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: inbox, AttributeNames: ['QueueArn'] }),
+  );
   await new SNSClient({}).send(
     new SubscribeCommand({
       TopicArn: localEnv().resources.alertsTopicArn,
