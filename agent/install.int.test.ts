@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
-import { renderFolder } from '../adapters/render/render-folder';
 import type { KubeObject } from '../core/sync/kube-object';
+import { renderFolder } from '../engine/render/render-folder';
 import {
   configMapYaml,
   createSync,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type RenderOptions, renderFolder } from '../../adapters/render/render-folder';
+import { type RenderOptions, renderFolder } from '../../engine/render/render-folder';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';

@@ -2,7 +2,6 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { credentialsFromKubeconfig } from '../../adapters/kubernetes/kube-credentials';
-import { renderFolder } from '../../adapters/render/render-folder';
 import { FileDriftCache } from '../../adapters/state/file-drift-cache';
 import { renderWithCache } from '../../adapters/state/file-render-cache';
 import { fieldLine, findingTitle } from '../../core/alerts/describe-drift';
@@ -11,6 +10,7 @@ import { parseIgnoreRules } from '../../core/drift/ignore-rules';
 import { type SyncRef, selectorFor } from '../../core/sync/ownership';
 import { diffFolder } from '../../engine/drift/diff-folder';
 import type { DriftScanStats } from '../../engine/drift/scan-drift';
+import { renderFolder } from '../../engine/render/render-folder';
 
 export interface DiffOptions {
   kubeconfig?: string;

@@ -1,10 +1,10 @@
-import { renderFolder } from '../../adapters/render/render-folder';
 import type { DriftCacheStore } from '../../adapters/state/drift-cache';
 import type { DriftFinding, DriftReport } from '../../core/drift/drift-report';
 import type { IgnoreRule } from '../../core/drift/ignore-rules';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { type SyncRef, selectorFor, withOwnership } from '../../core/sync/ownership';
 import type { ReadOnlyCluster } from '../cluster-port';
+import { renderFolder } from '../render/render-folder';
 import { type DriftScanStats, scanDrift } from './scan-drift';
 
 export interface DiffFolderRequest {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { renderFolder } from '../../adapters/render/render-folder';
 import { diffLocal } from '../../cli/commands/diff';
 import type { DriftFinding } from '../../core/drift/drift-report';
 import { driftedFields } from '../../core/drift/drifted-fields';
 import { withOwnership } from '../../core/sync/ownership';
 import { uniqueNamespace } from '../../test/support/cluster';
+import { renderFolder } from '../render/render-folder';
 import { syncFolder } from '../sync/sync-folder';
 
 // The drift scan against the real kube-apiserver (and its controller manager, for the HPA), with objects applied by

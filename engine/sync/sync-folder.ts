@@ -1,4 +1,3 @@
-import { renderFolder } from '../../adapters/render/render-folder';
 import type { Health } from '../../core/sync/health';
 import { type Inventory, inventoryOf } from '../../core/sync/inventory';
 import type { KubeObject } from '../../core/sync/kube-object';
@@ -12,6 +11,7 @@ import {
   type SyncOutcome,
 } from '../../core/sync/sync-outcome';
 import type { ClusterPort } from '../cluster-port';
+import { renderFolder } from '../render/render-folder';
 import { applyStaged } from './apply-staged';
 import { pruneStale } from './prune-stale';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckoutCache } from '../../adapters/git/checkout-cache';
 import type { GitCredentials } from '../../adapters/git/run-git';
-import { renderFolder } from '../../adapters/render/render-folder';
 import type { KubeObject } from '../../core/sync/kube-object';
+import { renderFolder } from '../../engine/render/render-folder';
 
 /** What Git says at the branch head: the checkout, the ignore rules, and a renderer of its folders. */
 export interface DesiredState {

@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { renderFolder } from '../../adapters/render/render-folder';
 import type { KubeObject } from '../../core/sync/kube-object';
 import type { SyncStatus } from '../../core/sync/sync-status';
+import { renderFolder } from '../../engine/render/render-folder';
 import { eventually } from './eventually';
 import { localEnv } from './local-env';
 

@@ -2,6 +2,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import type { Credentials } from '../../adapters/kubernetes/kube-credentials';
 import { type HelmSource, type Release, releaseOf } from '../../core/helm/chart-source';
 import { keepGeneratedFields } from '../../core/helm/generated-fields';
 import type { Hook, ReleasePhase } from '../../core/helm/hooks';
@@ -9,8 +11,6 @@ import { releaseRevision } from '../../core/helm/release-revision';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
 import { RenderError } from '../../core/sync/render';
-import type { ClusterClient } from '../kubernetes/cluster-client';
-import type { Credentials } from '../kubernetes/kube-credentials';
 import {
   type ChartCredentials,
   type ClusterCapabilities,

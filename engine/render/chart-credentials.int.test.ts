@@ -1,8 +1,8 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { localEnv } from '../../test/support/local-env';
-import { ClusterClient } from '../kubernetes/cluster-client';
 import { ChartCredentialsSource } from './chart-credentials';
 
 // ECR's GetAuthorizationToken from moto; the secretRef from the real API server.

@@ -1,7 +1,7 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { ChartRef } from '../../core/helm/chart-source';
 import { registryAuthFor, tokenNeedsRefresh } from '../../core/helm/registry-auth';
-import type { ClusterClient } from '../kubernetes/cluster-client';
 import type { ChartCredentials } from './helm-chart';
 
 /**
