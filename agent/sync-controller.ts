@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import type { HelmReleaseStatus } from '../core/helm/release-status';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
@@ -11,7 +12,9 @@ import { eventsFor, healedEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
 import { defaultConcurrency } from '../engine/concurrency';
+import { ChartCredentialsSource } from '../engine/render/chart-credentials';
 import { syncFolder } from '../engine/sync/sync-folder';
+import { syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
 import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
@@ -57,6 +60,8 @@ export class SyncController {
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private listed = false;
+  /** ECR tokens and secretRef credentials for Helm charts, cached across reconciles (tokens renewed before expiry). */
+  private chartCredentials?: ChartCredentialsSource;
 
   constructor(
     private readonly cluster: ClusterClient,
@@ -66,6 +71,11 @@ export class SyncController {
     private readonly logger: Logger,
     private readonly options: SyncControllerOptions = {},
   ) {}
+
+  private get charts(): ChartCredentialsSource {
+    this.chartCredentials ??= new ChartCredentialsSource(this.cluster);
+    return this.chartCredentials;
+  }
 
   /** True once the Syncs have been listed. */
   get ready(): boolean {
@@ -224,6 +234,7 @@ export class SyncController {
     const started = Date.now();
     let outcome: SyncOutcome = { kind: 'fetch-failed', message: 'the reconcile did not finish' };
     let desired: KubeObject[] | undefined;
+    let release: HelmReleaseStatus | undefined;
     this.selfHeal.pause(label);
     try {
       if (!parsed.ok) {
@@ -251,14 +262,25 @@ export class SyncController {
         return outcome;
       }
       try {
-        const result = await syncFolder(this.cluster, {
+        const request = {
           sync: ref,
           dir,
           revision: source.revision,
           previous: sync.status.inventory,
           prune: spec.prune,
           maxPruneShare: spec.maxPrunePercent / 100,
-        });
+        };
+        const result = spec.helm
+          ? await syncRelease(this.cluster, {
+              ...request,
+              helm: spec.helm,
+              repoRoot: source.dir,
+              previousRelease: sync.status.helm,
+              lookupAs: this.cluster.credentials,
+              chartCredentials: await this.charts.for(spec.helm.chart, ref.namespace),
+            })
+          : await syncFolder(this.cluster, request);
+        if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
         outcome = result.outcome;
         if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
       } catch (error) {
@@ -273,16 +295,25 @@ export class SyncController {
       }
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started);
+      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, release);
       if (desired !== undefined) this.selfHeal.track(label, parsed.ok && parsed.spec.selfHeal ? desired : undefined);
       this.selfHeal.resume(label);
     }
   }
 
   /** Status (once), Events, metrics and a log line for a finished reconcile. */
-  private async finish(sync: Sync, ref: SyncRef, outcome: SyncOutcome, requestedAt: string | undefined, ms: number) {
+  private async finish(
+    sync: Sync,
+    ref: SyncRef,
+    outcome: SyncOutcome,
+    requestedAt: string | undefined,
+    ms: number,
+    release?: HelmReleaseStatus,
+  ) {
     const label = syncLabelValue(ref);
     const status = statusAfter(sync.status, outcome, { now: new Date(), generation: sync.generation, requestedAt });
+    // A release that did not become current keeps the previous revision (sync-release.ts), so its hooks run again.
+    if (release) status.helm = release.revision ? release : { ...release, revision: sync.status.helm?.revision ?? '' };
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);
     if ('changeSet' in outcome) {

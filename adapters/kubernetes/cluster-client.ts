@@ -47,7 +47,11 @@ export class ClusterClient {
   readonly mapper: RestMapper;
   private readonly transport: ApiTransport;
 
-  constructor(credentials: Credentials, options: ClusterClientOptions = {}) {
+  /** Also handed to Helm (as a kubeconfig) so that `lookup` reads the cluster with the same identity. */
+  constructor(
+    readonly credentials: Credentials,
+    options: ClusterClientOptions = {},
+  ) {
     this.transport = new ApiTransport(credentials, options);
     this.mapper = new RestMapper((path) =>
       this.request<ApiResourceList>('GET', path).catch((error: unknown) => {

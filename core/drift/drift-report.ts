@@ -49,6 +49,11 @@ export interface DriftReport {
   /** Drifted fields left out because an ignore rule says something other than Git owns them. */
   ignoredFields: number;
   findings: DriftFinding[];
+  /**
+   * Objects the scan could not judge, with why: a Helm template that calls `lookup` renders differently without the
+   * cluster's Secrets, which the scanner may not read. Not findings (no alert), and not in the fingerprint.
+   */
+  unjudged?: string[];
   /** Stable hash of the findings (see {@link driftFingerprint}); equal fingerprints mean the same drift. */
   fingerprint: string | null;
 }

@@ -1,3 +1,4 @@
+import type { HelmReleaseStatus } from '../helm/release-status';
 import { type Condition, conditionsFor, mergeConditions } from './conditions';
 import type { Inventory } from './inventory';
 import type { HealthSummary, SyncOutcome } from './sync-outcome';
@@ -25,6 +26,8 @@ export interface SyncStatus {
   inventory?: Inventory;
   health?: HealthSummary;
   history?: SyncAttempt[];
+  /** The Helm release, for a Sync with `spec.helm`. */
+  helm?: HelmReleaseStatus;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sameRepo } from '../config/repo-url';
+import { HelmSource } from '../helm/chart-source';
 import { isPlainObject, type KubeObject } from './kube-object';
 import { requestedAtAnnotation, type SyncRef } from './ownership';
 import type { SyncStatus } from './sync-status';
@@ -29,6 +30,8 @@ export const SyncSpec = z.object({
   /** A Secret in the Sync's namespace with `username` and `password` (or token) for the repository. */
   secretRef: z.object({ name: z.string().min(1) }).optional(),
   maxPrunePercent: z.number().int().min(0).max(100).default(20),
+  /** A Helm chart to release instead of applying the folder (core/helm/chart-source.ts; agent/README.md). */
+  helm: HelmSource.optional(),
 });
 export type SyncSpec = z.infer<typeof SyncSpec>;
 

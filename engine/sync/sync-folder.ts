@@ -32,6 +32,8 @@ export interface SyncFolderRequest {
   dryRun?: boolean;
   /** Requests in flight at once. */
   concurrency?: number;
+  /** Objects already rendered (a Helm release: engine/sync/sync-release.ts); `dir` is not read then. */
+  rendered?: KubeObject[];
 }
 
 /** A reconcile's outcome, plus the desired objects as applied (the agent's self-heal compares against them). */
@@ -53,7 +55,7 @@ export async function syncFolder(cluster: ClusterPort, request: SyncFolderReques
   const { revision } = request;
   let rendered: KubeObject[];
   try {
-    rendered = await renderFolder(request.dir);
+    rendered = request.rendered ?? (await renderFolder(request.dir));
   } catch (error) {
     if (error instanceof RenderError)
       return { outcome: { kind: 'render-failed', revision, message: error.message }, desired: [] };

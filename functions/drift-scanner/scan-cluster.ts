@@ -17,12 +17,15 @@ import type { ReadOnlyCluster } from '../../engine/cluster-port';
 import { diffFolder } from '../../engine/drift/diff-folder';
 import type { DriftScanStats } from '../../engine/drift/scan-drift';
 import { isUnknownKind } from '../../engine/live-state';
+import type { ReleaseCluster } from '../../engine/render/render-release';
 import type { DesiredState } from './desired-state';
+import { helmDesired } from './helm-desired';
 
 /** A cluster as the scanner reaches it: the drift scan's reads plus LIST of Syncs, and a way to let go of it. */
-export type ScannedCluster = ReadOnlyCluster & {
-  close(): void;
-};
+export type ScannedCluster = ReadOnlyCluster &
+  ReleaseCluster & {
+    close(): void;
+  };
 
 /** Everything one cluster's scan talks to; the handler builds these from the environment. */
 export interface ScanClusterDeps {
@@ -113,18 +116,27 @@ async function scanOnce(
     const syncs = await syncsFor(cluster, config, deps.repoUrl);
     // No Sync object (the agent runs the default one): objects carry the labels of `<agentNamespace>/<cluster name>`.
     const sync: SyncRef = syncs[0]?.ref ?? { namespace: config.agentNamespace, name: config.name };
-    return await diffFolder(cluster, {
-      dir: join(head.dir, config.path),
-      render: head.render,
+    const dir = join(head.dir, config.path);
+    const spec = syncs[0]?.spec;
+    // A Helm release is rendered as the agent renders it, but dry (the scanner may not read Secrets, so no lookup):
+    // generated fields and the objects of templates that call lookup are left out of the judgement.
+    const helm =
+      spec?.ok && spec.spec.helm ? await helmDesired(cluster, syncs[0] as Sync, spec.spec.helm, head, dir) : undefined;
+    const result = await diffFolder(cluster, {
+      dir,
+      render: helm ? async () => helm.objects : head.render,
       sync,
       cluster: config.name,
       revision: head.revision,
-      rules: parseIgnoreRules(head.driftRules),
+      rules: [...parseIgnoreRules(head.driftRules), ...(helm?.rules ?? [])],
       cache: deps.cache(config.name),
       extraKinds: inventoryKinds(syncs[0]?.status.inventory),
       syncFindings: syncFindings(syncs, head, deps.now(), deps.revisionLagMinutes),
       now: deps.now(),
     });
+    return helm && helm.unjudged.length > 0
+      ? { ...result, report: { ...result.report, unjudged: helm.unjudged } }
+      : result;
   } finally {
     cluster.close();
   }

@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { requestedAtAnnotation } from '../core/sync/ownership';
+import { syncApiVersion, syncKind } from '../core/sync/sync';
+import { helmBinary } from '../engine/render/helm-chart';
+import { createSync, eventually, installSyncCrd, readyAt, syncStatus } from '../test/support/agent';
+import { uniqueNamespace } from '../test/support/cluster';
+import { corpusPath } from '../test/support/corpus';
+import { createGitRepo } from '../test/support/git-repo';
+import { localEnv } from '../test/support/local-env';
+import { type RunningAgent, startAgent } from './run-agent';
+
+// The agent as a local process against the real API server, git server and OCI registry, releasing the corpus's
+// podinfo chart: from a folder of the config repo, and from the registry with basic auth.
+const cluster = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
+const run = promisify(execFile);
+let agent: RunningAgent;
+let ns: string;
+
+beforeAll(async () => {
+  await installSyncCrd(cluster);
+  ns = await uniqueNamespace('agent-helm');
+  agent = await startAgent({
+    kubeconfig: process.env.KUBECONFIG,
+    cacheDir: mkdtempSync(join(tmpdir(), 'agent-cache-')),
+    port: 0,
+    watchNamespace: ns,
+  });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  cluster.close();
+});
+
+/** The corpus chart's files as config-repo files under `prefix`. */
+function chartFiles(chart: string, prefix: string): Record<string, string> {
+  const root = corpusPath('helm-charts', chart);
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[`${prefix}/${relative(root, path)}`] = readFileSync(path, 'utf8');
+  }
+  return files;
+}
+
+const deployment = (name: string) => cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name });
+const reconcileNow = (name: string) =>
+  cluster.mergePatch(
+    { apiVersion: syncApiVersion, kind: syncKind, namespace: ns, name },
+    { metadata: { annotations: { [requestedAtAnnotation]: new Date().toISOString() } } },
+  );
+
+describe('the agent with a Helm chart', () => {
+  it('releases a chart from the config repo with values from Git and a Secret, and shows chart and version in status', async () => {
+    const repo = await createGitRepo('agent-helm', {
+      ...chartFiles('podinfo', 'charts/podinfo'),
+      'clusters/dev/web/values.yaml': 'replicaCount: 2\n',
+    });
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'web-values', namespace: ns },
+      stringData: { 'values.yaml': 'ui:\n  message: from-a-secret-s3cr3t\n' },
+    });
+    await createSync(cluster, ns, 'web', {
+      url: repo.url,
+      path: 'clusters/dev/web',
+      helm: {
+        chart: { path: 'charts/podinfo' },
+        valuesFiles: ['values.yaml'],
+        valuesFrom: [{ kind: 'Secret', name: 'web-values' }],
+      },
+    });
+    const status = await readyAt(cluster, ns, 'web', repo.head(), 90_000);
+    expect(status.helm).toMatchObject({ name: 'web', namespace: ns, chart: 'podinfo', version: '6.14.1' });
+    const live = await deployment('web-podinfo');
+    expect(live?.spec).toMatchObject({ replicas: 2 });
+    expect(JSON.stringify(live)).toContain('from-a-secret-s3cr3t');
+    // The Secret's value went into the release, and nowhere into the Sync's status.
+    expect(JSON.stringify(await syncStatus(cluster, ns, 'web'))).not.toContain('s3cr3t');
+
+    const next = repo.commit({ 'clusters/dev/web/values.yaml': 'replicaCount: 3\n' });
+    await reconcileNow('web');
+    await readyAt(cluster, ns, 'web', next, 90_000);
+    expect((await deployment('web-podinfo'))?.spec).toMatchObject({ replicas: 3 });
+  });
+
+  it('pulls an OCI chart with basic auth and follows a semver range to a newly pushed version', async () => {
+    const { registry } = localEnv();
+    const helm = helmBinary();
+    const work = await mkdtemp(join(tmpdir(), 'helm-push-'));
+    const env = { ...process.env, HELM_REGISTRY_CONFIG: join(work, 'registry.json') };
+    await run(
+      helm,
+      ['registry', 'login', registry.host, '-u', registry.username, '--password', registry.password, '--plain-http'],
+      { env },
+    );
+    const push = async (version: string) => {
+      const chart = join(work, `podinfo-${version}`);
+      await cp(corpusPath('helm-charts', 'podinfo'), chart, { recursive: true });
+      const file = join(chart, 'Chart.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^version: .*$/m, `version: ${version}`));
+      await run(helm, ['package', chart, '-d', work], { env });
+      await run(
+        helm,
+        ['push', join(work, `podinfo-${version}.tgz`), `oci://${registry.host}/agent-${ns}`, '--plain-http'],
+        { env },
+      );
+    };
+    await push('7.0.0');
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'registry', namespace: ns },
+      stringData: { username: registry.username, password: registry.password },
+    });
+    const repo = await createGitRepo('agent-helm-oci', { 'clusters/dev/oci/README.md': 'values live in the Sync\n' });
+    await createSync(cluster, ns, 'oci', {
+      url: repo.url,
+      path: 'clusters/dev/oci',
+      helm: {
+        chart: { oci: `oci://${registry.host}/agent-${ns}/podinfo`, version: '7.x', secretRef: { name: 'registry' } },
+        releaseName: 'oci',
+      },
+    });
+    const status = await readyAt(cluster, ns, 'oci', repo.head(), 90_000);
+    expect(status.helm).toMatchObject({ chart: 'podinfo', version: '7.0.0' });
+
+    await push('7.1.0');
+    await reconcileNow('oci');
+    await eventually(
+      async () => ((await syncStatus(cluster, ns, 'oci')).helm?.version === '7.1.0' ? true : undefined),
+      90_000,
+    );
+    expect((await deployment('oci-podinfo'))?.metadata.labels?.['helm.sh/chart']).toBe('podinfo-7.1.0');
+  });
+});
