@@ -80,7 +80,7 @@ export class DriftScanner extends Construct {
       timeout,
       reservedConcurrentExecutions: 1,
     });
-    // The Lambda runtime has no kubectl: the layer's kustomize renders the config repo's overlays (adapters/render).
+    // The Lambda runtime has no kubectl: the layer's kustomize renders the config repo's overlays (engine/render).
     this.handler.function.addLayers(new KustomizeLayer(this, 'Kustomize'));
     this.handler.function.addEnvironment('TIDEMARK_KUSTOMIZE', KustomizeLayer.binary);
     // …and the layer's helm renders a Sync's chart with the same Helm version as the agent (engine/render).

@@ -14,7 +14,6 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { credentialsFromKubeconfig } from '../../adapters/kubernetes/kube-credentials';
 import { parseHelmSource } from '../../core/helm/chart-source';
