@@ -24,7 +24,7 @@ export function gitServer(opts: { root: string; username: string; password: stri
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/_health') return void res.writeHead(200).end('ok');
     if (!authorised(req)) {
@@ -36,6 +36,11 @@ export function gitServer(opts: { root: string; username: string; password: stri
     if (admin && req.method === 'POST') return createRepo(opts.root, admin[1]!, res);
     return httpBackend(opts.root, url, req, res);
   });
+  // Node closes an idle keep-alive connection after 5 s, and a client whose event loop was blocked for that long (a
+  // test running git synchronously on a loaded machine) sends its next request on the socket before it sees the close:
+  // "other side closed". A minute outlasts any such pause; the server is on loopback, so idle sockets cost nothing.
+  server.keepAliveTimeout = 60_000;
+  return server;
 }
 
 function createRepo(root: string, name: string, res: ServerResponse): void {
