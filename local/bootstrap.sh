@@ -2,7 +2,8 @@
 # Installs everything a README command needs, and skips what is already there, so a fresh clone works with
 # `npm run demo` or `npm test` alone and a second run starts at once:
 #   Node.js 24 (npm registry) · npm packages (npm ci) · etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-#   kwok and the OCI registry (built from the Go module proxy) · moto (PyPI) · for the tests also kustomize, Helm,
+#   kwok and the OCI registry (built from the Go module proxy) · moto (PyPI) · PostgreSQL (Debian's package, when
+#   missing) · for the tests also kustomize, Helm,
 #   crane and actionlint (Go), cfn-lint and checkov (PyPI), mmdebstrap and runc (Debian packages) and the agent
 #   image's Debian layer.
 #
@@ -37,7 +38,7 @@ fi
 # included), so the first screen says what happens and roughly how long it takes.
 # The demo renders with kubectl and lints nothing, so it needs neither the kustomize build nor the lint tools.
 go_steps=(local/k8s/build.sh local/registry/build.sh)
-pip_steps=(local/moto/install.sh)
+pip_steps=(local/moto/install.sh local/postgres/install.sh)
 apt_packages=()
 if [ "$target" = test ]; then
   go_steps+=(infra/layers/kustomize/build.sh infra/layers/helm/build.sh agent/image/tools/build.sh)
@@ -57,12 +58,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   declare -A seconds=(
     [node]=15 [npm]=45 [etcd]=70 [kube-apiserver]=200 [kube-controller-manager]=110 [kube-scheduler]=40 [kwok]=60
     [kustomize-linux-arm64]=70 [kustomize-linux-amd64]=30 [crane]=60 [actionlint]=40 [moto]=60 [cfn-lint]=40
-    [checkov]=100 [apt]=20 [agent-image-debian]=100 [agent-image-node]=20
+    [checkov]=100 [apt]=20 [agent-image-debian]=100 [agent-image-node]=20 [postgresql]=40
   )
   # The pip installs run beside the Go builds, so the estimate is the longer of the two queues.
   go_total=0 other_total=0
   for m in "${missing[@]}"; do
-    case "$m" in moto | cfn-lint | checkov | npm | apt | agent-image-*) other_total=$((other_total + ${seconds[$m]:-60})) ;;
+    case "$m" in moto | cfn-lint | checkov | npm | apt | postgresql | agent-image-*) other_total=$((other_total + ${seconds[$m]:-60})) ;;
       *) go_total=$((go_total + ${seconds[$m]:-60})) ;; esac
   done
   estimate=$((go_total > other_total ? go_total : other_total))

@@ -1,3 +1,5 @@
+import type { LocalPostgres } from './postgres';
+
 /**
  * What `tidemark local up` started and how to reach it. Written to `<stateDir>/environment.json` by `up`, read by
  * `status`, `env`, `down`, the demo and the test harness, so every consumer sees the same endpoints.
@@ -33,6 +35,8 @@ export interface LocalEnvironment {
     /** Account id moto answers with. */
     accountId: string;
   };
+  /** The PostgreSQL server the PostgreSQL reconciler and its tests use (local/postgres.ts). */
+  postgres: LocalPostgres;
   slack: {
     /** Incoming-webhook URL to give to Tidemark. */
     webhookUrl: string;
@@ -94,5 +98,6 @@ export function exportsFor(env: LocalEnvironment): Record<string, string> {
     TIDEMARK_REGISTRY: env.registry.host,
     TIDEMARK_REGISTRY_USERNAME: env.registry.username,
     TIDEMARK_REGISTRY_PASSWORD: env.registry.password,
+    TIDEMARK_POSTGRES_URL: env.postgres.url,
   };
 }

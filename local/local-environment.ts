@@ -10,6 +10,7 @@ import { localDeploymentConfig } from './local-deployment';
 import { localGit, localGitAuthHeader } from './local-git';
 import { createLocalStack } from './local-stack';
 import { launchRegistry, registryCommandHint, registryReady } from './oci-registry';
+import { postgresReady, putPostgresAdminSecret, startPostgres, stopPostgres } from './postgres';
 import { ComponentFailed, freePort, isRunning, startDetached, stopProcess, waitUntil } from './processes';
 
 /** The checkout this file belongs to. */
@@ -36,6 +37,7 @@ const commandHints: Record<string, string> = {
   moto: 'moto_server',
   'slack-receiver': 'slack-receiver',
   registry: registryCommandHint,
+  postgres: 'postgres',
   [DEMO_AGENT]: 'cli/bin.js',
 };
 
@@ -59,6 +61,7 @@ export async function environmentHealth(env: LocalEnvironment): Promise<Componen
     moto: () => ok(`${env.aws.endpoint}/moto-api/`),
     'slack-receiver': () => ok(`${env.slack.controlUrl}/_health`),
     registry: () => registryReady(env.registry),
+    postgres: () => postgresReady(env.postgres),
   };
   return Promise.all(
     env.processes.map(async (p) => {
@@ -115,7 +118,10 @@ export async function up(log: (line: string) => void = () => {}): Promise<LocalE
 
 async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironment> {
   const existing = readEnvironment();
-  if (existing) {
+  if (existing && !existing.postgres) {
+    log('the running local environment predates its PostgreSQL server; replacing it');
+    await down(existing);
+  } else if (existing) {
     // Under load (a benchmark, a parallel test run) a health probe can time out once; replacing a shared
     // environment would pull it from under every other user, so only a component that stays down counts.
     for (let attempt = 1; ; attempt++) {
@@ -188,7 +194,8 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
     const { registry, process: registryProcess } = await launchRegistry(tools.registry, dir);
     started.push(registryProcess);
 
-    log('starting the git server, moto, the Slack receiver and the OCI registry');
+    log('starting the git server, moto, the Slack receiver, the OCI registry and PostgreSQL');
+    const postgres = startPostgres(projectRoot, dir, (p) => started.push(p));
     const aws = {
       endpoint: `http://127.0.0.1:${motoPort}`,
       region: 'us-east-1',
@@ -221,6 +228,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
         process: registryProcess,
         commandHint: registryCommandHint,
       }),
+      postgres,
     ]);
 
     log('seeding the example config repo and the AWS resources');
@@ -233,6 +241,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
     });
     // The deployed stack's install outputs, which `tidemark install` reads with DescribeStacks.
     await createLocalStack(aws, resources);
+    await putPostgresAdminSecret(aws, await postgres);
     const config = localDeploymentConfig(exampleRepoUrl, resources.secrets);
     const env: LocalEnvironment = {
       stateDir: dir,
@@ -244,6 +253,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       },
       git: { ...git, root: gitRoot, exampleRepoUrl },
       aws,
+      postgres: await postgres,
       slack,
       registry,
       resources,
@@ -311,7 +321,10 @@ function processAlive(pid: number): boolean {
 export async function down(env = readEnvironment()): Promise<void> {
   if (!env) return;
   // Reverse start order: kwok and the controllers before the API server, the API server before etcd.
-  for (const p of [...env.processes].reverse()) await stopProcess(p, commandHints[p.name] ?? p.name);
+  for (const p of [...env.processes].reverse()) {
+    if (p.name === 'postgres') await stopPostgres(p); // a fast shutdown first; SIGTERM would wait for every session
+    await stopProcess(p, commandHints[p.name] ?? p.name);
+  }
   rmSync(statePath(), { force: true });
 }
 

@@ -28,9 +28,11 @@ export function startDetached(
   args: string[],
   logPath: string,
   env: NodeJS.ProcessEnv = process.env,
+  /** Run as this user (a server that refuses root, such as PostgreSQL). */
+  identity?: { uid: number; gid: number },
 ): LocalProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env });
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env, ...(identity ?? {}) });
   closeSync(out);
   if (child.pid === undefined)
     throw new Error(`${name}: could not start ${command}. Check that it exists and is executable`);
