@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,engine,adapters,functions,agent,infra,cli,local,test}/**/*.test.ts'],
+          include: ['{core,engine,adapters,functions,agent,infra,cli,local,test,reconcilers,examples}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 60_000,
         },
@@ -21,7 +21,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{core,engine,adapters,functions,agent,infra,cli,local,test}/**/*.int.test.ts'],
+          include: [
+            '{core,engine,adapters,functions,agent,infra,cli,local,test,reconcilers,examples}/**/*.int.test.ts',
+          ],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/worker-setup.ts'],
           testTimeout: 120_000,

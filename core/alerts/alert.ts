@@ -29,3 +29,16 @@ export function topicKindOf(kind: AlertKind): AlertTopicKind {
       return 'scan-failing';
   }
 }
+
+/** The `cluster` of an alert about a folder of resources beyond Kubernetes starts with this: `resources/dns`. */
+export const resourcesTargetPrefix = 'resources/';
+
+/**
+ * What an alert is about, for its wording: a cluster (`prod`), or a folder that a reconciler applies to a provider
+ * such as Route 53 (`resources/dns`; cluster names are DNS labels, so they never contain the slash).
+ */
+export function alertTarget(cluster: string): { noun: 'Cluster' | 'Resources'; name: string; reads: string } {
+  return cluster.startsWith(resourcesTargetPrefix)
+    ? { noun: 'Resources', name: cluster.slice(resourcesTargetPrefix.length), reads: 'the provider' }
+    : { noun: 'Cluster', name: cluster, reads: 'the cluster' };
+}

@@ -1,5 +1,6 @@
 import type { DriftedField, DriftFinding } from '../drift/drift-report';
-import { describeObject } from '../sync/object-id';
+import { resourceApiVersion } from '../resources/declaration';
+import { describeObject, type ObjectRef } from '../sync/object-id';
 
 /**
  * Drift in words, shared by Slack, SNS and `tidemark diff`, so every channel says the same thing the same way:
@@ -8,18 +9,27 @@ import { describeObject } from '../sync/object-id';
 export function findingTitle(f: DriftFinding): string {
   switch (f.kind) {
     case 'modified':
-      return `${describeObject(f.object)} differs from Git in ${f.fields.length} field${f.fields.length === 1 ? '' : 's'}`;
+      return `${describeObject(f.object)} differs from Git in ${f.fields.length} field${f.fields.length === 1 ? '' : 's'}${f.reverted ? ', reverted to Git' : ''}`;
     case 'unappliable':
       return `${describeObject(f.object)} cannot be applied: ${f.message}`;
     case 'missing':
-      return `${describeObject(f.object)} is in Git but missing from the cluster`;
+      return isResource(f.object)
+        ? `${describeObject(f.object)} is in Git but does not exist${f.reverted ? ', created again from Git' : ''}`
+        : `${describeObject(f.object)} is in Git but missing from the cluster`;
     case 'orphan':
-      return `${describeObject(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (labelled by ${f.writer.manager})` : ''}`;
+      return isResource(f.object)
+        ? `${describeObject(f.object)} carries Tidemark's ownership marker but is no longer in Git`
+        : `${describeObject(f.object)} carries Tidemark's labels but is no longer in Git${f.writer ? ` (labelled by ${f.writer.manager})` : ''}`;
     case 'sync-lagging':
       return `Sync ${f.sync.namespace}/${f.sync.name} is ${f.lagMinutes} min behind ${shortRevision(f.headRevision)} (applied: ${f.lastAppliedRevision ? shortRevision(f.lastAppliedRevision) : 'nothing yet'})`;
     case 'sync-stalled':
       return `Sync ${f.sync.namespace}/${f.sync.name} is stalled (${f.reason})${f.message ? `: ${f.message}` : ''}`;
   }
+}
+
+/** An object a reconciler applies outside Kubernetes (a Route 53 record set, a PostgreSQL role), not a Sync. */
+function isResource(ref: ObjectRef): boolean {
+  return ref.apiVersion === resourceApiVersion && ref.kind !== 'Sync';
 }
 
 /** `spec.replicas 3 → 5 by kubectl-scale at 10:42` */

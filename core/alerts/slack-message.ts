@@ -1,5 +1,5 @@
 import type { DriftFinding } from '../drift/drift-report';
-import type { Alert } from './alert';
+import { type Alert, alertTarget } from './alert';
 import { driftSummary, fieldLine, findingTitle, shortRevision } from './describe-drift';
 
 /** A Slack incoming-webhook payload: Block Kit blocks plus the plain `text` notifications and old clients show. */
@@ -48,7 +48,9 @@ export function renderSlackMessage(alert: Alert, link?: string): SlackMessage {
       .map((f) => `• ${findingTitle(f)}`)
       .join('\n')}${findings.length > 5 ? `\n…and ${findings.length - 5} more` : ''}`;
   } else if (alert.kind === 'scan-failing') {
-    blocks.push(section(`The drift scan cannot read the cluster: \`${cut(alert.message, 2900)}\``));
+    blocks.push(
+      section(`The drift scan cannot read ${alertTarget(alert.cluster).reads}: \`${cut(alert.message, 2900)}\``),
+    );
     text = `${header}: ${alert.message}`;
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context }] });
@@ -73,7 +75,8 @@ function headerFor(alert: Alert): string {
 }
 
 function contextFor(alert: Alert, link: string | undefined): string {
-  const parts = [`Cluster *${alert.cluster}*`];
+  const target = alertTarget(alert.cluster);
+  const parts = [`${target.noun} *${target.name}*`];
   if ('report' in alert && alert.report.revision) parts.push(`revision \`${shortRevision(alert.report.revision)}\``);
   if (alert.kind === 'scan-failing') parts.push(`failing since ${alert.since}`);
   if (alert.kind === 'recovered') parts.push(`was failing since ${alert.failingSince}`);

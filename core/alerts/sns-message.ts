@@ -1,5 +1,5 @@
 import type { Alert } from './alert';
-import { topicKindOf } from './alert';
+import { alertTarget, topicKindOf } from './alert';
 import { driftSummary, fieldLine, findingTitle, shortRevision } from './describe-drift';
 
 /** What SNS accepts: a subject under 100 ASCII characters on one line, a message under 256 KB. */
@@ -48,6 +48,8 @@ function subjectFor(alert: Alert): string {
 
 function messageFor(alert: Alert, link: string | undefined): string {
   const lines: string[] = [];
+  const target = alertTarget(alert.cluster);
+  const where = `${target.noun} ${target.name}`;
   const footer: string[] = [];
   if ('report' in alert && alert.report.revision) footer.push(`Revision: ${shortRevision(alert.report.revision)}`);
   if (link) footer.push(`Details: ${link}`);
@@ -55,17 +57,14 @@ function messageFor(alert: Alert, link: string | undefined): string {
     case 'appeared':
     case 'changed':
     case 'renotify':
-      lines.push(
-        `Cluster ${alert.cluster}: ${driftSummary(alert.report.findings)} (scanned ${alert.report.scannedAt}).`,
-        '',
-      );
+      lines.push(`${where}: ${driftSummary(alert.report.findings)} (scanned ${alert.report.scannedAt}).`, '');
       for (const f of alert.report.findings) {
         lines.push(findingTitle(f));
         if (f.kind === 'modified') for (const field of f.fields) lines.push(`  ${fieldLine(field, 400)}`);
       }
       break;
     case 'resolved':
-      lines.push(`Cluster ${alert.cluster} is back in sync with Git (${alert.previousFindings} findings cleared).`);
+      lines.push(`${where} is back in sync with Git (${alert.previousFindings} findings cleared).`);
       break;
     case 'scan-failing':
       lines.push(`The drift scan of ${alert.cluster} has been failing since ${alert.since}:`, alert.message);

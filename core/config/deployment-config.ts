@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkResourceFolders, reconcilerFilesSchema, resourceFolderSchema } from '../resources/resources-settings';
 import { ConfigError } from './config-error';
 
 /**
@@ -159,9 +160,14 @@ export const DeploymentConfigSchema = z
     thresholds: ThresholdSettings.default({ revisionLagMinutes: 10 }),
     webhook: WebhookSettings.default({ secretName: 'tidemark/webhook', createSecret: true }),
     agentImage: AgentImageSetting.default('published'),
+    /** Folders of declarations that reconcilers apply beyond Kubernetes (Route 53, PostgreSQL, your own). */
+    resources: z.array(resourceFolderSchema({ repoPath, scheduleExpression })).default([]),
+    /** Files of your own reconcilers, relative to this file; the CDK app bundles each into its folder's Lambda. */
+    reconcilers: reconcilerFilesSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
+    for (const problem of checkResourceFolders(config)) ctx.addIssue({ code: 'custom', ...problem });
     const bytes = lambdaEnvironmentBytes(config);
     if (bytes > lambdaEnvironmentLimit) {
       ctx.addIssue({

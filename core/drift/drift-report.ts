@@ -18,12 +18,15 @@ export interface DriftedField {
 
 /** Something in the cluster that is not what Git says. */
 export type DriftFinding =
-  /** The object exists but applying Git would change these fields. */
-  | { kind: 'modified'; object: ObjectRef; fields: DriftedField[] }
+  /**
+   * The object exists but applying Git would change these fields. `reverted`: Tidemark has already put them back (a
+   * reconciler's self-heal), and says so rather than correcting silently.
+   */
+  | { kind: 'modified'; object: ObjectRef; fields: DriftedField[]; reverted?: boolean }
   /** The API server rejects Git's manifest (an immutable field changed, a schema error): the agent cannot apply it. */
   | { kind: 'unappliable'; object: ObjectRef; message: string }
-  /** Git has the object; the cluster does not. */
-  | { kind: 'missing'; object: ObjectRef }
+  /** Git has the object; the cluster (or a reconciler's provider) does not. `reverted`: it was created again. */
+  | { kind: 'missing'; object: ObjectRef; reverted?: boolean }
   /** The object carries our labels but Git no longer has it. */
   | { kind: 'orphan'; object: ObjectRef; writer?: FieldWriter }
   /** A Sync's last applied revision is behind the branch head for longer than the threshold. */
