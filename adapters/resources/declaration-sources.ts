@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { DeclarationFile } from '../../core/resources/parse-declarations';
 import type { DeclarationSource } from '../../engine/resources/run-folder';
-import type { RepoMirror } from '../git/repo-mirror';
+import type { ConfigRepo } from '../config-repo/config-repo';
 
 /**
  * What a folder may hold before it is refused rather than read: a config repo is text written by people, and a
@@ -12,24 +12,21 @@ const limits = { files: 10_000, bytesPerFile: 1024 * 1024 };
 
 const isYaml = (path: string) => /\.ya?ml$/i.test(path);
 
-/** The config repo's branch head through a git mirror (the reconciler Lambdas): one shallow fetch per run. */
-export function gitDeclarationSource(mirror: RepoMirror, branch: string): DeclarationSource {
+/**
+ * A folder of the config repo at its branch head, through the config-repo adapter (a git server through a mirror, or
+ * GitHub's API): one read per run gives the files and the commit they are from.
+ */
+export function configRepoDeclarationSource(repo: ConfigRepo): DeclarationSource {
   return {
-    async head() {
-      const revision = await mirror.fetch(branch);
-      if (!revision) {
+    async read(path) {
+      const read = await repo.read([path]);
+      if (!read) {
         throw new Error(
-          `branch ${branch} does not exist in ${mirror.url}. Fix configRepo.branch in tidemark.config.yaml`,
+          `branch ${repo.defaultBranch} does not exist in ${repo.url}. Fix configRepo.branch in tidemark.config.yaml`,
         );
       }
-      return revision;
-    },
-    async files(revision, path) {
-      const found = await mirror.readFiles(revision, [path]);
-      return checked(
-        [...found].filter(([p]) => isYaml(p)).map(([p, text]) => ({ path: p, text })),
-        path,
-      );
+      const files = [...read.files].filter(([p]) => isYaml(p)).map(([p, text]) => ({ path: p, text }));
+      return { revision: read.head, files: checked(files, path) };
     },
   };
 }
@@ -58,7 +55,7 @@ export async function readDeclarationFolder(dir: string): Promise<DeclarationFil
       }
     }
   };
-  await walk(root === dir ? dir : dir);
+  await walk(dir);
   return out;
 }
 

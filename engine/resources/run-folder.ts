@@ -1,5 +1,5 @@
 import type { ScanOutcome } from '../../core/alerts/decide-alerts';
-import type { DeclarationFile } from '../../core/resources/parse-declarations';
+import { type DeclarationFile, describeProblem } from '../../core/resources/parse-declarations';
 import type { Reconciler } from '../../core/resources/reconciler';
 import { driftTarget, resourcesDriftReport } from '../../core/resources/resources-drift';
 import type { ResourcesOutcome } from '../../core/resources/resources-outcome';
@@ -16,10 +16,9 @@ import { type ReconcileDeps, reconcileFolder } from './reconcile-folder';
 import { scanFolder } from './scan-folder';
 import { messageOf } from './with-retries';
 
-/** The config repo as a run reads it: the branch head, and a folder's files there. */
+/** The config repo as a run reads it: a folder's files at the branch head, and that head. */
 export interface DeclarationSource {
-  head(): Promise<string>;
-  files(revision: string, path: string): Promise<DeclarationFile[]>;
+  read(path: string): Promise<{ revision: string; files: DeclarationFile[] }>;
 }
 
 /** Where a folder's status lives between runs (the State table), written with optimistic concurrency. */
@@ -55,8 +54,9 @@ export async function runFolder(trigger: 'push' | 'schedule', deps: RunFolderDep
   const loaded = await deps.statusStore.load(folder.name);
   const previous = loaded?.status ?? initialStatus(folder.name, folder.path);
   let revision: string;
+  let files: DeclarationFile[];
   try {
-    revision = await deps.source.head();
+    ({ revision, files } = await deps.source.read(folder.path));
   } catch (error) {
     const message = `cannot read the config repo: ${messageOf(error)}`;
     if (trigger === 'push') {
@@ -73,7 +73,6 @@ export async function runFolder(trigger: 'push' | 'schedule', deps: RunFolderDep
       announced: await announceDrift(target, outcome, deps.alerts, deps.now()),
     };
   }
-  const files = await deps.source.files(revision, folder.path);
 
   if (trigger === 'push' || needsCatchUp(previous, revision)) {
     const { outcome, findings } = await reconcileFolder(
@@ -81,7 +80,19 @@ export async function runFolder(trigger: 'push' | 'schedule', deps: RunFolderDep
       deps,
     );
     await deps.statusStore.save(statusAfterReconcile(previous, outcome, deps.now()), loaded?.version);
-    if (!findings) return { kind: 'reconciled', revision, outcome };
+    if (!findings) {
+      // It could not see everything (a provider that did not answer, a broken declaration): the "cannot scan" alert,
+      // once for a run of such failures, with the reason; the drift state stays as the last full look left it.
+      const message =
+        outcome.kind === 'invalid' ? invalidMessage(outcome) : 'message' in outcome ? outcome.message : '';
+      const failed: ScanOutcome = { kind: 'failed', cluster: target, message };
+      return {
+        kind: 'reconciled',
+        revision,
+        outcome,
+        announced: await announceDrift(target, failed, deps.alerts, deps.now()),
+      };
+    }
     const report = resourcesDriftReport({
       folder: folder.name,
       revision,
@@ -103,6 +114,10 @@ export async function runFolder(trigger: 'push' | 'schedule', deps: RunFolderDep
   );
   const announced = await announceDrift(target, scan.outcome, deps.alerts, deps.now());
   return { kind: 'scanned', revision, outcome: scan.outcome, healed: scan.healed, announced };
+}
+
+function invalidMessage(outcome: Extract<ResourcesOutcome, { kind: 'invalid' }>): string {
+  return `revision ${outcome.revision} has broken declarations: ${outcome.problems.map(describeProblem).join('; ')}`;
 }
 
 function scanSummary(outcome: ScanOutcome, healed: number, now: Date, revision?: string) {
