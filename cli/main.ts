@@ -5,10 +5,12 @@ import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerDiff } from './commands/diff';
+import { registerGetResources } from './commands/get-resources';
 import { register as registerImages } from './commands/images';
 import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
+import { register as registerReconcileResources } from './commands/reconcile-resources';
 import { register as registerUninstall } from './commands/uninstall';
 
 /**
@@ -30,5 +32,8 @@ registerImages(program);
 registerInstall(program);
 registerUninstall(program);
 registerReconcile(program);
+registerReconcileResources(program);
+// After any `get` of its own (Syncs): `get resources` joins it as a subcommand, or creates `get`.
+registerGetResources(program);
 
 await program.parseAsync(process.argv);
