@@ -21,14 +21,17 @@ export function affectedClusters(
   changedPaths: readonly string[],
   incomplete: boolean,
   clusters: readonly ClusterConfig[],
+  /** Folders of resources (`resources[].path`): their declarations are read by reconcilers, never by an agent. */
+  resourceFolders: readonly string[] = [],
 ): ClusterConfig[] {
   if (incomplete) return [...clusters];
   const affected = new Set<ClusterConfig>();
+  const inside = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
   for (const path of changedPaths) {
-    const owners = clusters.filter((c) => path === c.path || path.startsWith(`${c.path}/`));
+    const owners = clusters.filter((c) => inside(path, c.path));
     if (owners.length > 0) {
       for (const c of owners) affected.add(c);
-    } else if (!notManifests.some((re) => re.test(path))) {
+    } else if (!notManifests.some((re) => re.test(path)) && !resourceFolders.some((f) => inside(path, f))) {
       return [...clusters];
     }
   }

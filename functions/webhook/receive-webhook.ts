@@ -3,6 +3,7 @@ import type { ClaimLedger, ClaimLedgerOptions } from '../../adapters/state/claim
 import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
+import { affectedResourceFolders } from '../../core/resources/affected-folders';
 import { affectedClusters } from './affected-clusters';
 import { deletesRef, parsePush } from './push-event';
 import { type Headers, providerOf, verifySignature, type WebhookProvider } from './verify-signature';
@@ -109,7 +110,17 @@ export async function receiveWebhook(
     return { kind: 'duplicate', deliveryId };
   }
 
-  const targets = affectedClusters(push.changedPaths, push.incomplete, clusters).map((c) => c.name);
+  const { resources } = deps.config;
+  const targets = [
+    ...affectedClusters(
+      push.changedPaths,
+      push.incomplete,
+      clusters,
+      resources.map((f) => f.path),
+    ).map((c) => c.name),
+    // A folder of resources has a sync queue of its own, keyed `resources/<name>`, read by its reconciler Lambda.
+    ...affectedResourceFolders(push.changedPaths, push.incomplete, resources),
+  ];
   const withQueue = targets.filter((name) => deps.syncQueues.has(name));
   const request = {
     repo: configRepo.url,
