@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../core/config/config-error';
@@ -26,7 +27,11 @@ try {
 }
 try {
   const config = parseDeploymentConfig(text, configPath);
-  new TidemarkStack(app, stackName, { config, env: { account: process.env.CDK_DEFAULT_ACCOUNT } });
+  new TidemarkStack(app, stackName, {
+    config,
+    configDir: dirname(resolve(configPath)),
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT },
+  });
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   console.error(e.message);

@@ -5,13 +5,21 @@ import { Construct } from 'constructs';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 
 export interface SyncQueueProps {
-  /** Tidemark's name of the cluster whose agent reads this queue (`clusters[].name`). */
+  /**
+   * Tidemark's name of the cluster whose agent reads this queue (`clusters[].name`), or `resources/<name>` for the
+   * folder whose reconciler Lambda reads it (infra/resource-reconciler.ts).
+   */
   readonly clusterName: string;
   /**
    * Receives after which a sync request that the agent keeps failing on moves to the dead-letter queue.
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * How long a received request stays invisible to other readers; a Lambda reader needs at least its own timeout.
+   * @default Duration.seconds(30)
+   */
+  readonly visibilityTimeout?: Duration;
 }
 
 /**
@@ -42,6 +50,7 @@ export class SyncQueue extends Construct {
       // A request older than a day is moot: the agent's own poll interval has long since pulled that commit.
       retentionPeriod: Duration.days(1),
       receiveMessageWaitTime: Duration.seconds(20),
+      ...(props.visibilityTimeout ? { visibilityTimeout: props.visibilityTimeout } : {}),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
     skipCheckov(this.queue, sqsManagedEncryption);

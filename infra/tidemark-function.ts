@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -53,6 +54,12 @@ export interface TidemarkFunctionProps {
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The network of a function that must reach something inside a VPC (a reconciler of an RDS database), with the
+   * subnets and security groups it runs in. Its subnets need a route to AWS's APIs and the Git provider.
+   * @default - outside any VPC: the functions call public endpoints only
+   */
+  readonly network?: { vpc: IVpc; vpcSubnets: SubnetSelection; securityGroups: ISecurityGroup[] };
 }
 
 /**
@@ -130,6 +137,7 @@ export class TidemarkFunction extends Construct implements IGrantable {
       role,
       logGroup: this.logGroup,
       environment,
+      ...(props.network ?? {}),
     });
     props.state.grantRecordAccess(role);
 
@@ -141,15 +149,25 @@ export class TidemarkFunction extends Construct implements IGrantable {
           'Tidemark functions are fed by an SQS queue with its own dead-letter queue, a Function URL (synchronous) or a schedule whose next run redoes the work; a Lambda DLQ would hold nothing to act on.',
       },
       {
-        id: 'CKV_AWS_117',
-        comment:
-          'The functions call public endpoints only (GitHub, ECR, EKS API); a VPC would add NAT gateways and no isolation.',
-      },
-      {
         id: 'CKV_AWS_173',
         comment: 'The environment holds names and ARNs only; secrets are read from Secrets Manager at run time.',
       },
     );
+    if (props.network === undefined) {
+      skipCheckov(this.function, {
+        id: 'CKV_AWS_117',
+        comment:
+          'The functions call public endpoints only (GitHub, ECR, EKS API); a VPC would add NAT gateways and no isolation.',
+      });
+    } else {
+      // Lambda's ENIs: CreateNetworkInterface and its kin cannot be scoped to resources, and this managed policy is
+      // AWS's documented minimum for a function in a VPC.
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'A function in a VPC needs ec2:CreateNetworkInterface and its kin, which take no resource; this AWS managed policy grants only those.',
+      });
+    }
     if (reserved === undefined) {
       skipCheckov(this.function, {
         id: 'CKV_AWS_115',

@@ -9,6 +9,7 @@ import { ClusterAccess } from './cluster-access';
 import { DriftScanner } from './drift-scanner';
 import { ImageUpdater } from './image-updater';
 import { Observability } from './observability';
+import { ResourceReconciler } from './resource-reconciler';
 import { State } from './state';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -20,6 +21,11 @@ export interface TidemarkStackProps extends StackProps {
    * @default - the handlers in `functions/`
    */
   readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string };
+  /**
+   * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
+   * @default - the checkout's root
+   */
+  readonly configDir?: string;
 }
 
 /**
@@ -33,6 +39,8 @@ export class TidemarkStack extends Stack {
   readonly clusters: ClusterAccess[];
   readonly imageUpdater: ImageUpdater;
   readonly driftScanner: DriftScanner;
+  /** One per folder under `resources`, in config order. */
+  readonly reconcilers: ResourceReconciler[];
   readonly observability: Observability;
   readonly agentImage: AgentImage;
 
@@ -59,11 +67,23 @@ export class TidemarkStack extends Stack {
     // Created by the user before deploying (a token cannot be generated); referenced by name only.
     const configRepoSecret = Secret.fromSecretNameV2(this, 'ConfigRepoSecret', config.configRepo.authSecretName);
 
+    this.reconcilers = config.resources.map(
+      (folder) =>
+        new ResourceReconciler(this, `Resources-${folder.name}`, {
+          config,
+          folder,
+          configDir: props.configDir,
+          state: this.state,
+          alerts: this.alerts,
+          configRepoSecret,
+        }),
+    );
     this.webhook = new WebhookReceiver(this, 'Webhook', {
       config,
       state: this.state,
       createSecret: config.webhook.createSecret,
       entry: props.entries?.webhook,
+      resourceQueues: this.reconcilers.map((r) => r.syncQueue),
     });
     this.clusters = config.clusters.map(
       (cluster) =>
@@ -89,12 +109,18 @@ export class TidemarkStack extends Stack {
     });
     this.observability = new Observability(this, 'Observability', {
       alerts: this.alerts,
-      functions: [this.imageUpdater.handler, this.webhook.handler, this.driftScanner.handler],
+      functions: [
+        this.imageUpdater.handler,
+        this.webhook.handler,
+        this.driftScanner.handler,
+        ...this.reconcilers.map((r) => r.handler),
+      ],
       driftScanner: this.driftScanner.handler,
       handledFailures: [
         ...this.webhook.handledFailures(),
         ...this.imageUpdater.handledFailures(),
         ...this.driftScanner.handledFailures(),
+        ...this.reconcilers.flatMap((r) => r.handledFailures()),
       ],
       queues: [
         { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
@@ -102,6 +128,11 @@ export class TidemarkStack extends Stack {
           name: `sync-${q.clusterName}`,
           queue: q.queue,
           deadLetterQueue: q.deadLetterQueue,
+        })),
+        ...this.reconcilers.map((r) => ({
+          name: `resources-${r.folderName}`,
+          queue: r.syncQueue.queue,
+          deadLetterQueue: r.syncQueue.deadLetterQueue,
         })),
       ],
     });

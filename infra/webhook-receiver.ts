@@ -35,6 +35,12 @@ export interface WebhookReceiverProps {
    * @default 10
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * The sync queues of the folders of resources (infra/resource-reconciler.ts): a push that touches a folder asks its
+   * reconciler to run now.
+   * @default - none
+   */
+  readonly resourceQueues?: SyncQueue[];
 }
 
 /**
@@ -85,14 +91,14 @@ export class WebhookReceiver extends Construct {
       description: 'Tidemark: verifies Git webhooks and asks the affected clusters to sync',
       config: props.config,
       state: props.state,
-      syncQueueUrls: syncQueueUrls(this.syncQueues),
+      syncQueueUrls: syncQueueUrls([...this.syncQueues, ...(props.resourceQueues ?? [])]),
       timeout,
       // The URL is public: a flood of forged requests is answered 401 by at most this many copies, and cannot take
       // the account's whole concurrency from other functions.
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 10,
     });
     this.secret.grantRead(this.handler);
-    for (const queue of this.syncQueues) queue.grantSendSyncRequest(this.handler);
+    for (const queue of [...this.syncQueues, ...(props.resourceQueues ?? [])]) queue.grantSendSyncRequest(this.handler);
 
     // Auth NONE: GitHub cannot sign requests with SigV4. The handler authenticates every request by its HMAC
     // signature (X-Hub-Signature-256) or token, and answers 401 before doing anything else.

@@ -65,8 +65,18 @@ export function resourceFolderSchema(rules: { repoPath: z.ZodType<string>; sched
                 )
                 .min(1),
               resources: z.array(z.string().min(1)).min(1),
+              /**
+               * Why the statement needs a wildcard (`*` in an action or a resource): cdk-nag reports every wildcard,
+               * and the stack acknowledges this statement's with your reason.
+               */
+              reason: z.string().min(20, 'must say in a sentence why the wildcard is needed').optional(),
             })
-            .strict(),
+            .strict()
+            .refine((p) => p.reason !== undefined || ![...p.actions, ...p.resources].some((x) => x.includes('*')), {
+              message:
+                "has a wildcard, so it needs a reason: say why in 'reason' (cdk-nag reports the wildcard with it), or name the resources",
+              path: ['reason'],
+            }),
         )
         .default([]),
     })
