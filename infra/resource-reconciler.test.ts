@@ -34,7 +34,10 @@ function statements(template: Template): { Action: string | string[]; Resource: 
 }
 
 describe('ResourceReconciler', () => {
-  it('runs one folder at a time, from its sync queue (batch failures reported) and on its drift-scan schedule', () => {
+  // The first test of a file also pays for importing aws-cdk-lib, which takes a minute on a loaded machine.
+  it('runs one folder at a time, from its sync queue (batch failures reported) and on its drift-scan schedule', {
+    timeout: 180_000,
+  }, () => {
     const { template } = reconciler(folder('dns'));
     template.hasResourceProperties('AWS::Lambda::Function', {
       ReservedConcurrentExecutions: 1,
@@ -98,7 +101,7 @@ describe('ResourceReconciler', () => {
     expect(existsSync(entry)).toBe(true);
     expect(readFileSync(entry, 'utf8')).toContain(join(projectRoot, 'examples/reconcilers/ssm-parameter.ts'));
     const ssm = statements(template).filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')));
-    expect(ssm.map((s) => s.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/acme/shop/*', '*']);
+    expect(ssm.map((s) => s.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/acme/shop/*']);
   });
 
   it('passes cdk-nag, its wildcards acknowledged with the reasons the config gives', () => {

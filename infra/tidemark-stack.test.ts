@@ -16,7 +16,8 @@ import { deployedEnvironment } from './fixtures/function-environment';
 import { projectRoot } from './tidemark-function';
 import { TidemarkStack } from './tidemark-stack';
 
-// The whole stack from the annotated example, with the real handlers bundled by esbuild: built once for this file.
+// The whole stack from the annotated example, with the real handlers bundled by esbuild (six of them, one a child
+// process each): built once for this file.
 let app: App;
 let stack: TidemarkStack;
 let template: Template;
@@ -24,7 +25,7 @@ beforeAll(() => {
   app = new App({ outdir: mkdtempSync(join(tmpdir(), 'tidemark-cdk-')) });
   stack = new TidemarkStack(app, 'Tidemark', { config: exampleConfig() });
   template = Template.fromStack(stack);
-}, 120_000);
+}, 600_000);
 
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
   return root.node.findAll().flatMap((c) =>
@@ -57,8 +58,12 @@ describe('TidemarkStack', () => {
     // Listed so a new acknowledgement shows up in review.
     // CDK stores a rule id without a known prefix as `Annotation::<id>`; cdk-nag matches it by the id.
     expect([...new Set(acks.map((a) => a.id.replace(/^Annotation::/, '').replace(/\[.*\]$/, '')))].sort()).toEqual([
+      // A reconciler inside a VPC (PostgreSQL on RDS) needs Lambda's ENI policy (infra/tidemark-function.ts).
+      'AwsSolutions-IAM4',
       'AwsSolutions-IAM5',
       'AwsSolutions-SMG4',
+      // CDK's own, when a construct reads stack.availabilityZones (the reconciler's VPC, imported by its attributes).
+      'CloudFormation-Validate::W3010',
     ]);
   });
 
@@ -68,7 +73,8 @@ describe('TidemarkStack', () => {
 
   it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    // Image updater, webhook, drift scanner, and a reconciler per folder under resources (three in the example).
+    expect(functions).toHaveLength(6);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -76,11 +82,17 @@ describe('TidemarkStack', () => {
   });
 
   it('gives each function the environment functions/function-env.ts reads, with secrets by name only', () => {
-    for (const fn of [stack.imageUpdater.handler, stack.webhook.handler, stack.driftScanner.handler]) {
+    const reconcilers = stack.reconcilers.map((r) => r.handler);
+    for (const fn of [stack.imageUpdater.handler, stack.webhook.handler, stack.driftScanner.handler, ...reconcilers]) {
       const raw = deployedEnvironment(stack, fn);
       const env = functionEnv(raw);
       expect(env.config).toEqual(exampleConfig());
-      expect(Object.keys(env.syncQueueUrls).length === 2 || fn === stack.driftScanner.handler).toBe(true);
+      // The webhook reaches each cluster's queue and each folder's (`resources/<name>`); the image updater the clusters'.
+      const queues = Object.keys(env.syncQueueUrls).sort();
+      if (fn === stack.webhook.handler) {
+        expect(queues).toEqual(['dev', 'prod', 'resources/databases', 'resources/dns', 'resources/parameters']);
+      } else if (fn === stack.imageUpdater.handler) expect(queues).toEqual(['dev', 'prod']);
+      else expect(queues).toEqual([]);
       // Names of secrets, never a value: nothing in the environment is a Secrets Manager dynamic reference.
       expect(JSON.stringify(raw)).not.toMatch(/resolve:secretsmanager/);
     }
@@ -110,12 +122,18 @@ describe('TidemarkStack', () => {
         );
         return `${a.Properties.MetricName} ${JSON.stringify(dims)}`;
       });
-    expect(alarms.sort()).toEqual([
-      'ImageEvents {"outcome":"failed","service":"image-updater"}',
-      'ScanErrors {"cluster":"dev","service":"drift-scanner"}',
-      'ScanErrors {"cluster":"prod","service":"drift-scanner"}',
-      'WebhookDeliveries {"outcome":"error","service":"webhook"}',
-    ]);
+    expect(alarms.sort()).toEqual(
+      [
+        'ImageEvents {"outcome":"failed","service":"image-updater"}',
+        'ScanErrors {"cluster":"dev","service":"drift-scanner"}',
+        'ScanErrors {"cluster":"prod","service":"drift-scanner"}',
+        'WebhookDeliveries {"outcome":"error","service":"webhook"}',
+        ...['databases', 'dns', 'parameters'].flatMap((f) => [
+          `ReconcileFailures {"folder":"${f}","service":"reconciler-${f}"}`,
+          `ScanErrors {"folder":"${f}","service":"reconciler-${f}"}`,
+        ]),
+      ].sort(),
+    );
   });
 
   it('outputs the webhook URL, its secret, the sync queue of each cluster and what each install needs', () => {

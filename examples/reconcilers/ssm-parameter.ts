@@ -29,7 +29,6 @@
 import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
-  DescribeParametersCommand,
   GetParametersByPathCommand,
   ListTagsForResourceCommand,
   ParameterAlreadyExists,
@@ -51,13 +50,11 @@ const Spec = z.strictObject({
   /** The parameter's full name, under the folder's pathPrefix. */
   name: z.string().regex(/^\/[\w./-]+$/, "is not a parameter name such as '/acme/shop/checkout/timeout-ms'"),
   value: z.string().min(1).max(4096),
-  description: z.string().max(1024).default(''),
 });
 type Spec = z.infer<typeof Spec>;
 
 interface Actual {
   value: string;
-  description: string;
 }
 
 type Ctx = ReconcileContext<Settings>;
@@ -75,26 +72,6 @@ function parametersOf(ctx: Ctx): Promise<Map<string, Parameter>> {
         new GetParametersByPathCommand({ Path: ctx.settings.pathPrefix, Recursive: true, NextToken }),
       );
       for (const p of page.Parameters ?? []) if (p.Name) out.set(p.Name, p);
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return out;
-  });
-}
-
-/** Descriptions and owners: DescribeParameters carries descriptions, and the tag is read per parameter found. */
-function descriptionsOf(ctx: Ctx): Promise<Map<string, string>> {
-  return ctx.memo('ssm:descriptions', async () => {
-    const ssm = await client(ctx);
-    const out = new Map<string, string>();
-    let NextToken: string | undefined;
-    do {
-      const page = await ssm.send(
-        new DescribeParametersCommand({
-          ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: [ctx.settings.pathPrefix.replace(/\/$/, '')] }],
-          NextToken,
-        }),
-      );
-      for (const p of page.Parameters ?? []) if (p.Name) out.set(p.Name, p.Description ?? '');
       NextToken = page.NextToken;
     } while (NextToken);
     return out;
@@ -121,17 +98,16 @@ export default defineReconciler<Spec, Actual, Settings>({
     }
     const parameter = (await parametersOf(ctx)).get(spec.name);
     if (!parameter) return undefined;
-    const description = (await descriptionsOf(ctx)).get(spec.name) ?? '';
-    return { state: { value: parameter.Value ?? '', description }, owner: await ownerOf(spec.name, ctx) };
+    return { state: { value: parameter.Value ?? '' }, owner: await ownerOf(spec.name, ctx) };
   },
 
   plan(desired, actual) {
-    return diffFields({ value: desired.value, description: desired.description }, actual && { ...actual });
+    return diffFields({ value: desired.value }, actual && { ...actual });
   },
 
   async apply(desired, actual, changes, ctx) {
     const ssm = await client(ctx);
-    const parameter = { Name: desired.name, Value: desired.value, Description: desired.description, Type: 'String' as const };
+    const parameter = { Name: desired.name, Value: desired.value, Type: 'String' as const };
     if (!actual) {
       // Created with its tag in one call, and never over a parameter someone made in the meantime.
       try {
