@@ -1,13 +1,9 @@
 import { deepEqual } from '../../core/drift/deep-equal';
 import { applyOrder } from '../../core/resources/apply-order';
 import { type Declaration, describeSource, resourceKey } from '../../core/resources/declaration';
-import {
-  type DeclarationFile,
-  type DeclarationProblem,
-  parseDeclarations,
-} from '../../core/resources/parse-declarations';
+import type { DeclarationFile } from '../../core/resources/parse-declarations';
 import { decideStale, gatePrune } from '../../core/resources/plan-resource-prune';
-import type { ReconcileContext, ReconcileLog, Reconciler, SecretReader } from '../../core/resources/reconciler';
+import type { ReconcileLog, Reconciler, SecretReader } from '../../core/resources/reconciler';
 import {
   type ResourceInventory,
   type ResourceInventoryEntry,
@@ -23,8 +19,7 @@ import {
 } from '../../core/resources/resources-outcome';
 import type { ResourceFolderConfig } from '../../core/resources/resources-settings';
 import { type Examined, examine, immutableReasons } from './examine';
-import { folderSettings } from './folder-settings';
-import { startRun } from './run-context';
+import { prepareFolder } from './prepare-folder';
 import { runInStages } from './run-in-stages';
 import { messageOf, type RetryDeps, withRetries } from './with-retries';
 
@@ -81,38 +76,12 @@ export async function reconcileFolder(
   deps: ReconcileDeps,
 ): Promise<ReconcileFolderResult> {
   const { folder, revision, reconcilers } = request;
-  const settings = folderSettings(folder, reconcilers);
-  const parsed = parseDeclarations(request.files, reconcilers, `resources '${folder.name}' (${folder.path})`);
-  if (parsed.kind === 'invalid')
-    return { outcome: { kind: 'invalid', revision, problems: parsed.problems }, findings: undefined };
-  const declarations = parsed.declarations;
-  const reconcilerOf = (kind: string) => reconcilers.get(kind)!;
-  const keyOf = (d: Declaration) => resourceKey(d.kind, d.identity);
-
-  const order = applyOrder(
-    declarations.map((d) => ({ key: keyOf(d), dependsOn: reconcilerOf(d.kind).dependsOn?.(d.spec) ?? [], d })),
-  );
-  if (order.kind === 'cycle') {
-    const problems: DeclarationProblem[] = declarations
-      .filter((d) => order.keys.includes(keyOf(d)))
-      .slice(0, 1)
-      .map((d) => ({
-        source: d.source,
-        key: 'spec',
-        message: `${order.keys.join(', ')} depend on each other in a cycle. Break it: one of them must not need the other`,
-      }));
-    return { outcome: { kind: 'invalid', revision, problems }, findings: undefined };
+  const prepared = prepareFolder(folder, reconcilers, request.files, deps);
+  if (prepared.kind === 'invalid') {
+    return { outcome: { kind: 'invalid', revision, problems: prepared.problems }, findings: undefined };
   }
-
-  const run = startRun({
-    ownerId: folder.ownerId,
-    settings: undefined,
-    secrets: deps.secrets,
-    log: deps.log,
-    retry: deps.retry,
-  });
-  const contextFor = (kind: string): ReconcileContext<unknown> => ({ ...run.context, settings: settings.get(kind) });
-  const policy = { ownerId: folder.ownerId, adoptOwnerIds: folder.adoptOwnerIds };
+  const { declarations, run, contextFor, reconcilerOf, policy } = prepared;
+  const keyOf = (d: Declaration) => resourceKey(d.kind, d.identity);
   const previousByKey = new Map(request.previous.entries.map((e) => [e.key, e]));
   const results = new Map<string, ObjectResult>();
   const inventory: ResourceInventoryEntry[] = [];
@@ -120,7 +89,7 @@ export async function reconcileFolder(
   const failedKeys = new Set<string>();
   try {
     await runInStages(
-      order.stages,
+      prepared.stages,
       (item) => reconcilerOf(item.d.kind),
       async ({ d, key, dependsOn }) => {
         const blocker = dependsOn.find((k) => failedKeys.has(k));

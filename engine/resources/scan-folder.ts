@@ -1,17 +1,14 @@
 import type { ScanOutcome } from '../../core/alerts/decide-alerts';
-import { applyOrder } from '../../core/resources/apply-order';
 import { type Declaration, resourceKey } from '../../core/resources/declaration';
-import type { DeclarationFile } from '../../core/resources/parse-declarations';
-import { describeProblem, parseDeclarations } from '../../core/resources/parse-declarations';
-import type { ReconcileContext, Reconciler } from '../../core/resources/reconciler';
+import { type DeclarationFile, describeProblem } from '../../core/resources/parse-declarations';
+import type { Reconciler } from '../../core/resources/reconciler';
 import type { ResourceInventory } from '../../core/resources/resource-inventory';
 import { staleEntries } from '../../core/resources/resource-inventory';
 import { driftTarget, type ResourceFinding, resourcesDriftReport } from '../../core/resources/resources-drift';
 import { shownChange } from '../../core/resources/resources-outcome';
 import { type Examination, type Examined, examine, immutableReasons } from './examine';
-import { folderSettings } from './folder-settings';
+import { prepareFolder } from './prepare-folder';
 import type { FolderSpec, ReconcileDeps } from './reconcile-folder';
-import { startRun } from './run-context';
 import { runInStages } from './run-in-stages';
 import { messageOf, withRetries } from './with-retries';
 
@@ -48,32 +45,17 @@ export async function scanFolder(request: ScanFolderRequest, deps: ReconcileDeps
     findings: [],
     healed: 0,
   });
-  const settings = folderSettings(folder, reconcilers);
-  const parsed = parseDeclarations(request.files, reconcilers, `resources '${folder.name}' (${folder.path})`);
-  if (parsed.kind === 'invalid') {
-    return failed(`revision ${revision} has broken declarations: ${parsed.problems.map(describeProblem).join('; ')}`);
+  const prepared = prepareFolder(folder, reconcilers, request.files, deps);
+  if (prepared.kind === 'invalid') {
+    return failed(`revision ${revision} has broken declarations: ${prepared.problems.map(describeProblem).join('; ')}`);
   }
+  const { run, contextFor, reconcilerOf, policy } = prepared;
   const keyOf = (d: Declaration) => resourceKey(d.kind, d.identity);
-  const reconcilerOf = (kind: string) => reconcilers.get(kind)!;
-  const order = applyOrder(
-    parsed.declarations.map((d) => ({ key: keyOf(d), dependsOn: reconcilerOf(d.kind).dependsOn?.(d.spec) ?? [], d })),
-  );
-  if (order.kind === 'cycle') return failed(`declarations depend on each other in a cycle: ${order.keys.join(', ')}`);
-
-  const run = startRun({
-    ownerId: folder.ownerId,
-    settings: undefined,
-    secrets: deps.secrets,
-    log: deps.log,
-    retry: deps.retry,
-  });
-  const contextFor = (kind: string): ReconcileContext<unknown> => ({ ...run.context, settings: settings.get(kind) });
-  const policy = { ownerId: folder.ownerId, adoptOwnerIds: folder.adoptOwnerIds };
   const applied = new Set(request.inventory.entries.map((e) => e.key));
   try {
     const examinations = new Map<string, Examination>();
     await runInStages(
-      [order.stages.flat()],
+      [prepared.stages.flat()],
       (item) => reconcilerOf(item.d.kind),
       async ({ d, key }) => {
         examinations.set(key, await examine(d, reconcilerOf(d.kind), contextFor(d.kind), policy, deps.retry));
@@ -123,7 +105,7 @@ export async function scanFolder(request: ScanFolderRequest, deps: ReconcileDeps
     let healed = 0;
     if (folder.selfHeal && drifted.length > 0) {
       const keys = new Set(drifted.map((e) => keyOf(e.declaration)));
-      const stages = order.stages.map((stage) => stage.filter(({ key }) => keys.has(key)));
+      const stages = prepared.stages.map((stage) => stage.filter(({ key }) => keys.has(key)));
       const byKey = new Map(drifted.map((e) => [keyOf(e.declaration), e]));
       await runInStages(
         stages,
