@@ -7,7 +7,7 @@
 export interface CommitRecord {
   cluster: string;
   revision: string;
-  /** Each reporting Sync (`namespace/name`) → its latest state and what it said. */
+  /** Each reporting Sync (`namespace/name`) → its latest state and what it said (naming the Sync). */
   syncs: Record<string, { state: CommitState; description: string }>;
   /** The state last sent to GitHub, so an unchanged aggregate sends nothing. */
   sent?: CommitState;
@@ -17,7 +17,11 @@ export interface CommitRecord {
 
 export type CommitState = 'success' | 'failure';
 
-/** What to tell GitHub after one Sync reported on a revision: nothing when the cluster-wide state did not change. */
+/**
+ * Records what one Sync reported on a revision, and says what to tell GitHub: the cluster-wide state and its
+ * description, when it differs from what GitHub was last told (`sent`). The caller records the send with
+ * {@link markCommitSent} only once GitHub took it, so a failed call is made again on the retry.
+ */
 export function recordCommitState(
   record: CommitRecord | undefined,
   target: { cluster: string; revision: string; sync: string },
@@ -26,18 +30,23 @@ export function recordCommitState(
 ): { record: CommitRecord; send?: { state: CommitState; description: string } } {
   const base: CommitRecord = record ?? { cluster: target.cluster, revision: target.revision, syncs: {} };
   const syncs = { ...base.syncs, [target.sync]: { state, description } };
+  const next = { ...base, syncs };
   const failing = Object.entries(syncs).filter(([, s]) => s.state === 'failure');
   const aggregate: CommitState = failing.length > 0 ? 'failure' : 'success';
-  const next = { ...base, syncs };
   if (aggregate === base.sent) return { record: next };
   const names = Object.keys(syncs);
   const text =
     aggregate === 'failure'
-      ? `${failing[0]![0]}: ${failing[0]![1].description}${failing.length > 1 ? ` (+${failing.length - 1} more)` : ''}`
+      ? `${failing[0]![1].description}${failing.length > 1 ? ` (+${failing.length - 1} more)` : ''}`
       : names.length === 1
         ? description
         : `Deployed by ${names.length} Syncs`;
-  return { record: { ...next, sent: aggregate }, send: { state: aggregate, description: cutStatus(text) } };
+  return { record: next, send: { state: aggregate, description: cutStatus(text) } };
+}
+
+/** The record after GitHub took `state`. */
+export function markCommitSent(record: CommitRecord, state: CommitState, deploymentId?: number): CommitRecord {
+  return { ...record, sent: state, ...(deploymentId === undefined ? {} : { deploymentId }) };
 }
 
 /** GitHub refuses a commit status description longer than 140 characters. */

@@ -46,6 +46,12 @@ export const NotificationSettings = z
      * outage, an expired credential) become one message naming the cause and the count. 0 sends each at once.
      */
     foldSeconds: z.number().int().min(0).max(900).default(10),
+    /**
+     * When some Syncs of a folded failure recover and others do not, the recoveries are gathered this long before a
+     * "N recovered, M still failing" message; when the last one recovers, the message goes at once. Syncs retry on
+     * their own schedules, so an outage ends over tens of seconds.
+     */
+    recoveryFoldSeconds: z.number().int().min(0).max(900).default(120),
     /** A heal of the same object at the same revision is announced again only after this many minutes. */
     healRenotifyMinutes: z.number().positive().default(60),
     github: z
