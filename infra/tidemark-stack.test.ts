@@ -68,7 +68,7 @@ describe('TidemarkStack', () => {
 
   it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -76,15 +76,29 @@ describe('TidemarkStack', () => {
   });
 
   it('gives each function the environment functions/function-env.ts reads, with secrets by name only', () => {
-    for (const fn of [stack.imageUpdater.handler, stack.webhook.handler, stack.driftScanner.handler]) {
+    for (const fn of [
+      stack.imageUpdater.handler,
+      stack.webhook.handler,
+      stack.driftScanner.handler,
+      stack.notifier.handler,
+    ]) {
       const raw = deployedEnvironment(stack, fn);
       const env = functionEnv(raw);
       expect(env.config).toEqual(exampleConfig());
-      expect(Object.keys(env.syncQueueUrls).length === 2 || fn === stack.driftScanner.handler).toBe(true);
+      expect(
+        Object.keys(env.syncQueueUrls).length === 2 ||
+          [stack.driftScanner.handler, stack.notifier.handler].includes(fn),
+      ).toBe(true);
       // Names of secrets, never a value: nothing in the environment is a Secrets Manager dynamic reference.
       expect(JSON.stringify(raw)).not.toMatch(/resolve:secretsmanager/);
     }
     expect(functionEnv(deployedEnvironment(stack, stack.driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+    const notifier = functionEnv(deployedEnvironment(stack, stack.notifier.handler));
+    expect(notifier).toMatchObject({
+      alertsTopicArn: expect.stringMatching(/AlertsTopic/),
+      flushQueueUrl: expect.stringMatching(/NotifierFlushQueue/),
+      eventsDlqUrl: expect.stringMatching(/DeploymentEventsDeadLetterQueue/),
+    });
   });
 
   it('grants nothing on all resources at once: no IAM statement has Resource "*"', () => {
@@ -111,6 +125,7 @@ describe('TidemarkStack', () => {
         return `${a.Properties.MetricName} ${JSON.stringify(dims)}`;
       });
     expect(alarms.sort()).toEqual([
+      'DeploymentEvents {"outcome":"failed","service":"notifier"}',
       'ImageEvents {"outcome":"failed","service":"image-updater"}',
       'ScanErrors {"cluster":"dev","service":"drift-scanner"}',
       'ScanErrors {"cluster":"prod","service":"drift-scanner"}',
@@ -118,13 +133,15 @@ describe('TidemarkStack', () => {
     ]);
   });
 
-  it('outputs the webhook URL, its secret, the sync queue of each cluster and what each install needs', () => {
+  it('outputs the webhook URL, its secret, the sync and events queues of each cluster and what each install needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AgentInstallDev',
         'AgentInstallProd',
         'AlertsTopicArn',
+        'EventsQueueUrldev',
+        'EventsQueueUrlprod',
         'SyncQueueUrldev',
         'SyncQueueUrlprod',
         'WebhookSecretArn',

@@ -6,8 +6,10 @@ import { AgentImage } from './agent-image';
 import { type AgentInstallOutput, agentInstallOutputKey } from './agent-install-output';
 import { Alerts } from './alerts';
 import { ClusterAccess } from './cluster-access';
+import { DeploymentEvents } from './deployment-events';
 import { DriftScanner } from './drift-scanner';
 import { ImageUpdater } from './image-updater';
+import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { State } from './state';
 import { WebhookReceiver } from './webhook-receiver';
@@ -19,7 +21,7 @@ export interface TidemarkStackProps extends StackProps {
    * Handler files, relative to the checkout, by capability.
    * @default - the handlers in `functions/`
    */
-  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string };
+  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string; notifier?: string };
 }
 
 /**
@@ -33,6 +35,8 @@ export class TidemarkStack extends Stack {
   readonly clusters: ClusterAccess[];
   readonly imageUpdater: ImageUpdater;
   readonly driftScanner: DriftScanner;
+  readonly deploymentEvents: DeploymentEvents;
+  readonly notifier: Notifier;
   readonly observability: Observability;
   readonly agentImage: AgentImage;
 
@@ -44,7 +48,8 @@ export class TidemarkStack extends Stack {
       );
     }
     super(scope, id, {
-      description: 'Tidemark: GitOps for EKS (image updates, webhook-triggered sync, drift alerts)',
+      description:
+        'Tidemark: GitOps for EKS (image updates, webhook-triggered sync, drift alerts, deployment notifications)',
       ...props,
       env: { ...props.env, region },
     });
@@ -65,11 +70,15 @@ export class TidemarkStack extends Stack {
       createSecret: config.webhook.createSecret,
       entry: props.entries?.webhook,
     });
+    this.deploymentEvents = new DeploymentEvents(this, 'DeploymentEvents', {
+      clusterNames: config.clusters.map((c) => c.name),
+    });
     this.clusters = config.clusters.map(
       (cluster) =>
         new ClusterAccess(this, `Cluster-${cluster.name}`, {
           cluster,
           syncQueue: this.webhook.syncQueue(cluster.name),
+          events: this.deploymentEvents,
         }),
     );
     this.imageUpdater = new ImageUpdater(this, 'ImageUpdater', {
@@ -87,14 +96,23 @@ export class TidemarkStack extends Stack {
       configRepoSecret,
       entry: props.entries?.driftScanner,
     });
+    this.notifier = new Notifier(this, 'Notifier', {
+      config,
+      events: this.deploymentEvents,
+      state: this.state,
+      alerts: this.alerts,
+      configRepoSecret,
+      entry: props.entries?.notifier,
+    });
     this.observability = new Observability(this, 'Observability', {
       alerts: this.alerts,
-      functions: [this.imageUpdater.handler, this.webhook.handler, this.driftScanner.handler],
+      functions: [this.imageUpdater.handler, this.webhook.handler, this.driftScanner.handler, this.notifier.handler],
       driftScanner: this.driftScanner.handler,
       handledFailures: [
         ...this.webhook.handledFailures(),
         ...this.imageUpdater.handledFailures(),
         ...this.driftScanner.handledFailures(),
+        ...this.notifier.handledFailures(),
       ],
       queues: [
         { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
@@ -103,6 +121,18 @@ export class TidemarkStack extends Stack {
           queue: q.queue,
           deadLetterQueue: q.deadLetterQueue,
         })),
+        // One dead-letter queue for every cluster's events, alarmed once as `events`.
+        ...[...this.deploymentEvents.queues].map(([cluster, queue]) => ({
+          name: `events-${cluster}`,
+          queue,
+          deadLetterQueue: this.deploymentEvents.deadLetterQueue,
+          deadLetterName: 'events',
+        })),
+        {
+          name: 'notifier-flush',
+          queue: this.notifier.flushQueue,
+          deadLetterQueue: this.notifier.flushDeadLetterQueue,
+        },
       ],
     });
 
@@ -134,6 +164,12 @@ export class TidemarkStack extends Stack {
       new CfnOutput(this, agentInstallOutputKey(access.clusterName), {
         value: this.toJsonString(install),
         description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync queue, agent role, image`,
+      });
+    }
+    for (const [cluster, queue] of this.deploymentEvents.queues) {
+      new CfnOutput(this, `EventsQueueUrl-${cluster}`, {
+        value: queue.queueUrl,
+        description: `Deployment events queue of cluster ${cluster}: the agent's --events-queue-url`,
       });
     }
   }
