@@ -5,10 +5,13 @@ import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerDiff } from './commands/diff';
+import { register as registerGet } from './commands/get';
 import { register as registerImages } from './commands/images';
 import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
+import { register as registerStatus } from './commands/status';
+import { register as registerWait } from './commands/wait';
 import { register as registerUninstall } from './commands/uninstall';
 
 /**
@@ -30,5 +33,8 @@ registerImages(program);
 registerInstall(program);
 registerUninstall(program);
 registerReconcile(program);
+registerGet(program);
+registerStatus(program);
+registerWait(program);
 
 await program.parseAsync(process.argv);
