@@ -84,7 +84,11 @@ const environmentItemId = (cluster: string) => `deploy-github#${cluster}`;
  */
 export async function notifyEvent(event: DeploymentEvent, deps: NotifierDeps): Promise<NotifyResult> {
   const id = syncItemId(event);
-  const { transitions } = await deps.items.update<SyncNotifyState, OutboxEntry, { transitions: string[] }>(
+  const { transitions, outbox } = await deps.items.update<
+    SyncNotifyState,
+    OutboxEntry,
+    { transitions: string[]; outbox: OutboxEntry[] }
+  >(
     id,
     (current) => {
       const decision = decideSyncEvent(current.state, event, {
@@ -93,22 +97,19 @@ export async function notifyEvent(event: DeploymentEvent, deps: NotifierDeps): P
         now: deps.now(),
       });
       const entries = decision.effects.flatMap((effect, i) => entriesOf(effect, event, `${event.id}:${i}`, deps));
-      return {
-        state: decision.next,
-        outbox: [...current.outbox, ...entries],
-        result: { transitions: decision.transitions },
-      };
+      const outbox = [...current.outbox, ...entries];
+      return { state: decision.next, outbox, result: { transitions: decision.transitions, outbox } };
     },
     { ttlSeconds: ttl.sync },
   );
   // One writer per Sync record (its events share a FIFO message group), so its outbox needs no claims.
-  const delivered = await drain<SyncNotifyState>(id, deps, ttl.sync, { shared: false });
+  const delivered = await drain<SyncNotifyState>(id, outbox, deps, ttl.sync, { shared: false });
   return { transitions, delivered };
 }
 
 /** A storm's gathered message is due: sends it (or reschedules itself if it came early). */
 export async function notifyFlush(flush: StormFlush, deps: NotifierDeps): Promise<NotifyResult> {
-  await deps.items.update<Storm, OutboxEntry, object>(
+  const { outbox } = await deps.items.update<Storm, OutboxEntry, { outbox: OutboxEntry[] }>(
     flush.stormId,
     (current) => {
       const now = deps.now();
@@ -124,11 +125,12 @@ export async function notifyFlush(flush: StormFlush, deps: NotifierDeps): Promis
           due: step.storm.flushAt,
         });
       }
-      return { state: step.storm, outbox: [...current.outbox, ...entries], result: {} };
+      const outbox = [...current.outbox, ...entries];
+      return { state: step.storm, outbox, result: { outbox } };
     },
     { ttlSeconds: ttl.storm },
   );
-  return { transitions: [], delivered: await drain<Storm>(flush.stormId, deps, ttl.storm) };
+  return { transitions: [], delivered: await drain<Storm>(flush.stormId, outbox, deps, ttl.storm) };
 }
 
 /** The outbox entries of one decided effect. */
@@ -195,20 +197,23 @@ function stormEntries(stormId: string, step: StormStep, id: string, deps: Notifi
 const claimMs = 45_000;
 
 /**
- * Does the outbox of a record in order, removing each entry once done. Every entry is tried even when one fails
- * (Slack being down must not hold back SNS); the failures are thrown together at the end, so the message is retried
- * and the retry finds only them. An entry another invocation is doing is left to it.
+ * Does the outbox of a record in order. A chat message leaves the outbox as soon as it is sent (it is the one effect a
+ * repeat would show); the other effects are idempotent (joining a storm twice, a commit status set twice, an event a
+ * rule drops by id), so they leave together at the end. Every entry is tried even when one fails (Slack being down must
+ * not hold back SNS); the failures are thrown together at the end, so the message is retried and the retry finds only
+ * them. In a shared record (a storm) an entry another invocation is doing is left to it.
  */
 async function drain<T>(
   id: string,
+  outbox: readonly OutboxEntry[],
   deps: NotifierDeps,
   ttlSeconds: number,
   options: { shared: boolean } = { shared: true },
 ): Promise<string[]> {
-  const { outbox } = await deps.items.get<T, OutboxEntry>(id);
   const token = randomUUID();
   const delivered: string[] = [];
   const failures: { entry: string; error: Error }[] = [];
+  const done = new Set<string>();
   const change = (fn: (outbox: OutboxEntry[]) => { outbox: OutboxEntry[]; ok: boolean }) =>
     deps.items.update<T, OutboxEntry, { ok: boolean }>(
       id,
@@ -218,19 +223,22 @@ async function drain<T>(
       },
       { ttlSeconds },
     );
+  const remove = (ids: Set<string>) =>
+    change((current) => ({ outbox: current.filter((e) => !ids.has(e.id)), ok: true }));
   for (const entry of outbox) {
-    const now = deps.now().getTime();
-    const { ok } = !options.shared
-      ? { ok: true }
-      : await change((current) => {
-          const found = current.find((e) => e.id === entry.id);
-          if (!found || (found.claim && found.claim.until > now)) return { outbox: current, ok: false };
-          return {
-            outbox: current.map((e) => (e.id === entry.id ? { ...e, claim: { token, until: now + claimMs } } : e)),
-            ok: true,
-          };
-        });
-    if (!ok) continue;
+    if (entry.claim && entry.claim.until > deps.now().getTime()) continue;
+    if (options.shared) {
+      const now = deps.now().getTime();
+      const { ok } = await change((current) => {
+        const found = current.find((e) => e.id === entry.id);
+        if (!found || (found.claim && found.claim.until > now)) return { outbox: current, ok: false };
+        return {
+          outbox: current.map((e) => (e.id === entry.id ? { ...e, claim: { token, until: now + claimMs } } : e)),
+          ok: true,
+        };
+      });
+      if (!ok) continue;
+    }
     try {
       delivered.push(...(await perform(entry, deps)));
     } catch (error) {
@@ -243,8 +251,10 @@ async function drain<T>(
       }
       continue;
     }
-    await change((current) => ({ outbox: current.filter((e) => e.id !== entry.id), ok: true }));
+    if (entry.kind === 'slack' || entry.kind === 'sns') await remove(new Set([entry.id]));
+    else done.add(entry.id);
   }
+  if (done.size > 0) await remove(done);
   if (failures.length > 0) throw new DeliveryFailed(failures);
   return delivered;
 }
@@ -278,16 +288,16 @@ async function perform(entry: OutboxEntry, deps: NotifierDeps): Promise<string[]
 
 /** Changes a storm (idempotently: joining twice or leaving twice changes nothing) and does what that decided. */
 async function stormStep(stormId: string, deps: NotifierDeps, change: (storm: Storm | undefined) => StormStep) {
-  await deps.items.update<Storm, OutboxEntry, object>(
+  const { outbox } = await deps.items.update<Storm, OutboxEntry, { outbox: OutboxEntry[] }>(
     stormId,
     (current) => {
       const step = change(current.state);
-      const entries = stormEntries(stormId, step, `${stormId}:${current.version}`, deps);
-      return { state: step.storm, outbox: [...current.outbox, ...entries], result: {} };
+      const outbox = [...current.outbox, ...stormEntries(stormId, step, `${stormId}:${current.version}`, deps)];
+      return { state: step.storm, outbox, result: { outbox } };
     },
     { ttlSeconds: ttl.storm },
   );
-  return drain<Storm>(stormId, deps, ttl.storm);
+  return outbox.length > 0 ? drain<Storm>(stormId, outbox, deps, ttl.storm) : [];
 }
 
 function folds(deps: NotifierDeps) {
