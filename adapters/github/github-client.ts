@@ -2,6 +2,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { gitHubApiUrl } from '../config-repo/credentials';
 import type { GitHubCredentials } from '../config-repo/github';
 
 const GitHub = Octokit.plugin(throttling, retry);
@@ -25,7 +26,7 @@ export function githubRepoOf(url: string): GitHubRepo {
   if (!owner || !repo) {
     throw new Error(`${url} does not name a GitHub repository. Use its clone URL, https://github.com/OWNER/REPO.git`);
   }
-  return { owner, repo, baseUrl: u.host === 'github.com' ? 'https://api.github.com' : `${u.origin}/api/v3` };
+  return { owner, repo, baseUrl: gitHubApiUrl(url) };
 }
 
 /**
