@@ -3,6 +3,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
+import { type DeploymentEvent, deploymentEvent } from '../core/notify/deployment-event';
+import { reconcileEvents } from '../core/notify/reconcile-events';
+import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
@@ -35,6 +39,14 @@ interface SyncState {
   lastRequestedAt?: string;
   /** Reconciles in a row that ended `progressing` (applied, waiting for health): paces the next look. */
   progressingRuns: number;
+  /** Where the Sync stands for its deployment events; seeded from its status when first reconciled here. */
+  phase?: SyncPhase;
+  /** Whether `suspended` was announced (undefined: not known since this agent started). */
+  suspended?: boolean;
+  /** The images of what the Sync last applied, for the events of a later failure or heal. */
+  images: AppliedImage[];
+  /** What applying the current revision changed so far, over its reconciles (reported when it is deployed). */
+  changes?: { revision: string; created: number; configured: number; deleted: number };
 }
 
 export interface SyncControllerOptions {
@@ -42,6 +54,11 @@ export interface SyncControllerOptions {
   namespace?: string;
   /** Reconciles of different Syncs running at once. Default `defaultConcurrency.reconciles`. */
   concurrency?: number;
+  /**
+   * Where deployment events go (agent/event-publisher.ts, to the cluster's events queue), and the cluster they name.
+   * `publish` must not wait: a reconcile never waits on the queue. Absent: no events, only status and Kubernetes Events.
+   */
+  deploymentEvents?: { cluster: string; publish(...events: DeploymentEvent[]): void };
 }
 
 /**
@@ -122,8 +139,28 @@ export class SyncController {
   async recordHeal(heal: Heal): Promise<void> {
     const state = this.syncs.get(heal.sync);
     if (state === undefined) return;
-    await recordEvent(this.cluster, state.sync.object, healedEvent(heal.subject, heal.changedBy)).catch(
-      (error: Error) => this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
+    const event = healedEvent(heal.subject, heal.changedBy);
+    const deployments = this.options.deploymentEvents;
+    const { status, ref, spec } = state.sync;
+    if (deployments && spec.ok) {
+      deployments.publish(
+        deploymentEvent({
+          at: new Date().toISOString(),
+          cluster: deployments.cluster,
+          sync: ref,
+          repo: spec.spec.url,
+          ...(status.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
+          subject: status.lastAppliedSubject ?? '',
+          kind: 'healed',
+          reason: 'Healed',
+          message: event.message,
+          images: state.images,
+          heal: { object: heal.subject, changedBy: heal.changedBy },
+        }),
+      );
+    }
+    await recordEvent(this.cluster, state.sync.object, event).catch((error: Error) =>
+      this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
     );
   }
 
@@ -154,7 +191,7 @@ export class SyncController {
     const key = syncLabelValue(sync.ref);
     const known = this.syncs.get(key);
     if (known === undefined) {
-      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0 };
+      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, images: [] };
       this.syncs.set(key, state);
       state.lastRequestedAt = sync.status.lastHandledRequestedAt;
       this.trigger(state);
@@ -228,10 +265,15 @@ export class SyncController {
     const label = syncLabelValue(ref);
     state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
-    if (parsed.ok && parsed.spec.suspend) return undefined;
+    if (parsed.ok && parsed.spec.suspend) {
+      this.announceSuspension(state, true);
+      return undefined;
+    }
+    this.announceSuspension(state, false);
     const started = Date.now();
     let outcome: SyncOutcome = { kind: 'fetch-failed', message: 'the reconcile did not finish' };
     let desired: KubeObject[] | undefined;
+    let subject: string | undefined;
     this.selfHeal.pause(label);
     try {
       if (!parsed.ok) {
@@ -241,7 +283,13 @@ export class SyncController {
       const { spec } = parsed;
       let source: { revision: string; dir: string };
       try {
-        source = await this.sources.fetch(spec.url, spec.branch, await this.credentialsFor(ref, spec.secretRef?.name));
+        const checkout = await this.sources.fetch(
+          spec.url,
+          spec.branch,
+          await this.credentialsFor(ref, spec.secretRef?.name),
+        );
+        source = checkout;
+        subject = await checkout.subject().catch(() => undefined);
       } catch (error) {
         outcome = {
           kind: 'fetch-failed',
@@ -281,16 +329,29 @@ export class SyncController {
       }
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started);
+      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired });
       if (desired !== undefined) this.selfHeal.track(label, parsed.ok && parsed.spec.selfHeal ? desired : undefined);
       this.selfHeal.resume(label);
     }
   }
 
   /** Status (once), Events, metrics and a log line for a finished reconcile. */
-  private async finish(sync: Sync, ref: SyncRef, outcome: SyncOutcome, requestedAt: string | undefined, ms: number) {
+  private async finish(
+    sync: Sync,
+    ref: SyncRef,
+    outcome: SyncOutcome,
+    requestedAt: string | undefined,
+    ms: number,
+    applied: { subject?: string; desired?: KubeObject[] } = {},
+  ) {
     const label = syncLabelValue(ref);
-    const status = statusAfter(sync.status, outcome, { now: new Date(), generation: sync.generation, requestedAt });
+    const status = statusAfter(sync.status, outcome, {
+      now: new Date(),
+      generation: sync.generation,
+      requestedAt,
+      subject: applied.subject,
+    });
+    await this.announce(sync, ref, outcome, applied);
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);
     if ('changeSet' in outcome) {
@@ -323,6 +384,96 @@ export class SyncController {
         this.logger.warn('recording an Event failed', { sync: label, error: error.message }),
       );
     }
+  }
+
+  /**
+   * The deployment events of a finished reconcile: the transitions its outcome makes from where the Sync stood
+   * (core/notify/sync-transitions.ts), with the commit subject, the images applied (and the digests their Pods pulled,
+   * for a deploy) and the health summary. Handed to the publisher, which returns at once.
+   */
+  private async announce(
+    sync: Sync,
+    ref: SyncRef,
+    outcome: SyncOutcome,
+    applied: { subject?: string; desired?: KubeObject[] },
+  ): Promise<void> {
+    const deployments = this.options.deploymentEvents;
+    const state = this.syncs.get(syncLabelValue(ref));
+    if (!deployments || !state || !sync.spec.ok) return;
+    const now = new Date();
+    const { transitions, phase } = advance(state.phase ?? phaseOf(sync.status), outcome, now);
+    state.phase = phase;
+    if (applied.desired && revisionApplied(outcome)) state.images = appliedImages(applied.desired);
+    if ('changeSet' in outcome && revisionApplied(outcome)) {
+      const before = state.changes?.revision === outcome.revision ? state.changes : undefined;
+      state.changes = {
+        revision: outcome.revision,
+        created: (before?.created ?? 0) + outcome.changeSet.count('created'),
+        configured: (before?.configured ?? 0) + outcome.changeSet.count('configured'),
+        deleted: (before?.deleted ?? 0) + outcome.changeSet.count('deleted'),
+      };
+    }
+    if (transitions.length === 0) return;
+    if (transitions.some((t) => t.kind === 'deployed')) state.images = await this.pulledDigests(state.images, applied);
+    deployments.publish(
+      ...reconcileEvents(outcome, transitions, {
+        cluster: deployments.cluster,
+        sync: ref,
+        repo: sync.spec.spec.url,
+        ...(applied.subject === undefined ? {} : { subject: applied.subject }),
+        images: state.images,
+        ...(state.changes?.revision === outcome.revision ? { changes: state.changes } : {}),
+        at: now,
+      }),
+    );
+  }
+
+  /**
+   * The digests the kubelet reported for images Git names by tag, from the Pods of the applied workloads' namespaces.
+   * At most two seconds: the event goes out without them rather than late.
+   */
+  private async pulledDigests(images: AppliedImage[], applied: { desired?: KubeObject[] }): Promise<AppliedImage[]> {
+    if (images.every((i) => i.digest !== null)) return images;
+    const namespaces = [
+      ...new Set(
+        (applied.desired ?? [])
+          .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind))
+          .map((o) => o.metadata.namespace)
+          .filter((n): n is string => n !== undefined),
+      ),
+    ].slice(0, 10);
+    const pods = Promise.all(namespaces.map((namespace) => this.cluster.list('v1', 'Pod', { namespace })));
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref());
+    const listed = await Promise.race([pods.catch(() => undefined), timeout]);
+    return listed ? withPulledDigests(images, listed.flat()) : images;
+  }
+
+  /** `suspended` when spec.suspend is set, `resumed` when it is cleared again; once per change. */
+  private announceSuspension(state: SyncState, suspended: boolean): void {
+    const deployments = this.options.deploymentEvents;
+    const known = state.suspended;
+    state.suspended = suspended;
+    // Not announced by an agent that does not know the Sync was suspended before (it just started): a resume is news
+    // only after a suspend; a Sync found suspended is announced, and the notifier drops a repeat.
+    if (!deployments || known === suspended || (known === undefined && !suspended)) return;
+    const { status, ref, spec } = state.sync;
+    if (!spec.ok) return;
+    deployments.publish(
+      deploymentEvent({
+        at: new Date().toISOString(),
+        cluster: deployments.cluster,
+        sync: ref,
+        repo: spec.spec.url,
+        ...(status.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
+        subject: status.lastAppliedSubject ?? '',
+        kind: suspended ? 'suspended' : 'resumed',
+        reason: suspended ? 'Suspended' : 'Resumed',
+        message: suspended
+          ? 'spec.suspend is true: nothing is applied until it is cleared'
+          : 'spec.suspend was cleared',
+        images: state.images,
+      }),
+    );
   }
 
   /** Git credentials from the Sync's secretRef: keys `username` and `password` (or a token as password). */

@@ -75,7 +75,11 @@ export function decideSyncEvent(
   if (last && (last.id === event.id || Date.parse(event.at) < Date.parse(last.at))) {
     return { next: state, transitions: [], effects: [] };
   }
-  const step = new Step(state, event, ctx);
+  // A Sync that reconciles is not suspended, whether or not its resume was announced (an agent that restarted while
+  // it was suspended does not know it was).
+  const active =
+    event.kind !== 'suspended' && event.kind !== 'resumed' && state.suspended ? { ...state, suspended: false } : state;
+  const step = new Step(active, event, ctx);
   switch (event.kind) {
     case 'deployed':
     case 'recovered':

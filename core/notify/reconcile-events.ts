@@ -12,6 +12,11 @@ export interface ReconcileContext {
   subject?: string;
   /** The images the applied objects run (core/notify/applied-images.ts). */
   images: AppliedImage[];
+  /**
+   * What applying the revision changed, counted over every reconcile of it: a rollout is applied by one reconcile and
+   * found healthy by a later one, which changes nothing itself. Default: the outcome's own change set.
+   */
+  changes?: { created: number; configured: number; deleted: number };
   at: Date;
 }
 
@@ -28,13 +33,14 @@ export function reconcileEvents(
 ): DeploymentEvent[] {
   const health = 'health' in outcome ? outcome.health : undefined;
   const changes =
-    'changeSet' in outcome
+    context.changes ??
+    ('changeSet' in outcome
       ? {
           created: outcome.changeSet.count('created'),
           configured: outcome.changeSet.count('configured'),
           deleted: outcome.changeSet.count('deleted'),
         }
-      : undefined;
+      : undefined);
   return transitions.map((t, i) => {
     const location = t.kind === 'failed' ? locationOf(t.message) : undefined;
     return deploymentEvent({
