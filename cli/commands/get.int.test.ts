@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { installSyncCrd } from '../../test/support/agent';
-import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import { ChangeSet } from '../../core/sync/change-set';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { withOwnership } from '../../core/sync/ownership';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncOutcome } from '../../core/sync/sync-outcome';
 import { type SyncStatus, statusAfter } from '../../core/sync/sync-status';
+import { installSyncCrd } from '../../test/support/agent';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { eventually } from '../../test/support/eventually';
 import type { SyncSummary } from './sync-view';
@@ -44,7 +44,12 @@ const applied = (
   health: h,
 });
 
-async function syncWith(name: string, outcomes: SyncOutcome[], spec: Record<string, unknown> = {}): Promise<void> {
+async function syncWith(
+  name: string,
+  outcomes: SyncOutcome[],
+  spec: Record<string, unknown> = {},
+  subject?: string,
+): Promise<void> {
   await cluster.apply(
     {
       apiVersion: syncApiVersion,
@@ -56,12 +61,12 @@ async function syncWith(name: string, outcomes: SyncOutcome[], spec: Record<stri
   );
   const live = await cluster.get({ apiVersion: syncApiVersion, kind: syncKind, namespace: ns, name });
   if (outcomes.length === 0) return;
-  await setStatus(name, outcomes, live?.metadata.generation);
+  await setStatus(name, outcomes, live?.metadata.generation, subject);
 }
 
-async function setStatus(name: string, outcomes: SyncOutcome[], generation?: number): Promise<void> {
+async function setStatus(name: string, outcomes: SyncOutcome[], generation?: number, subject?: string): Promise<void> {
   const status = outcomes.reduce<SyncStatus>(
-    (s, o) => statusAfter(s, o, { now: new Date(Date.now() - 30_000), generation }),
+    (s, o) => statusAfter(s, o, { now: new Date(Date.now() - 30_000), generation, subject }),
     {},
   );
   await cluster.mergePatch({ apiVersion: syncApiVersion, kind: syncKind, namespace: ns, name }, { status }, 'status');
@@ -83,7 +88,7 @@ beforeAll(async () => {
     },
   };
   await cluster.apply(withOwnership(deployment, { namespace: ns, name: 'healthy' }), { manager: 'tidemark' });
-  await syncWith('healthy', [applied(R1)]);
+  await syncWith('healthy', [applied(R1)], {}, 'Update web to 1.2.0');
   await syncWith('rolling', [
     applied(R1),
     applied(R1, 'progressing', health(0, 1, 0, ['Deployment/x/web: 0/2 available'])),
@@ -113,14 +118,23 @@ beforeAll(async () => {
 });
 
 describe('tidemark get', () => {
-  it('lists Syncs in every condition with revision, readiness, reason, last sync and health', () => {
+  it('lists Syncs in every condition with revision and subject, readiness, reason, last sync, health and drift', () => {
     const r = tidemark(['get', '-n', ns]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+REVISION\s+SUSPENDED\s+READY\s+REASON\s+LAST SYNC\s+HEALTH\s+DRIFT$/);
     const rows = Object.fromEntries(lines.slice(1).map((l) => [l.split(/\s+/)[0], l.split(/\s{3,}/)]));
     const ago = expect.stringMatching(/^\d+s$/);
-    expect(rows.healthy).toEqual(['healthy', 'c0ffee1', 'False', 'True', 'ReconciliationSucceeded', ago, '1/1', '-']);
+    expect(rows.healthy).toEqual([
+      'healthy',
+      'c0ffee1 Update web to 1.2.0',
+      'False',
+      'True',
+      'ReconciliationSucceeded',
+      ago,
+      '1/1',
+      '0',
+    ]);
     expect(rows.rolling?.slice(3, 5)).toEqual(['False', 'Progressing']);
     expect(rows.degraded?.slice(3, 7)).toEqual(['False', 'HealthCheckFailed', ago, '0/1 (1 failed)']);
     expect(rows.broken?.slice(1, 5)).toEqual(['c0ffee1', 'False', 'False', 'RenderFailed']);
