@@ -61,6 +61,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       void controller.recordHeal(heal);
     },
     options.namespaces,
+    (sync, objects) => controller.recordDrift(sync, objects),
   );
   const publisher = options.events ? await eventPublisher(options.events.queueUrl, metrics, logger) : undefined;
   const controller = new SyncController(cluster, new CheckoutCache(options.cacheDir), selfHeal, metrics, logger, {

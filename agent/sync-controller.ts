@@ -45,6 +45,7 @@ interface SyncState {
   suspended?: boolean;
   /** The images of what the Sync last applied, for the events of a later failure or heal. */
   images: AppliedImage[];
+  driftTimer?: NodeJS.Timeout;
   /** What applying the current revision changed so far, over its reconciles (reported when it is deployed). */
   changes?: { revision: string; created: number; configured: number; deleted: number };
 }
@@ -133,6 +134,27 @@ export class SyncController {
     return [...this.syncs.values()]
       .filter(({ sync }) => pulls(sync, match) && sync.spec.ok && !sync.spec.spec.suspend)
       .map(({ sync }) => sync.status.lastAppliedRevision);
+  }
+
+  /**
+   * `status.driftedObjects` for `tidemark get`: written a second after the count changes (a burst of edits is one
+   * write), outside any reconcile; a reconcile sets it to 0 itself.
+   */
+  recordDrift(sync: string, objects: number): void {
+    const state = this.syncs.get(sync);
+    if (state === undefined) return;
+    clearTimeout(state.driftTimer);
+    state.driftTimer = setTimeout(() => {
+      const { ref } = state.sync;
+      const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+      this.cluster
+        .mergePatch(syncObjectRef, { status: { driftedObjects: objects } }, 'status')
+        .then(() => {
+          state.sync = { ...state.sync, status: { ...state.sync.status, driftedObjects: objects } };
+        })
+        .catch((error: Error) => this.logger.warn('writing the drift count failed', { sync, error: error.message }));
+    }, 1000);
+    state.driftTimer.unref();
   }
 
   /** A Kubernetes Event on the Sync for a heal, naming the manager whose change was reverted. */
@@ -330,7 +352,7 @@ export class SyncController {
       return outcome;
     } finally {
       await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired });
-      if (desired !== undefined) this.selfHeal.track(label, parsed.ok && parsed.spec.selfHeal ? desired : undefined);
+      if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
       this.selfHeal.resume(label);
     }
   }
