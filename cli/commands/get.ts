@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { KubeObject } from '../../core/sync/kube-object';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import { headerOf, padded, row, type SyncSummary, summarise, widthsOf } from './sync-view';
 
 interface GetOptions {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
-import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import { healthOf } from '../../core/sync/health';
 import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
 import { describeObject, parseObjectKey } from '../../core/sync/object-id';
+import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import { age, healthText, revisionText, shortSha, summarise } from './sync-view';
 
 interface StatusOptions {

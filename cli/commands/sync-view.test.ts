@@ -69,15 +69,15 @@ describe('summarise and the get table', () => {
     expect(renderTable(rows, { allNamespaces: false, now })).toBe(
       [
         'NAME   REVISION   SUSPENDED   READY     REASON                    LAST SYNC   HEALTH           DRIFT',
-        'web    1111111    False       True      ReconciliationSucceeded   60s         3/3              -',
-        'web    1111111    False       False     Progressing               60s         2/3              -',
-        'web    1111111    False       False     HealthCheckFailed         60s         2/3 (1 failed)   -',
-        'web    1111111    False       False     RenderFailed              2m          3/3              -',
-        'web    1111111    False       False     FetchFailed               2m          3/3              -',
-        'web    1111111    False       False     PruneRefused              2m          3/3              -',
+        'web    1111111    False       True      ReconciliationSucceeded   60s         3/3              0',
+        'web    1111111    False       False     Progressing               60s         2/3              0',
+        'web    1111111    False       False     HealthCheckFailed         60s         2/3 (1 failed)   0',
+        'web    1111111    False       False     RenderFailed              2m          3/3              0',
+        'web    1111111    False       False     FetchFailed               2m          3/3              0',
+        'web    1111111    False       False     PruneRefused              2m          3/3              0',
         'web    -          False       False     InvalidSpec               -           -                -',
         'web    -          False       Unknown   NotReconciled             -           -                -',
-        'web    1111111    True        True      ReconciliationSucceeded   60s         3/3              -',
+        'web    1111111    True        True      ReconciliationSucceeded   60s         3/3              0',
       ].join('\n'),
     );
     expect(rows[3]).toMatchObject({ stalled: true, attemptedRevision: R2, revision: R1, inventory: 1 });

@@ -31,14 +31,9 @@ export interface SyncSummary {
   stale: boolean;
 }
 
-interface SyncStatusView extends SyncStatus {
-  lastAppliedSubject?: string;
-  driftedObjects?: number;
-}
-
 export function summarise(sync: KubeObject): SyncSummary {
   const spec = isPlainObject(sync.spec) ? sync.spec : {};
-  const status = (isPlainObject(sync.status) ? sync.status : {}) as SyncStatusView;
+  const status = (isPlainObject(sync.status) ? sync.status : {}) as SyncStatus;
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   const stalled = status.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
   const suspended = spec.suspend === true;
