@@ -67,7 +67,7 @@ describe('npx cdk synth', () => {
     expect(existsSync(template)).toBe(true);
     const assets = readdirSync(dirname(template)).filter((f) => f.startsWith('asset.'));
     // One bundle per function, and the drift scanner's kustomize and Helm layers (infra/layers/).
-    expect(assets).toHaveLength(5);
+    expect(assets).toHaveLength(6);
   });
 });
 
