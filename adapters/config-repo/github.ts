@@ -1,5 +1,5 @@
-import { type GitHubClient, githubClient, githubRepoOf } from '../github/github-client';
 import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, utf8Text } from '../git/file-text';
+import { type GitHubClient, githubClient, githubRepoOf } from '../github/github-client';
 import type {
   CommitOutcome,
   ConfigRepo,
