@@ -127,6 +127,21 @@ describe('decideSyncEvent', () => {
     expect(state.history[0]).toMatchObject({ kind: 'deployed', announced: false });
   });
 
+  it('announces the fix of a failure even when it restores exactly what ran before', () => {
+    const none = { created: 0, configured: 0, deleted: 0 };
+    const { out } = run([
+      event('deployed', 0),
+      event('failed', 10),
+      event('recovered', 20, { revision: R3 }),
+      event('deployed', 21, { revision: R3, changes: none }),
+    ]);
+    expect(out[3]).toEqual([
+      'announce deployed → sns,slack:tidemark/slack',
+      'commit 3 success',
+      'eventbridge deployed',
+    ]);
+  });
+
   it('announces a heal once per object and revision within the re-notify time, counting the repeats', () => {
     const heal = (s: number) => event('healed', s);
     const { out, state } = run([heal(0), heal(10), heal(20), heal(3700)]);

@@ -118,13 +118,15 @@ class Step {
 
   healthy(): void {
     const { event, state } = this;
+    // The fix of a failure is news even when it only restores what ran before (the agent says `recovered` first).
+    const afterFailure = state.failure !== undefined || state.history[0]?.kind === 'recovered';
     if (state.failure) this.recover(state.failure);
     if (event.kind === 'recovered') return;
     if (state.deployed?.revision === event.revision || event.revision === undefined) return;
     // A revision that changed nothing here (a monorepo commit for another folder) is no news to people.
     const changed =
       event.changes === undefined || event.changes.created + event.changes.configured + event.changes.deleted > 0;
-    const announce = changed || state.deployed === undefined;
+    const announce = changed || state.deployed === undefined || afterFailure;
     this.state = {
       ...this.state,
       deployed: { revision: event.revision, subject: event.subject, at: event.at, images: event.images },
