@@ -136,7 +136,7 @@ spec:
     await trigger('web');
     const failed = await eventOf('web', 'failed');
     expect(failed).toMatchObject({ revision: broken, subject: 'Break web.yaml', reason: 'RenderFailed' });
-    expect(failed.location?.file).toBe('web.yaml');
+    expect(failed.location?.file).toBe('apps/web.yaml');
     expect(failed.location?.line).toBeGreaterThan(0);
 
     const fixed = repo.commit({ 'apps/web.yaml': deployment.replace('1.2.0', '1.2.1') }, 'Fix web.yaml, web 1.2.1');

@@ -442,6 +442,7 @@ export class SyncController {
         cluster: deployments.cluster,
         sync: ref,
         repo: sync.spec.spec.url,
+        path: sync.spec.spec.path,
         ...(applied.subject === undefined ? {} : { subject: applied.subject }),
         images: state.images,
         ...(state.changes?.revision === outcome.revision ? { changes: state.changes } : {}),

@@ -8,6 +8,8 @@ export interface ReconcileContext {
   cluster: string;
   sync: { namespace: string; name: string };
   repo: string;
+  /** The Sync's folder in the repository: render errors name files relative to it, events relative to the repo root. */
+  path?: string;
   /** The commit subject of the outcome's revision, when the checkout could tell it. */
   subject?: string;
   /** The images the applied objects run (core/notify/applied-images.ts). */
@@ -42,7 +44,9 @@ export function reconcileEvents(
         }
       : undefined);
   return transitions.map((t, i) => {
-    const location = t.kind === 'failed' ? locationOf(t.message) : undefined;
+    const found = t.kind === 'failed' ? locationOf(t.message) : undefined;
+    const folder = (context.path ?? '.').replace(/^\.\/?|\/+$/g, '');
+    const location = found && folder ? { ...found, file: `${folder}/${found.file}` } : found;
     return deploymentEvent({
       at: new Date(context.at.getTime() + i).toISOString(),
       cluster: context.cluster,
