@@ -131,6 +131,7 @@ async function onFlush(record: SQSRecord): Promise<void> {
   if (!parsed.success) throw new Error(`not a storm flush: ${parsed.error.issues[0]?.message}`);
   try {
     const result = await notifyFlush(parsed.data, deps);
+    count('flushed');
     for (const channel of result.delivered) count('delivered', { channel: channel.split(':')[0]! });
     if (result.delivered.length > 0)
       logger.info('folded message sent', { stormId: parsed.data.stormId, delivered: result.delivered });
