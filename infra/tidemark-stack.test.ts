@@ -151,7 +151,7 @@ describe('TidemarkStack', () => {
     expect(outputs.WebhookUrl!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'] });
   });
 
-  it("gives tidemark install each cluster's sync queue, agent role and the published image of this version", () => {
+  it("gives tidemark install each cluster's sync and events queues, agent role and the published image of this version", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     // The tokens are CloudFormation's to fill in; the shape is the contract tidemark install parses.
     const install = jsonOf(outputs.AgentInstallProd!.Value);
@@ -159,6 +159,7 @@ describe('TidemarkStack', () => {
     expect(install).toEqual({
       cluster: 'prod',
       syncQueueUrl: `{"Ref":"${stack.getLogicalId(stack.webhook.syncQueue('prod').queue.node.defaultChild as CfnElement)}"}`,
+      eventsQueueUrl: `{"Ref":"${stack.getLogicalId(stack.deploymentEvents.queue('prod').node.defaultChild as CfnElement)}"}`,
       agentRoleArn: `{"Fn::GetAtt":["${stack.getLogicalId(stack.clusters[1]!.agentRole.node.defaultChild as CfnElement)}","Arn"]}`,
       image: `ghcr.io/tidemark-dev/tidemark-agent:${tidemarkVersion}`,
     });

@@ -158,12 +158,13 @@ export class TidemarkStack extends Stack {
       const install: AgentInstallOutput = {
         cluster: access.clusterName,
         syncQueueUrl: this.webhook.syncQueue(access.clusterName).queueUrl,
+        eventsQueueUrl: this.deploymentEvents.queue(access.clusterName).queueUrl,
         agentRoleArn: access.agentRole.roleArn,
         image: this.agentImage.imageUri,
       };
       new CfnOutput(this, agentInstallOutputKey(access.clusterName), {
         value: this.toJsonString(install),
-        description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync queue, agent role, image`,
+        description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync and events queues, agent role, image`,
       });
     }
     for (const [cluster, queue] of this.deploymentEvents.queues) {
