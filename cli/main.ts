@@ -11,8 +11,8 @@ import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
 import { register as registerStatus } from './commands/status';
-import { register as registerWait } from './commands/wait';
 import { register as registerUninstall } from './commands/uninstall';
+import { register as registerWait } from './commands/wait';
 
 /**
  * The `tidemark` command (DESIGN.md, "The `tidemark` command"). Each subcommand lives in `cli/commands/<name>.ts` and
