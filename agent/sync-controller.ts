@@ -4,7 +4,7 @@ import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
-import { type DeploymentEvent, deploymentEvent } from '../core/notify/deployment-event';
+import { type DeploymentEvent, type DeploymentEventInput, deploymentEvent } from '../core/notify/deployment-event';
 import { reconcileEvents } from '../core/notify/reconcile-events';
 import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
@@ -162,25 +162,12 @@ export class SyncController {
     const state = this.syncs.get(heal.sync);
     if (state === undefined) return;
     const event = healedEvent(heal.subject, heal.changedBy);
-    const deployments = this.options.deploymentEvents;
-    const { status, ref, spec } = state.sync;
-    if (deployments && spec.ok) {
-      deployments.publish(
-        deploymentEvent({
-          at: new Date().toISOString(),
-          cluster: deployments.cluster,
-          sync: ref,
-          repo: spec.spec.url,
-          ...(status.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
-          subject: status.lastAppliedSubject ?? '',
-          kind: 'healed',
-          reason: 'Healed',
-          message: event.message,
-          images: state.images,
-          heal: { object: heal.subject, changedBy: heal.changedBy },
-        }),
-      );
-    }
+    this.publishAbout(state, {
+      kind: 'healed',
+      reason: 'Healed',
+      message: event.message,
+      heal: { object: heal.subject, changedBy: heal.changedBy },
+    });
     await recordEvent(this.cluster, state.sync.object, event).catch((error: Error) =>
       this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
     );
@@ -473,27 +460,35 @@ export class SyncController {
 
   /** `suspended` when spec.suspend is set, `resumed` when it is cleared again; once per change. */
   private announceSuspension(state: SyncState, suspended: boolean): void {
-    const deployments = this.options.deploymentEvents;
     const known = state.suspended;
     state.suspended = suspended;
     // Not announced by an agent that does not know the Sync was suspended before (it just started): a resume is news
     // only after a suspend; a Sync found suspended is announced, and the notifier drops a repeat.
-    if (!deployments || known === suspended || (known === undefined && !suspended)) return;
+    if (known === suspended || (known === undefined && !suspended)) return;
+    this.publishAbout(state, {
+      kind: suspended ? 'suspended' : 'resumed',
+      reason: suspended ? 'Suspended' : 'Resumed',
+      message: suspended ? 'spec.suspend is true: nothing is applied until it is cleared' : 'spec.suspend was cleared',
+    });
+  }
+
+  /** A deployment event about a Sync's applied revision that no reconcile outcome carries (a heal, a suspension). */
+  private publishAbout(
+    state: SyncState,
+    what: Pick<DeploymentEventInput, 'kind' | 'reason' | 'message' | 'heal'>,
+  ): void {
+    const deployments = this.options.deploymentEvents;
     const { status, ref, spec } = state.sync;
-    if (!spec.ok) return;
+    if (!deployments || !spec.ok) return;
     deployments.publish(
       deploymentEvent({
+        ...what,
         at: new Date().toISOString(),
         cluster: deployments.cluster,
         sync: ref,
         repo: spec.spec.url,
         ...(status.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
         subject: status.lastAppliedSubject ?? '',
-        kind: suspended ? 'suspended' : 'resumed',
-        reason: suspended ? 'Suspended' : 'Resumed',
-        message: suspended
-          ? 'spec.suspend is true: nothing is applied until it is cleared'
-          : 'spec.suspend was cleared',
         images: state.images,
       }),
     );

@@ -12,7 +12,7 @@
  *   npx tsx bench/notify/run.ts [--pushes N]     (default 20; `run.ts N` works too)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,7 @@ import type { KubeObject } from '../../core/sync/kube-object';
 import { exportsFor } from '../../local/environment';
 import { createScratchQueue, githubPush, lambdaContext, runQueueOnce, webhookDelivery } from '../../local/invoke';
 import { readEnvironment } from '../../local/local-environment';
-import { localGit, localGitAuthHeader } from '../../local/local-git';
+import { createBenchRepo } from '../support/bench-repo';
 import { reportFigures } from '../support/bench-report';
 
 const { values: flags, positionals } = parseArgs({
@@ -60,28 +60,14 @@ const configMap = (color: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${namespace}\ndata:\n  color: ${color}\n`;
 
 // A repository of its own on the local git server, and a clone to commit from.
-const repoName = `bench-notify-${suffix}`;
-const created = await fetch(`${env.git.url}/_admin/repos/${repoName}`, {
-  method: 'POST',
-  headers: { authorization: localGitAuthHeader(env.git) },
-});
-if (!created.ok) throw new Error(`creating ${repoName} on the local git server failed: ${created.status}`);
-const repoUrl = `${env.git.url}/${repoName}.git`;
-const work = mkdtempSync(join(tmpdir(), 'bench-notify-'));
-const git = localGit(env.git, work, { name: 'Bench', email: 'bench@localhost' });
-const commit = (color: string) => {
-  writeFileSync(join(work, 'clusters/dev/settings.yaml'), configMap(color));
-  git('commit', '--quiet', '-am', `color ${color}`);
-  git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
-  return git('rev-parse', 'HEAD');
-};
-git('init', '--quiet', '--initial-branch=main');
-git('remote', 'add', 'origin', repoUrl);
-mkdirSync(join(work, 'clusters/dev'), { recursive: true });
-writeFileSync(join(work, 'clusters/dev/settings.yaml'), configMap('start'));
-git('add', '-A');
-git('commit', '--quiet', '-m', 'start');
-git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+const repo = await createBenchRepo(
+  env.git,
+  `bench-notify-${suffix}`,
+  new Map([['clusters/dev/settings.yaml', configMap('start')]]),
+);
+const repoUrl = repo.url;
+const commit = (color: string) =>
+  repo.commit(new Map([['clusters/dev/settings.yaml', configMap(color)]]), `color ${color}`);
 
 // The cluster side: namespace, CRD, credentials, and a Sync that polls only hourly: only the queue brings a push.
 await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } as KubeObject);
@@ -181,10 +167,10 @@ const colorNow = async () =>
   )?.data?.color;
 
 try {
-  await until('the first deploy message', deployedMessage(git('rev-parse', 'HEAD')));
+  await until('the first deploy message', deployedMessage(repo.head));
   const notified: number[] = [];
   const applied: number[] = [];
-  let before = git('rev-parse', 'HEAD');
+  let before = repo.head;
   for (let i = 1; i <= pushes; i++) {
     const color = `push-${i}`;
     const after = commit(color);
@@ -247,6 +233,6 @@ try {
   await Promise.all([syncQueue.delete(), eventsQueue.delete(), flushQueue.delete()]).catch(() => undefined);
   await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace }).catch(() => undefined);
   cluster.close();
-  rmSync(work, { recursive: true, force: true });
+  repo.remove();
   rmSync(cacheDir, { recursive: true, force: true });
 }
