@@ -92,6 +92,7 @@ beforeAll(async () => {
   });
   process.env.TIDEMARK_FLUSH_QUEUE_URL = flush.url;
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true'; // EMF lines would only bury the test output
   ({ handler } = await import('../functions/notifier/handler'));
 });
 
