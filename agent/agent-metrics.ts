@@ -36,6 +36,19 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  readonly deploymentEvents = new Counter({
+    name: 'tidemark_deployment_events_total',
+    help: 'Deployment events given to the events queue (sent), or dropped because too many were waiting for it.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  readonly deploymentEventsPending = new Gauge({
+    name: 'tidemark_deployment_events_pending',
+    help: 'Deployment events waiting for the events queue to take them.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tidemark_agent_' });
   }

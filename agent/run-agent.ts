@@ -24,6 +24,11 @@ export interface AgentOptions {
   namespaces?: string[];
   /** Long-poll this SQS queue for pushes and reconcile the Syncs they name at once (see sync-queue-listener.ts). */
   syncQueueUrl?: string;
+  /**
+   * Report deployment events (deployed, failed, degraded, recovered, healed, suspended, resumed) to this cluster's
+   * events queue (SQS FIFO), naming the cluster as `cluster` (`clusters[].name` in tidemark.config.yaml).
+   */
+  events?: { queueUrl: string; cluster: string };
   /** Called when the leader lease is lost; default: exit so Kubernetes restarts the pod as a standby. */
   onLeadershipLost?: () => void;
 }
@@ -56,9 +61,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       void controller.recordHeal(heal);
     },
     options.namespaces,
+    (sync, objects) => controller.recordDrift(sync, objects),
   );
+  const publisher = options.events ? await eventPublisher(options.events.queueUrl, metrics, logger) : undefined;
   const controller = new SyncController(cluster, new CheckoutCache(options.cacheDir), selfHeal, metrics, logger, {
     namespace: options.watchNamespace,
+    ...(publisher && options.events
+      ? { deploymentEvents: { cluster: options.events.cluster, publish: (...e) => publisher.publish(...e) } }
+      : {}),
   });
   let election: LeaderElection | undefined;
   const probes = await startProbeServer(options.port, metrics.registry, () =>
@@ -84,6 +94,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async stop() {
       await listener?.stop();
       await controller.stop();
+      // The reconciles that just finished may have published; a pod has 30 s after SIGTERM, this takes at most 5.
+      const unsent = await publisher?.stop(5000);
+      if (unsent) logger.warn('deployment events not sent before shutdown', { unsent });
       selfHeal.stop();
       await election?.release();
       await new Promise((resolve) => probes.server.close(resolve));
@@ -91,6 +104,40 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       logger.info('agent stopped');
     },
   };
+}
+
+/**
+ * The deployment events publisher, imported only when an events queue is configured (it brings the AWS SDK), with
+ * what it does counted on /metrics and logged.
+ */
+async function eventPublisher(queueUrl: string, metrics: AgentMetrics, logger: Logger) {
+  const [{ EventsQueue }, { EventPublisher }] = await Promise.all([
+    import('../adapters/events/events-queue'),
+    import('./event-publisher'),
+  ]);
+  let failing = false;
+  const publisher: InstanceType<typeof EventPublisher> = new EventPublisher(new EventsQueue(queueUrl), {
+    onSent: (count) => {
+      metrics.deploymentEvents.inc({ outcome: 'sent' }, count);
+      metrics.deploymentEventsPending.set(publisher.pending);
+      if (failing) logger.info('deployment events are sent again', { pending: publisher.pending });
+      failing = false;
+    },
+    onDropped: (event) => {
+      metrics.deploymentEvents.inc({ outcome: 'dropped' });
+      logger.warn('dropped a deployment event: too many waiting for the events queue', {
+        kind: event.kind,
+        sync: event.sync,
+      });
+    },
+    onSendFailed: (error, pending) => {
+      metrics.deploymentEventsPending.set(pending);
+      // Once per outage, not once per retry: the agent's log is read in a terminal too.
+      if (!failing) logger.warn('sending deployment events failed; retrying', { error: error.message, pending });
+      failing = true;
+    },
+  });
+  return publisher;
 }
 
 /**

@@ -4,7 +4,7 @@ import { changedBy } from '../core/sync/changed-by';
 import { dryRunChanges, isInSync } from '../core/sync/in-sync';
 import type { KubeObject } from '../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey } from '../core/sync/object-id';
-import { managedByLabel, managedByValue, syncLabel } from '../core/sync/ownership';
+import { fieldManager, managedByLabel, managedByValue, syncLabel } from '../core/sync/ownership';
 import { watchForever } from './watch-forever';
 
 /** What self-heal did to one object, for the Sync's Event and the heals metric. */
@@ -21,9 +21,16 @@ export interface Heal {
  * `app.kubernetes.io/managed-by=tidemark`; each event is checked locally against what Git says (`isInSync`, no request
  * for the usual case of a controller writing its own fields or status), then by server-side dry-run, and only a real
  * difference is re-applied, forcing our fields back. Objects of a Sync being reconciled are left to that reconcile.
+ *
+ * A Sync with self-heal off is watched the same way, only to count what differs from Git (`tidemark get`'s DRIFT):
+ * nothing is re-applied until its next reconcile. A heal that fails counts as drift too.
  */
 export class SelfHeal {
   private readonly desired = new Map<string, Map<string, KubeObject>>();
+  /** Syncs whose drift is reverted (the rest are only observed). */
+  private readonly healing = new Set<string>();
+  /** Per Sync, the objects seen differing from Git since its last reconcile and not put back. */
+  private readonly drifted = new Map<string, Set<string>>();
   private readonly paused = new Set<string>();
   private readonly inFlight = new Set<string>();
   private readonly watched = new Set<string>();
@@ -37,14 +44,23 @@ export class SelfHeal {
     private readonly onHeal: (heal: Heal) => void,
     /** Watch only these namespaces (the namespaced install, which may not watch cluster-wide). */
     private readonly namespaces?: readonly string[],
+    /** Told when the number of a Sync's drifted objects changes. */
+    private readonly onDrift: (sync: string, objects: number) => void = () => {},
   ) {}
 
-  /** Sets what a Sync applied (or `undefined` to stop healing it) and starts watching any new kinds. */
-  track(sync: string, objects: readonly KubeObject[] | undefined): void {
+  /**
+   * Sets what a Sync applied (or `undefined` to forget it) and starts watching any new kinds; `heal: false` only counts
+   * drift. What drifted before is forgotten: the reconcile that applied these objects put every field back.
+   */
+  track(sync: string, objects: readonly KubeObject[] | undefined, options: { heal: boolean } = { heal: true }): void {
+    this.drifted.delete(sync);
     if (objects === undefined) {
       this.desired.delete(sync);
+      this.healing.delete(sync);
       return;
     }
+    if (options.heal) this.healing.add(sync);
+    else this.healing.delete(sync);
     this.desired.set(sync, new Map(objects.map((object) => [objectKey(objectIdOf(object)), object])));
     for (const object of objects) this.watchKind(object.apiVersion, object.kind);
   }
@@ -90,22 +106,28 @@ export class SelfHeal {
     const key = objectKey(objectIdOf(live));
     const desired = this.desired.get(sync)?.get(key);
     if (desired === undefined || this.inFlight.has(key)) return;
-    if (event.type !== 'DELETED' && isInSync(desired, live)) return;
-    if (Date.now() - (this.lastHeal.get(key) ?? 0) < 5000) return; // the next reconcile still converges it
+    if (event.type !== 'DELETED' && isInSync(desired, live)) return this.markDrift(sync, key, false);
+    const heal = this.healing.has(sync);
+    if (heal && Date.now() - (this.lastHeal.get(key) ?? 0) < 5000) return; // the next reconcile still converges it
     this.inFlight.add(key);
     try {
       const current = event.type === 'DELETED' ? undefined : live;
       if (current !== undefined) {
         const wouldBe = await this.cluster.apply(desired, { dryRun: true });
-        if (!dryRunChanges(current, wouldBe)) return;
+        // Counting drift, a field set back by hand to Git's value is not drift, whoever owns it now.
+        if (!dryRunChanges(current, wouldBe, fieldManager, { ownership: heal }))
+          return this.markDrift(sync, key, false);
       }
-      const culprit = current === undefined ? 'deleted' : (changedBy(desired, current) ?? 'unknown');
       // Re-check: a reconcile may have started while we asked the dry-run.
       if (this.paused.has(sync)) return;
+      if (!heal) return this.markDrift(sync, key, true);
+      const culprit = current === undefined ? 'deleted' : (changedBy(desired, current) ?? 'unknown');
       await this.cluster.apply(desired);
       this.lastHeal.set(key, Date.now());
+      this.markDrift(sync, key, false);
       this.onHeal({ sync, subject: describeObject(objectIdOf(desired)), changedBy: culprit });
     } catch (error) {
+      this.markDrift(sync, key, true);
       this.logger.warn('self-heal failed', {
         object: describeObject(objectIdOf(desired)),
         error: (error as Error).message,
@@ -113,5 +135,14 @@ export class SelfHeal {
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  private markDrift(sync: string, key: string, drifted: boolean): void {
+    const set = this.drifted.get(sync) ?? new Set<string>();
+    if (set.has(key) === drifted) return;
+    if (drifted) set.add(key);
+    else set.delete(key);
+    this.drifted.set(sync, set);
+    this.onDrift(sync, set.size);
   }
 }

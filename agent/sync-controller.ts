@@ -4,6 +4,10 @@ import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import type { HelmReleaseStatus } from '../core/helm/release-status';
+import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
+import { type DeploymentEvent, type DeploymentEventInput, deploymentEvent } from '../core/notify/deployment-event';
+import { reconcileEvents } from '../core/notify/reconcile-events';
+import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
@@ -39,6 +43,15 @@ interface SyncState {
   lastRequestedAt?: string;
   /** Reconciles in a row that ended `progressing` (applied, waiting for health): paces the next look. */
   progressingRuns: number;
+  /** Where the Sync stands for its deployment events; seeded from its status when first reconciled here. */
+  phase?: SyncPhase;
+  /** Whether `suspended` was announced (undefined: not known since this agent started). */
+  suspended?: boolean;
+  /** The images of what the Sync last applied, for the events of a later failure or heal. */
+  images: AppliedImage[];
+  driftTimer?: NodeJS.Timeout;
+  /** What applying the current revision changed so far, over its reconciles (reported when it is deployed). */
+  changes?: { revision: string; created: number; configured: number; deleted: number };
 }
 
 export interface SyncControllerOptions {
@@ -46,6 +59,11 @@ export interface SyncControllerOptions {
   namespace?: string;
   /** Reconciles of different Syncs running at once. Default `defaultConcurrency.reconciles`. */
   concurrency?: number;
+  /**
+   * Where deployment events go (agent/event-publisher.ts, to the cluster's events queue), and the cluster they name.
+   * `publish` must not wait: a reconcile never waits on the queue. Absent: no events, only status and Kubernetes Events.
+   */
+  deploymentEvents?: { cluster: string; publish(...events: DeploymentEvent[]): void };
 }
 
 /**
@@ -129,12 +147,40 @@ export class SyncController {
       .map(({ sync }) => sync.status.lastAppliedRevision);
   }
 
+  /**
+   * `status.driftedObjects` for `tidemark get`: written a second after the count changes (a burst of edits is one
+   * write), outside any reconcile; a reconcile sets it to 0 itself.
+   */
+  recordDrift(sync: string, objects: number): void {
+    const state = this.syncs.get(sync);
+    if (state === undefined) return;
+    clearTimeout(state.driftTimer);
+    state.driftTimer = setTimeout(() => {
+      const { ref } = state.sync;
+      const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+      this.cluster
+        .mergePatch(syncObjectRef, { status: { driftedObjects: objects } }, 'status')
+        .then(() => {
+          state.sync = { ...state.sync, status: { ...state.sync.status, driftedObjects: objects } };
+        })
+        .catch((error: Error) => this.logger.warn('writing the drift count failed', { sync, error: error.message }));
+    }, 1000);
+    state.driftTimer.unref();
+  }
+
   /** A Kubernetes Event on the Sync for a heal, naming the manager whose change was reverted. */
   async recordHeal(heal: Heal): Promise<void> {
     const state = this.syncs.get(heal.sync);
     if (state === undefined) return;
-    await recordEvent(this.cluster, state.sync.object, healedEvent(heal.subject, heal.changedBy)).catch(
-      (error: Error) => this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
+    const event = healedEvent(heal.subject, heal.changedBy);
+    this.publishAbout(state, {
+      kind: 'healed',
+      reason: 'Healed',
+      message: event.message,
+      heal: { object: heal.subject, changedBy: heal.changedBy },
+    });
+    await recordEvent(this.cluster, state.sync.object, event).catch((error: Error) =>
+      this.logger.warn('recording an Event failed', { sync: heal.sync, error: error.message }),
     );
   }
 
@@ -156,7 +202,7 @@ export class SyncController {
     const key = syncLabelValue(sync.ref);
     const known = this.syncs.get(key);
     if (known === undefined) {
-      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0 };
+      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, images: [] };
       this.syncs.set(key, state);
       state.lastRequestedAt = sync.status.lastHandledRequestedAt;
       this.trigger(state);
@@ -230,11 +276,16 @@ export class SyncController {
     const label = syncLabelValue(ref);
     state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
-    if (parsed.ok && parsed.spec.suspend) return undefined;
+    if (parsed.ok && parsed.spec.suspend) {
+      this.announceSuspension(state, true);
+      return undefined;
+    }
+    this.announceSuspension(state, false);
     const started = Date.now();
     let outcome: SyncOutcome = { kind: 'fetch-failed', message: 'the reconcile did not finish' };
     let desired: KubeObject[] | undefined;
     let release: HelmReleaseStatus | undefined;
+    let subject: string | undefined;
     this.selfHeal.pause(label);
     try {
       if (!parsed.ok) {
@@ -244,7 +295,13 @@ export class SyncController {
       const { spec } = parsed;
       let source: { revision: string; dir: string };
       try {
-        source = await this.sources.fetch(spec.url, spec.branch, await this.credentialsFor(ref, spec.secretRef?.name));
+        const checkout = await this.sources.fetch(
+          spec.url,
+          spec.branch,
+          await this.credentialsFor(ref, spec.secretRef?.name),
+        );
+        source = checkout;
+        subject = await checkout.subject().catch(() => undefined);
       } catch (error) {
         outcome = {
           kind: 'fetch-failed',
@@ -295,8 +352,8 @@ export class SyncController {
       }
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, release);
-      if (desired !== undefined) this.selfHeal.track(label, parsed.ok && parsed.spec.selfHeal ? desired : undefined);
+      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
+      if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
       this.selfHeal.resume(label);
     }
   }
@@ -308,12 +365,19 @@ export class SyncController {
     outcome: SyncOutcome,
     requestedAt: string | undefined,
     ms: number,
-    release?: HelmReleaseStatus,
+    applied: { subject?: string; desired?: KubeObject[]; release?: HelmReleaseStatus } = {},
   ) {
     const label = syncLabelValue(ref);
-    const status = statusAfter(sync.status, outcome, { now: new Date(), generation: sync.generation, requestedAt });
+    const status = statusAfter(sync.status, outcome, {
+      now: new Date(),
+      generation: sync.generation,
+      requestedAt,
+      subject: applied.subject,
+    });
     // A release that did not become current keeps the previous revision (sync-release.ts), so its hooks run again.
+    const { release } = applied;
     if (release) status.helm = release.revision ? release : { ...release, revision: sync.status.helm?.revision ?? '' };
+    await this.announce(sync, ref, outcome, applied);
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);
     if ('changeSet' in outcome) {
@@ -346,6 +410,105 @@ export class SyncController {
         this.logger.warn('recording an Event failed', { sync: label, error: error.message }),
       );
     }
+  }
+
+  /**
+   * The deployment events of a finished reconcile: the transitions its outcome makes from where the Sync stood
+   * (core/notify/sync-transitions.ts), with the commit subject, the images applied (and the digests their Pods pulled,
+   * for a deploy) and the health summary. Handed to the publisher, which returns at once.
+   */
+  private async announce(
+    sync: Sync,
+    ref: SyncRef,
+    outcome: SyncOutcome,
+    applied: { subject?: string; desired?: KubeObject[] },
+  ): Promise<void> {
+    const deployments = this.options.deploymentEvents;
+    const state = this.syncs.get(syncLabelValue(ref));
+    if (!deployments || !state || !sync.spec.ok) return;
+    const now = new Date();
+    const { transitions, phase } = advance(state.phase ?? phaseOf(sync.status), outcome, now);
+    state.phase = phase;
+    if (applied.desired && revisionApplied(outcome)) state.images = appliedImages(applied.desired);
+    if ('changeSet' in outcome && revisionApplied(outcome)) {
+      const before = state.changes?.revision === outcome.revision ? state.changes : undefined;
+      state.changes = {
+        revision: outcome.revision,
+        created: (before?.created ?? 0) + outcome.changeSet.count('created'),
+        configured: (before?.configured ?? 0) + outcome.changeSet.count('configured'),
+        deleted: (before?.deleted ?? 0) + outcome.changeSet.count('deleted'),
+      };
+    }
+    if (transitions.length === 0) return;
+    if (transitions.some((t) => t.kind === 'deployed')) state.images = await this.pulledDigests(state.images, applied);
+    deployments.publish(
+      ...reconcileEvents(outcome, transitions, {
+        cluster: deployments.cluster,
+        sync: ref,
+        repo: sync.spec.spec.url,
+        path: sync.spec.spec.path,
+        ...(applied.subject === undefined ? {} : { subject: applied.subject }),
+        images: state.images,
+        ...(state.changes?.revision === outcome.revision ? { changes: state.changes } : {}),
+        at: now,
+      }),
+    );
+  }
+
+  /**
+   * The digests the kubelet reported for images Git names by tag, from the Pods of the applied workloads' namespaces.
+   * At most two seconds: the event goes out without them rather than late.
+   */
+  private async pulledDigests(images: AppliedImage[], applied: { desired?: KubeObject[] }): Promise<AppliedImage[]> {
+    if (images.every((i) => i.digest !== null)) return images;
+    const namespaces = [
+      ...new Set(
+        (applied.desired ?? [])
+          .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind))
+          .map((o) => o.metadata.namespace)
+          .filter((n): n is string => n !== undefined),
+      ),
+    ].slice(0, 10);
+    const pods = Promise.all(namespaces.map((namespace) => this.cluster.list('v1', 'Pod', { namespace })));
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref());
+    const listed = await Promise.race([pods.catch(() => undefined), timeout]);
+    return listed ? withPulledDigests(images, listed.flat()) : images;
+  }
+
+  /** `suspended` when spec.suspend is set, `resumed` when it is cleared again; once per change. */
+  private announceSuspension(state: SyncState, suspended: boolean): void {
+    const known = state.suspended;
+    state.suspended = suspended;
+    // Not announced by an agent that does not know the Sync was suspended before (it just started): a resume is news
+    // only after a suspend; a Sync found suspended is announced, and the notifier drops a repeat.
+    if (known === suspended || (known === undefined && !suspended)) return;
+    this.publishAbout(state, {
+      kind: suspended ? 'suspended' : 'resumed',
+      reason: suspended ? 'Suspended' : 'Resumed',
+      message: suspended ? 'spec.suspend is true: nothing is applied until it is cleared' : 'spec.suspend was cleared',
+    });
+  }
+
+  /** A deployment event about a Sync's applied revision that no reconcile outcome carries (a heal, a suspension). */
+  private publishAbout(
+    state: SyncState,
+    what: Pick<DeploymentEventInput, 'kind' | 'reason' | 'message' | 'heal'>,
+  ): void {
+    const deployments = this.options.deploymentEvents;
+    const { status, ref, spec } = state.sync;
+    if (!deployments || !spec.ok) return;
+    deployments.publish(
+      deploymentEvent({
+        ...what,
+        at: new Date().toISOString(),
+        cluster: deployments.cluster,
+        sync: ref,
+        repo: spec.spec.url,
+        ...(status.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
+        subject: status.lastAppliedSubject ?? '',
+        images: state.images,
+      }),
+    );
   }
 
   /** Git credentials from the Sync's secretRef: keys `username` and `password` (or a token as password). */

@@ -33,6 +33,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'diff', args: [], smoke: ['--objects', '60', '--reps', '1'] },
   { name: 'image-updater', args: [], smoke: ['--events', '2', '--files', '40'] },
   { name: 'webhook-sync', args: [], smoke: ['--pushes', '2'] },
+  { name: 'notify', args: [], smoke: ['--pushes', '2'] },
   { name: 'e2e', args: [], smoke: ['--pushes', '2'] },
   { name: 'bundles', args: [], smoke: ['--runs', '1'] },
   { name: 'flux', args: [], smoke: ['--smoke', '--without-flux'] },

@@ -5,13 +5,16 @@ import { register as registerApply } from './commands/apply';
 import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerDiff } from './commands/diff';
+import { register as registerGet } from './commands/get';
 import { registerGetResources } from './commands/get-resources';
 import { register as registerImages } from './commands/images';
 import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
 import { register as registerReconcile } from './commands/reconcile';
 import { register as registerReconcileResources } from './commands/reconcile-resources';
+import { register as registerStatus } from './commands/status';
 import { register as registerUninstall } from './commands/uninstall';
+import { register as registerWait } from './commands/wait';
 
 /**
  * The `tidemark` command (DESIGN.md, "The `tidemark` command"). Each subcommand lives in `cli/commands/<name>.ts` and
@@ -32,6 +35,9 @@ registerImages(program);
 registerInstall(program);
 registerUninstall(program);
 registerReconcile(program);
+registerGet(program);
+registerStatus(program);
+registerWait(program);
 registerReconcileResources(program);
 // After any `get` of its own (Syncs): `get resources` joins it as a subcommand, or creates `get`.
 registerGetResources(program);

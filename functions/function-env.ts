@@ -11,11 +11,14 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  * | `TIDEMARK_CONFIG` | JSON of the validated `tidemark.config.yaml` |
  * | `TIDEMARK_TABLE_NAME` | the State table: partition key `id` (S), TTL attribute `expiration` (Powertools' defaults) |
  * | `TIDEMARK_SYNC_QUEUE_URLS` | JSON object: cluster name → URL of that cluster's sync queue |
- * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner only) |
+ * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner, notifier) |
+ * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
+ * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
  *
- * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`, and
- * the claim ledger's Powertools idempotency records: `webhook-delivery#<hash>`, and the image updater's, prefixed with
- * the function name by Powertools (adapters/state/claim-ledger.ts).
+ * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
+ * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
+ * Powertools idempotency records: `webhook-delivery#<hash>`, and the image updater's, prefixed with the function name
+ * by Powertools (adapters/state/claim-ledger.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().min(1),
@@ -31,6 +34,8 @@ const FunctionEnvSchema = z.object({
       }
     }),
   TIDEMARK_ALERTS_TOPIC_ARN: z.string().optional(),
+  TIDEMARK_FLUSH_QUEUE_URL: z.string().url().optional(),
+  TIDEMARK_EVENTS_DLQ_URL: z.string().url().optional(),
 });
 
 export interface FunctionEnv {
@@ -38,6 +43,8 @@ export interface FunctionEnv {
   tableName: string;
   syncQueueUrls: Record<string, string>;
   alertsTopicArn?: string;
+  flushQueueUrl?: string;
+  eventsDlqUrl?: string;
 }
 
 /** Reads and validates the function environment once per container; throws a {@link ConfigError} naming the variable. */
@@ -57,5 +64,7 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     tableName: parsed.data.TIDEMARK_TABLE_NAME,
     syncQueueUrls: parsed.data.TIDEMARK_SYNC_QUEUE_URLS,
     alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
+    flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
+    eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
   };
 }

@@ -11,6 +11,8 @@ export const AgentInstallOutput = z.object({
   cluster: z.string().min(1),
   /** The agent's `--sync-queue-url`. */
   syncQueueUrl: z.string().url(),
+  /** The agent's `--events-queue-url`: where it reports deployment events (absent from stacks deployed before them). */
+  eventsQueueUrl: z.string().url().optional(),
   /** The IAM role EKS Pod Identity gives the agent's ServiceAccount (the stack creates the association). */
   agentRoleArn: z.string().min(1),
   /** The agent image the stack was deployed with (`agentImage` in tidemark.config.yaml). */

@@ -4,6 +4,7 @@ import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/config/config-error';
 import type { ClusterConfig } from '../core/config/deployment-config';
+import type { DeploymentEvents } from './deployment-events';
 import type { SyncQueue } from './sync-queue';
 
 /** AWS's read-only access policy for EKS access entries: get/list/watch of most kinds, no Secrets. */
@@ -20,6 +21,11 @@ export interface ClusterAccessProps {
   readonly cluster: ClusterConfig;
   /** The cluster's sync queue; its agent may receive from it and from nothing else. */
   readonly syncQueue: SyncQueue;
+  /**
+   * Where the agent reports deployment events; it may send to its cluster's queue there and to no other.
+   * @default - the agent reports no events
+   */
+  readonly events?: DeploymentEvents;
 }
 
 /**
@@ -65,11 +71,12 @@ export class ClusterAccess extends Construct {
     });
 
     this.agentRole = new Role(this, 'AgentRole', {
-      description: `Tidemark agent in ${cluster.eksClusterName}: receives its sync requests`,
+      description: `Tidemark agent in ${cluster.eksClusterName}: receives its sync requests, sends its deployment events`,
       // EKS Pod Identity assumes the role and tags the session with the cluster, namespace and ServiceAccount.
       assumedBy: new ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
     });
     props.syncQueue.grantReceiveSyncRequests(this.agentRole);
+    props.events?.grantSendEvents(cluster.name, this.agentRole);
     new CfnPodIdentityAssociation(this, 'AgentPodIdentity', {
       clusterName: cluster.eksClusterName,
       namespace: cluster.agentNamespace,

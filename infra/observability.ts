@@ -22,6 +22,11 @@ export interface ObservedQueue {
   readonly queue: IQueue;
   /** Its dead-letter queue: one message there is an alarm. */
   readonly deadLetterQueue: IQueue;
+  /**
+   * The dead-letter queue's name in its alarm, when several queues share it.
+   * @default - `name`
+   */
+  readonly deadLetterName?: string;
 }
 
 /** A Powertools metric that counts one kind of failure a handler caught; one or more in a period is an alarm. */
@@ -109,14 +114,17 @@ export class Observability extends Construct {
       return a;
     };
 
-    for (const q of props.queues) {
+    // Queues may share a dead-letter queue (the clusters' events queues do): one alarm for each dead-letter queue.
+    const deadLetterQueues = [...new Map(props.queues.map((q) => [q.deadLetterQueue, q])).values()];
+    for (const q of deadLetterQueues) {
+      const name = q.deadLetterName ?? q.name;
       alarm(
-        `DeadLetters-${q.name}`,
+        `DeadLetters-${name}`,
         q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
-        `Tidemark ${q.name}: messages were given up on and wait in the dead-letter queue. Read them, fix the cause, then redrive them from the SQS console.`,
+        `Tidemark ${name}: messages were given up on and wait in the dead-letter queue. Read them, fix the cause, then redrive them from the SQS console.`,
       );
     }
     for (const fn of props.functions.filter((f) => f !== props.driftScanner)) {
@@ -182,7 +190,9 @@ export class Observability extends Construct {
       }),
       new GraphWidget({
         title: 'Dead-letter queue depth',
-        left: props.queues.map((q) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: q.name })),
+        left: deadLetterQueues.map((q) =>
+          q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: q.deadLetterName ?? q.name }),
+        ),
         width: 12,
       }),
     );

@@ -73,8 +73,8 @@ describe('TidemarkStack', () => {
 
   it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    // Image updater, webhook, drift scanner, and a reconciler per folder under resources (three in the example).
-    expect(functions).toHaveLength(6);
+    // Image updater, webhook, drift scanner, notifier, and a reconciler per folder under resources (three in the example).
+    expect(functions).toHaveLength(7);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -83,7 +83,13 @@ describe('TidemarkStack', () => {
 
   it('gives each function the environment functions/function-env.ts reads, with secrets by name only', () => {
     const reconcilers = stack.reconcilers.map((r) => r.handler);
-    for (const fn of [stack.imageUpdater.handler, stack.webhook.handler, stack.driftScanner.handler, ...reconcilers]) {
+    for (const fn of [
+      stack.imageUpdater.handler,
+      stack.webhook.handler,
+      stack.driftScanner.handler,
+      stack.notifier.handler,
+      ...reconcilers,
+    ]) {
       const raw = deployedEnvironment(stack, fn);
       const env = functionEnv(raw);
       expect(env.config).toEqual(exampleConfig());
@@ -97,6 +103,12 @@ describe('TidemarkStack', () => {
       expect(JSON.stringify(raw)).not.toMatch(/resolve:secretsmanager/);
     }
     expect(functionEnv(deployedEnvironment(stack, stack.driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+    const notifier = functionEnv(deployedEnvironment(stack, stack.notifier.handler));
+    expect(notifier).toMatchObject({
+      alertsTopicArn: expect.stringMatching(/AlertsTopic/),
+      flushQueueUrl: expect.stringMatching(/NotifierFlushQueue/),
+      eventsDlqUrl: expect.stringMatching(/DeploymentEventsDeadLetterQueue/),
+    });
   });
 
   it('grants nothing on all resources at once: no IAM statement has Resource "*"', () => {
@@ -124,6 +136,7 @@ describe('TidemarkStack', () => {
       });
     expect(alarms.sort()).toEqual(
       [
+        'DeploymentEvents {"outcome":"failed","service":"notifier"}',
         'ImageEvents {"outcome":"failed","service":"image-updater"}',
         'ScanErrors {"cluster":"dev","service":"drift-scanner"}',
         'ScanErrors {"cluster":"prod","service":"drift-scanner"}',
@@ -136,13 +149,15 @@ describe('TidemarkStack', () => {
     );
   });
 
-  it('outputs the webhook URL, its secret, the sync queue of each cluster and what each install needs', () => {
+  it('outputs the webhook URL, its secret, the sync and events queues of each cluster and what each install needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AgentInstallDev',
         'AgentInstallProd',
         'AlertsTopicArn',
+        'EventsQueueUrldev',
+        'EventsQueueUrlprod',
         'SyncQueueUrldev',
         'SyncQueueUrlprod',
         'WebhookSecretArn',
@@ -152,7 +167,7 @@ describe('TidemarkStack', () => {
     expect(outputs.WebhookUrl!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'] });
   });
 
-  it("gives tidemark install each cluster's sync queue, agent role and the published image of this version", () => {
+  it("gives tidemark install each cluster's sync and events queues, agent role and the published image of this version", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     // The tokens are CloudFormation's to fill in; the shape is the contract tidemark install parses.
     const install = jsonOf(outputs.AgentInstallProd!.Value);
@@ -160,6 +175,7 @@ describe('TidemarkStack', () => {
     expect(install).toEqual({
       cluster: 'prod',
       syncQueueUrl: `{"Ref":"${stack.getLogicalId(stack.webhook.syncQueue('prod').queue.node.defaultChild as CfnElement)}"}`,
+      eventsQueueUrl: `{"Ref":"${stack.getLogicalId(stack.deploymentEvents.queue('prod').node.defaultChild as CfnElement)}"}`,
       agentRoleArn: `{"Fn::GetAtt":["${stack.getLogicalId(stack.clusters[1]!.agentRole.node.defaultChild as CfnElement)}","Arn"]}`,
       image: `ghcr.io/tidemark-dev/tidemark-agent:${tidemarkVersion}`,
     });

@@ -6,8 +6,10 @@ import { AgentImage } from './agent-image';
 import { type AgentInstallOutput, agentInstallOutputKey } from './agent-install-output';
 import { Alerts } from './alerts';
 import { ClusterAccess } from './cluster-access';
+import { DeploymentEvents } from './deployment-events';
 import { DriftScanner } from './drift-scanner';
 import { ImageUpdater } from './image-updater';
+import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { ResourceReconciler } from './resource-reconciler';
 import { State } from './state';
@@ -20,7 +22,7 @@ export interface TidemarkStackProps extends StackProps {
    * Handler files, relative to the checkout, by capability.
    * @default - the handlers in `functions/`
    */
-  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string };
+  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string; notifier?: string };
   /**
    * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
    * @default - the checkout's root
@@ -41,6 +43,8 @@ export class TidemarkStack extends Stack {
   readonly driftScanner: DriftScanner;
   /** One per folder under `resources`, in config order. */
   readonly reconcilers: ResourceReconciler[];
+  readonly deploymentEvents: DeploymentEvents;
+  readonly notifier: Notifier;
   readonly observability: Observability;
   readonly agentImage: AgentImage;
 
@@ -52,7 +56,8 @@ export class TidemarkStack extends Stack {
       );
     }
     super(scope, id, {
-      description: 'Tidemark: GitOps for EKS (image updates, webhook-triggered sync, drift alerts)',
+      description:
+        'Tidemark: GitOps for EKS (image updates, webhook-triggered sync, drift alerts, deployment notifications)',
       ...props,
       env: { ...props.env, region },
     });
@@ -85,11 +90,15 @@ export class TidemarkStack extends Stack {
       entry: props.entries?.webhook,
       resourceQueues: this.reconcilers.map((r) => r.syncQueue),
     });
+    this.deploymentEvents = new DeploymentEvents(this, 'DeploymentEvents', {
+      clusterNames: config.clusters.map((c) => c.name),
+    });
     this.clusters = config.clusters.map(
       (cluster) =>
         new ClusterAccess(this, `Cluster-${cluster.name}`, {
           cluster,
           syncQueue: this.webhook.syncQueue(cluster.name),
+          events: this.deploymentEvents,
         }),
     );
     this.imageUpdater = new ImageUpdater(this, 'ImageUpdater', {
@@ -107,12 +116,21 @@ export class TidemarkStack extends Stack {
       configRepoSecret,
       entry: props.entries?.driftScanner,
     });
+    this.notifier = new Notifier(this, 'Notifier', {
+      config,
+      events: this.deploymentEvents,
+      state: this.state,
+      alerts: this.alerts,
+      configRepoSecret,
+      entry: props.entries?.notifier,
+    });
     this.observability = new Observability(this, 'Observability', {
       alerts: this.alerts,
       functions: [
         this.imageUpdater.handler,
         this.webhook.handler,
         this.driftScanner.handler,
+        this.notifier.handler,
         ...this.reconcilers.map((r) => r.handler),
       ],
       driftScanner: this.driftScanner.handler,
@@ -120,6 +138,7 @@ export class TidemarkStack extends Stack {
         ...this.webhook.handledFailures(),
         ...this.imageUpdater.handledFailures(),
         ...this.driftScanner.handledFailures(),
+        ...this.notifier.handledFailures(),
         ...this.reconcilers.flatMap((r) => r.handledFailures()),
       ],
       queues: [
@@ -134,6 +153,18 @@ export class TidemarkStack extends Stack {
           queue: r.syncQueue.queue,
           deadLetterQueue: r.syncQueue.deadLetterQueue,
         })),
+        // One dead-letter queue for every cluster's events, alarmed once as `events`.
+        ...[...this.deploymentEvents.queues].map(([cluster, queue]) => ({
+          name: `events-${cluster}`,
+          queue,
+          deadLetterQueue: this.deploymentEvents.deadLetterQueue,
+          deadLetterName: 'events',
+        })),
+        {
+          name: 'notifier-flush',
+          queue: this.notifier.flushQueue,
+          deadLetterQueue: this.notifier.flushDeadLetterQueue,
+        },
       ],
     });
 
@@ -159,12 +190,19 @@ export class TidemarkStack extends Stack {
       const install: AgentInstallOutput = {
         cluster: access.clusterName,
         syncQueueUrl: this.webhook.syncQueue(access.clusterName).queueUrl,
+        eventsQueueUrl: this.deploymentEvents.queue(access.clusterName).queueUrl,
         agentRoleArn: access.agentRole.roleArn,
         image: this.agentImage.imageUri,
       };
       new CfnOutput(this, agentInstallOutputKey(access.clusterName), {
         value: this.toJsonString(install),
-        description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync queue, agent role, image`,
+        description: `What 'tidemark install --cluster ${access.clusterName}' deploys: sync and events queues, agent role, image`,
+      });
+    }
+    for (const [cluster, queue] of this.deploymentEvents.queues) {
+      new CfnOutput(this, `EventsQueueUrl-${cluster}`, {
+        value: queue.queueUrl,
+        description: `Deployment events queue of cluster ${cluster}: the agent's --events-queue-url`,
       });
     }
   }

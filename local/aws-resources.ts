@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateRepositoryCommand, ECRClient, RepositoryAlreadyExistsException } from '@aws-sdk/client-ecr';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { deploymentDetailType, deploymentEventSource } from '../adapters/events/eventbridge-deployments';
 import type { LocalEnvironment, LocalResources } from './environment';
 import { createQueueWithDlq, queueArn } from './queue-with-dlq';
 
@@ -26,6 +28,7 @@ export async function createLocalResources(
   const ddb = new DynamoDBClient(config);
   const ecr = new ECRClient(config);
   const secrets = new SecretsManagerClient(config);
+  const events = new EventBridgeClient(config);
 
   // The stack's redrive: five receives, then the dead-letter queue.
   const queueWithDlq = (name: string, fifo: boolean) =>
@@ -59,6 +62,53 @@ export async function createLocalResources(
     syncQueueUrls[cluster] = q.url;
     syncDlqUrls[cluster] = q.dlqUrl;
   }
+
+  // Deployment events (infra/events-queue.ts): a FIFO queue per cluster that its agent sends to, one FIFO dead-letter
+  // queue for all of them (the notifier also puts a malformed event there with its reason), and the notifier's delay
+  // queue for folded messages.
+  const eventsDlqUrl = (
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'tidemark-events-dlq.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+      }),
+    )
+  ).QueueUrl!;
+  const eventsQueueUrls: Record<string, string> = {};
+  for (const cluster of clusters) {
+    eventsQueueUrls[cluster] = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `tidemark-events-${cluster}.fifo`,
+          Attributes: {
+            FifoQueue: 'true',
+            ContentBasedDeduplication: 'false',
+            VisibilityTimeout: '60',
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: await queueArn(sqs, eventsDlqUrl),
+              maxReceiveCount: 5,
+            }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+  }
+  const flush = await queueWithDlq('tidemark-notifier-flush', false);
+  // What users' rules see on the default bus: a rule for `Tidemark Deployment` events into a queue tests can read.
+  const deploymentsInboxQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tidemark-deployments-inbox' })))
+    .QueueUrl!;
+  await events.send(
+    new PutRuleCommand({
+      Name: 'tidemark-deployments-inbox',
+      EventPattern: JSON.stringify({ source: [deploymentEventSource], 'detail-type': [deploymentDetailType] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'tidemark-deployments-inbox',
+      Targets: [{ Id: 'inbox', Arn: await queueArn(sqs, deploymentsInboxQueueUrl) }],
+    }),
+  );
 
   const alertsTopicArn = (await sns.send(new CreateTopicCommand({ Name: 'tidemark-alerts' }))).TopicArn!;
   const alertsInboxQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tidemark-alerts-inbox' })))
@@ -101,6 +151,11 @@ export async function createLocalResources(
     imageEventsDlqUrl: images.dlqUrl,
     syncQueueUrls,
     syncDlqUrls,
+    eventsQueueUrls,
+    eventsDlqUrl,
+    flushQueueUrl: flush.url,
+    flushDlqUrl: flush.dlqUrl,
+    deploymentsInboxQueueUrl,
     alertsTopicArn,
     alertsInboxQueueUrl,
     ecrRepositoryUri,

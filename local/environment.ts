@@ -65,6 +65,14 @@ export interface LocalResources {
   imageEventsDlqUrl: string;
   syncQueueUrls: Record<string, string>;
   syncDlqUrls: Record<string, string>;
+  /** Cluster → its deployment events queue (FIFO), which the agent's `--events-queue-url` names. */
+  eventsQueueUrls: Record<string, string>;
+  eventsDlqUrl: string;
+  /** The notifier's delay queue (folded messages) and its dead-letter queue. */
+  flushQueueUrl: string;
+  flushDlqUrl: string;
+  /** An SQS queue a rule on the default EventBridge bus feeds with every `Tidemark Deployment` event. */
+  deploymentsInboxQueueUrl: string;
   alertsTopicArn: string;
   alertsInboxQueueUrl: string;
   ecrRepositoryUri: string;

@@ -3,9 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { DeploymentConfig } from '../core/config/deployment-config';
 import { createLocalResources } from './aws-resources';
 import { kubeReady, startControlPlane } from './control-plane';
-import { DEFAULT_SLACK_WEBHOOK_PATH, type LocalEnvironment, type LocalProcess } from './environment';
+import {
+  DEFAULT_SLACK_WEBHOOK_PATH,
+  type LocalEnvironment,
+  type LocalProcess,
+  type LocalResources,
+} from './environment';
 import { localDeploymentConfig } from './local-deployment';
 import { localGit, localGitAuthHeader } from './local-git';
 import { createLocalStack } from './local-stack';
@@ -129,7 +135,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       const health = (await environmentHealth(existing)).filter((h) => h.name !== DEMO_AGENT);
       if (health.every((h) => h.healthy)) {
         log('reusing the running local environment');
-        return existing;
+        return refreshResources(existing);
       }
       if (attempt === 3 || health.some((h) => !h.running)) {
         const broken = health.filter((h) => !h.healthy).map((h) => h.name);
@@ -257,13 +263,7 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       slack,
       registry,
       resources,
-      functionEnv: {
-        TIDEMARK_CONFIG: JSON.stringify(config),
-        TIDEMARK_TABLE_NAME: resources.tableName,
-        TIDEMARK_SYNC_QUEUE_URLS: JSON.stringify(resources.syncQueueUrls),
-        TIDEMARK_ALERTS_TOPIC_ARN: resources.alertsTopicArn,
-        POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
-      },
+      functionEnv: functionEnvFor(config, resources),
       processes: started,
     };
     writeFileSync(join(dir, 'tidemark.config.json'), JSON.stringify(config, null, 2));
@@ -276,6 +276,35 @@ async function startOrReuse(log: (line: string) => void): Promise<LocalEnvironme
       cause: e,
     });
   }
+}
+
+/** The environment the Lambda handlers get in AWS (functions/function-env.ts), pointing at the local resources. */
+function functionEnvFor(config: DeploymentConfig, resources: LocalResources): Record<string, string> {
+  return {
+    TIDEMARK_CONFIG: JSON.stringify(config),
+    TIDEMARK_TABLE_NAME: resources.tableName,
+    TIDEMARK_SYNC_QUEUE_URLS: JSON.stringify(resources.syncQueueUrls),
+    TIDEMARK_ALERTS_TOPIC_ARN: resources.alertsTopicArn,
+    TIDEMARK_FLUSH_QUEUE_URL: resources.flushQueueUrl,
+    TIDEMARK_EVENTS_DLQ_URL: resources.eventsDlqUrl,
+    POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
+  };
+}
+
+/**
+ * A running environment started by an older checkout may lack resources added since (creating them is idempotent):
+ * they are created, and the state file rewritten, so `git pull` does not require a `tidemark local down`.
+ */
+async function refreshResources(env: LocalEnvironment): Promise<LocalEnvironment> {
+  const resources = await createLocalResources(env.aws, Object.keys(env.resources.syncQueueUrls), {
+    gitUsername: env.git.username,
+    gitPassword: env.git.password,
+    slackWebhookUrl: env.slack.webhookUrl,
+  });
+  const config = localDeploymentConfig(env.git.exampleRepoUrl, resources.secrets);
+  const refreshed = { ...env, resources, functionEnv: functionEnvFor(config, resources) };
+  if (JSON.stringify(refreshed) !== JSON.stringify(env)) writeFileSync(statePath(), JSON.stringify(refreshed, null, 2));
+  return refreshed;
 }
 
 /**

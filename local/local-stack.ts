@@ -21,7 +21,7 @@ export const localStackName = 'Tidemark';
  */
 export async function createLocalStack(
   aws: LocalEnvironment['aws'],
-  resources: Pick<LocalResources, 'syncQueueUrls'>,
+  resources: Pick<LocalResources, 'syncQueueUrls'> & Partial<Pick<LocalResources, 'eventsQueueUrls'>>,
   stackName = localStackName,
 ): Promise<void> {
   const cfn = new CloudFormationClient({
@@ -50,7 +50,14 @@ export async function createLocalStack(
       },
     };
     // The same JSON the CDK stack writes (Stack.toJsonString), with the role's ARN filled in by CloudFormation.
-    const install: AgentInstallOutput = { cluster, syncQueueUrl, agentRoleArn: `\${${role}.Arn}`, image };
+    const eventsQueueUrl = resources.eventsQueueUrls?.[cluster];
+    const install: AgentInstallOutput = {
+      cluster,
+      syncQueueUrl,
+      ...(eventsQueueUrl ? { eventsQueueUrl } : {}),
+      agentRoleArn: `\${${role}.Arn}`,
+      image,
+    };
     outputs[agentInstallOutputKey(cluster)] = {
       Value: { 'Fn::Sub': JSON.stringify(install) },
       Description: `What 'tidemark install --cluster ${cluster}' deploys: sync queue, agent role, image`,

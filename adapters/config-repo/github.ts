@@ -1,8 +1,5 @@
-import { createAppAuth } from '@octokit/auth-app';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
 import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, utf8Text } from '../git/file-text';
+import { type GitHubClient, githubClient, githubRepoOf } from '../github/github-client';
 import type {
   CommitOutcome,
   ConfigRepo,
@@ -12,10 +9,6 @@ import type {
   PullRequestSpec,
   UnreadFile,
 } from './config-repo';
-import { gitHubApiUrl } from './credentials';
-
-const GitHub = Octokit.plugin(throttling, retry);
-type GitHubClient = InstanceType<typeof GitHub>;
 
 export type GitHubCredentials = { token: string } | { appId: number; privateKey: string; installationId: number };
 
@@ -48,32 +41,15 @@ export class GitHubConfigRepo implements ConfigRepo {
   readonly defaultBranch: string;
 
   constructor(options: GitHubConfigRepoOptions) {
-    const u = new URL(options.url);
-    const [owner, name] = u.pathname
-      .replace(/^\/+/, '')
-      .replace(/\.git$/, '')
-      .split('/');
-    if (!owner || !name) {
-      throw new Error(
-        `${options.url} does not name a GitHub repository. Use its clone URL, https://github.com/OWNER/REPO.git`,
-      );
-    }
-    this.owner = owner;
-    this.repoName = name;
+    const repo = githubRepoOf(options.url);
+    this.owner = repo.owner;
+    this.repoName = repo.repo;
     this.url = options.url;
     this.defaultBranch = options.branch;
-    const baseUrl = options.baseUrl ?? gitHubApiUrl(options.url);
-    const { credentials } = options;
-    this.octokit = new GitHub({
-      ...('token' in credentials ? { auth: credentials.token } : { authStrategy: createAppAuth, auth: credentials }),
-      baseUrl,
+    this.octokit = githubClient(options.credentials, {
+      baseUrl: options.baseUrl ?? repo.baseUrl,
       userAgent: 'tidemark-image-updater',
-      throttle: {
-        onRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2,
-        onSecondaryRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) =>
-          retryCount < 2,
-      },
-      ...options.octokitOptions,
+      options: options.octokitOptions,
     });
   }
 

@@ -13,6 +13,8 @@ export interface Checkout {
   dir: string;
   /** When the revision was committed (the committer date); asked only by those who need it. */
   committedAt(): Promise<Date>;
+  /** The revision's commit subject, for its deployment events and `tidemark get`. */
+  subject(): Promise<string>;
 }
 
 export interface CheckoutCacheOptions {
@@ -71,7 +73,12 @@ export class CheckoutCache {
         await rename(partial, dir);
       }
       await this.keepRecent(`${key}/${branch}`, checkouts, revision);
-      return { revision, dir, committedAt: () => mirror.committedAt(revision) };
+      return {
+        revision,
+        dir,
+        committedAt: () => mirror.committedAt(revision),
+        subject: () => mirror.subject(revision),
+      };
     });
   }
 

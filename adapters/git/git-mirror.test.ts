@@ -133,6 +133,13 @@ describe.each(transports)('git mirror over $name', (transport) => {
     expect((await mirror.committedAt(head!)).getTime()).toBe(
       Number(git(remote.other, 'log', '-1', '--format=%ct')) * 1000,
     );
+    expect(await mirror.subject(head!)).toBe('other writer');
+  });
+
+  it("reads a commit's subject as git prints it: the first paragraph, its lines joined", async () => {
+    const head = (await mirror.fetch('main'))!;
+    const sha = await mirror.commit({ parent: head, edits: [], message: 'Update web\nto 1.2.0\n\nBody text.\n' });
+    expect(await mirror.subject(sha)).toBe('Update web to 1.2.0');
   });
 
   it('says a branch does not exist instead of failing', async () => {

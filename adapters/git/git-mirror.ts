@@ -123,6 +123,11 @@ export class GitMirror implements RepoMirror {
     return new Date(shown.stdout.toString('utf8').trim());
   }
 
+  async subject(revision: string): Promise<string> {
+    const shown = await this.git(['show', '-s', '--format=%s', revision]);
+    return shown.stdout.toString('utf8').trim();
+  }
+
   /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */
   async checkoutTo(revision: string, dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });

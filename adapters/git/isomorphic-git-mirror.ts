@@ -168,6 +168,12 @@ export class IsomorphicGitMirror implements RepoMirror {
     return new Date(commit.committer.timestamp * 1000);
   }
 
+  async subject(revision: string): Promise<string> {
+    const { commit } = await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
+    // As git's %s: the first paragraph of the message, its lines joined by spaces.
+    return (commit.message.split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ').trim();
+  }
+
   async commit(change: {
     parent: string;
     edits: readonly FileEdit[];

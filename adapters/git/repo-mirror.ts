@@ -59,6 +59,8 @@ export interface RepoMirror {
   checkoutTo(revision: string, dir: string): Promise<void>;
   /** When `revision` was committed (the committer date). */
   committedAt(revision: string): Promise<Date>;
+  /** The first line of `revision`'s commit message, as `git log --format=%s` shows it. */
+  subject(revision: string): Promise<string>;
   /**
    * Writes a commit whose parent is `parent` and whose tree is the parent's with `edits` applied. Nothing is pushed.
    * File modes of edited files are kept (an executable stays executable).

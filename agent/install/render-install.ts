@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type RenderOptions, renderFolder } from '../../engine/render/render-folder';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
+import { type RenderOptions, renderFolder } from '../../engine/render/render-folder';
 
 /** On every object an install creates: which cluster's install it belongs to, so `uninstall` finds exactly those. */
 export const installLabel = 'tidemark.dev/install';
@@ -21,6 +21,8 @@ export interface AgentInstall {
   image: string;
   /** The cluster's sync queue (the stack's install output): pushes reach the agent at once. */
   syncQueueUrl?: string;
+  /** The cluster's deployment events queue (the stack's install output): the agent reports its Syncs' transitions. */
+  eventsQueueUrl?: string;
   /** A Secret in the agent's namespace with the repository's `username` and `password`; none for a public repo. */
   gitSecretName?: string;
 }
@@ -91,15 +93,22 @@ export interface AgentDeployment {
   };
 }
 
-/** The agent's container: the stack's image, its sync queue (and the region the SQS client signs for). */
+/** The agent's container: the stack's image, its sync and events queues (and the region the SQS client signs for). */
 function configureAgent(deployment: AgentDeployment, install: AgentInstall): void {
   const pod = deployment.spec.template.spec;
   pod.serviceAccountName = install.cluster.agentServiceAccount;
   const container = pod.containers.find((c) => c.name === 'agent');
   if (!container) throw new Error("agent/deploy's Deployment has no container named 'agent'; restore it from git");
   container.image = install.image;
-  if (install.syncQueueUrl) {
-    container.args = [...container.args, `--sync-queue-url=${install.syncQueueUrl}`];
+  if (install.syncQueueUrl) container.args = [...container.args, `--sync-queue-url=${install.syncQueueUrl}`];
+  if (install.eventsQueueUrl) {
+    container.args = [
+      ...container.args,
+      `--events-queue-url=${install.eventsQueueUrl}`,
+      `--cluster=${install.cluster.name}`,
+    ];
+  }
+  if (install.syncQueueUrl || install.eventsQueueUrl) {
     container.env = [...(container.env ?? []), { name: 'AWS_REGION', value: install.cluster.region }];
   }
 }

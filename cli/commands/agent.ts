@@ -10,6 +10,8 @@ interface AgentCliOptions {
   watchNamespace?: string;
   namespaces?: string;
   syncQueueUrl?: string;
+  eventsQueueUrl?: string;
+  cluster?: string;
 }
 
 /** `tidemark agent`: the in-cluster pull agent; runs until SIGTERM (DESIGN.md, the CLI table). */
@@ -29,13 +31,32 @@ export function register(program: Command): void {
     .option('--watch-namespace <ns>', 'watch Syncs in this namespace only (the namespaced install)')
     .option('--namespaces <list>', 'comma-separated namespaces the agent may write to (the namespaced install)')
     .option('--sync-queue-url <url>', 'long-poll this SQS queue for pushes and reconcile the matching Syncs at once')
+    .option(
+      '--events-queue-url <url>',
+      'report deployment events to this SQS FIFO queue (stack output EventsQueueUrl-<cluster>)',
+      process.env.TIDEMARK_EVENTS_QUEUE_URL,
+    )
+    .option(
+      '--cluster <name>',
+      "this cluster's name in tidemark.config.yaml, named in its events",
+      process.env.TIDEMARK_CLUSTER,
+    )
     .action(async (options: AgentCliOptions) => {
+      if (options.eventsQueueUrl && !options.cluster) {
+        console.error(
+          'tidemark: --events-queue-url needs --cluster (or TIDEMARK_CLUSTER): the name of this cluster in tidemark.config.yaml',
+        );
+        process.exit(2);
+      }
       const agent = await startAgent({
         kubeconfig: options.kubeconfig,
         cacheDir: options.cacheDir,
         port: Number(options.port),
         watchNamespace: options.watchNamespace,
         syncQueueUrl: options.syncQueueUrl,
+        ...(options.eventsQueueUrl && options.cluster
+          ? { events: { queueUrl: options.eventsQueueUrl, cluster: options.cluster } }
+          : {}),
         ...(options.namespaces ? { namespaces: options.namespaces.split(',').map((n) => n.trim()) } : {}),
         ...(options.leaderElect
           ? { leaderElection: { namespace: options.leaseNamespace, name: 'tidemark-agent' } }

@@ -25,6 +25,7 @@ const admin = ClusterClient.fromKubeconfig(process.env.KUBECONFIG);
 const scratch = mkdtempSync(join(tmpdir(), 'install-cli-'));
 let imageDir: string;
 let queue: ScratchQueue;
+let events: ScratchQueue;
 let repo: TestGitRepo;
 let apps: string;
 const cluster = uniqueName('c');
@@ -74,11 +75,17 @@ beforeAll(async () => {
   // The deployed stack, as CloudFormation returns it: this cluster's sync queue (one of the test's own, since the
   // environment's are read by the demo's agent), the agent role and the published image name.
   queue = await createScratchQueue('install-sync');
-  await createLocalStack(localEnv().aws, { syncQueueUrls: { [cluster]: queue.url } }, stackName);
+  events = await createScratchQueue('install-events', { fifo: true });
+  await createLocalStack(
+    localEnv().aws,
+    { syncQueueUrls: { [cluster]: queue.url }, eventsQueueUrls: { [cluster]: events.url } },
+    stackName,
+  );
 }, 900_000);
 afterAll(async () => {
   for (const c of containers) c.remove();
   await queue?.delete().catch(() => {});
+  await events?.delete().catch(() => {});
   admin.close();
 });
 
@@ -165,6 +172,7 @@ describe('tidemark install --export', () => {
     const agent = deployment.spec.template.spec.containers[0]!;
     expect(agent.image).toMatch(/^ghcr\.io\/tidemark-dev\/tidemark-agent:\d+\.\d+\.\d+$/);
     expect(agent.args).toContain(`--sync-queue-url=${queue.url}`);
+    expect(agent.args).toEqual(expect.arrayContaining([`--events-queue-url=${events.url}`, `--cluster=${cluster}`]));
     expect(objects.find((o) => o.kind === 'Sync')).toMatchObject({
       metadata: { name: cluster, namespace },
       spec: { url: repo.url, branch: 'main', path: 'clusters/t', secretRef: { name: 'tidemark-config-repo' } },

@@ -74,6 +74,7 @@ async function install(options: InstallCliOptions, say: (line: string) => void):
       configRepo: { url: config.configRepo.url, branch: config.configRepo.branch },
       image: options.image ?? output.image,
       syncQueueUrl: output.syncQueueUrl,
+      ...(output.eventsQueueUrl ? { eventsQueueUrl: output.eventsQueueUrl } : {}),
       gitSecretName,
     });
     if (options.export) {

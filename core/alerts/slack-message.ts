@@ -97,10 +97,11 @@ function section(text: string): SlackBlock {
 }
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters; everything user-controlled is escaped. */
-function escapeMrkdwn(text: string): string {
+export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function cut(text: string, max: number): string {
+/** `text`, or its first `max - 1` characters and an ellipsis. */
+export function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -40,6 +40,11 @@ function subjectFor(alert: Alert): string {
         return `Tidemark: drift scan recovered for ${alert.cluster}`;
     }
   })();
+  return snsSubject(text);
+}
+
+/** A subject SNS accepts: one line of ASCII, under 100 characters (cut with "..."). */
+export function snsSubject(text: string): string {
   // SNS rejects control characters and line breaks in subjects, and e-mail clients mangle non-ASCII ones.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const oneLine = text.replace(/[\u0000-\u001f\u007f-\uffff]+/g, ' ').trim();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultNotificationSettings, NotificationSettings } from '../notify/notification-settings';
 import { checkResourceFolders, reconcilerFilesSchema, resourceFolderSchema } from '../resources/resources-settings';
 import { ConfigError } from './config-error';
 
@@ -164,6 +165,8 @@ export const DeploymentConfigSchema = z
     resources: z.array(resourceFolderSchema({ repoPath, scheduleExpression })).default([]),
     /** Files of your own reconcilers, relative to this file; the CDK app bundles each into its folder's Lambda. */
     reconcilers: reconcilerFilesSchema,
+    /** Deployment events: routing to channels, folding, GitHub statuses and Deployments, EventBridge (core/notify). */
+    notifications: NotificationSettings.default(defaultNotificationSettings),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -176,6 +179,18 @@ export const DeploymentConfigSchema = z
         message: `the functions' environment would be about ${bytes} bytes (this config as JSON, plus a sync queue URL per cluster), more than the ${lambdaEnvironmentLimit} Lambda allows. Shorten it: a prefix such as 'team/*' covers many ECR repositories, a list address many e-mail subscribers; or split the clusters across stacks`,
       });
     }
+    config.notifications.routes.forEach((route, i) => {
+      route.channels.forEach((channel, j) => {
+        if (channel === 'slack' && config.alerts.slackWebhookSecretName === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notifications', 'routes', i, 'channels', j],
+            message:
+              "names the alerts Slack webhook, but alerts.slackWebhookSecretName is not set. Set it, or name a webhook secret of this route's own as {slack: SECRET_NAME}",
+          });
+        }
+      });
+    });
     const seen = new Set<string>();
     config.clusters.forEach((cluster, i) => {
       if (seen.has(cluster.name)) {

@@ -1,5 +1,6 @@
 import { resourcesTargetPrefix } from '../alerts/alert';
-import { type DriftFinding, type DriftReport, driftFingerprint, type ObjectRef } from '../drift/drift-report';
+import { type DriftFinding, type DriftReport, driftFingerprint } from '../drift/drift-report';
+import type { ObjectRef } from '../sync/object-id';
 import { identityOfKey, kindOfKey, resourceApiVersion } from './declaration';
 import type { ShownChange } from './resources-outcome';
 

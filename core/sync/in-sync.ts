@@ -33,10 +33,17 @@ export function applyEntryOf(object: KubeObject, manager: string = fieldManager)
 /**
  * Whether a server-side apply dry-run result differs from the live object in anything but bookkeeping: values, or the
  * fields our manager owns (so an apply that only takes ownership back still happens once, after which `isInSync`
- * answers locally). Bookkeeping is resourceVersion, generation, the managers' timestamps and status.
+ * answers locally). Bookkeeping is resourceVersion, generation, the managers' timestamps and status. With
+ * `ownership: false`, values only: what a person would call drift (a field set back by hand to Git's value is not).
  */
-export function dryRunChanges(live: KubeObject, dryRun: KubeObject, manager: string = fieldManager): boolean {
+export function dryRunChanges(
+  live: KubeObject,
+  dryRun: KubeObject,
+  manager: string = fieldManager,
+  options: { ownership?: boolean } = {},
+): boolean {
   if (!isDeepStrictEqual(comparable(live), comparable(dryRun))) return true;
+  if (options.ownership === false) return false;
   const before = applyEntryOf(live, manager);
   const after = applyEntryOf(dryRun, manager);
   return before?.apiVersion !== after?.apiVersion || !isDeepStrictEqual(before?.fieldsV1, after?.fieldsV1);

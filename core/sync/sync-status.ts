@@ -20,11 +20,18 @@ export interface SyncStatus {
   conditions?: Condition[];
   lastAppliedRevision?: string;
   lastAttemptedRevision?: string;
+  /** The commit subject of `lastAppliedRevision`, for `tidemark get` (a revision is read by its subject). */
+  lastAppliedSubject?: string;
   lastSyncTime?: string;
   /** The value of `tidemark.dev/requested-at` this agent has answered, so `tidemark reconcile` can wait for it. */
   lastHandledRequestedAt?: string;
   inventory?: Inventory;
   health?: HealthSummary;
+  /**
+   * Objects the agent saw differ from Git since its last reconcile and has not put back (self-heal off, or a heal that
+   * failed); 0 right after a reconcile, which applies everything again.
+   */
+  driftedObjects?: number;
   history?: SyncAttempt[];
   /** The Helm release, for a Sync with `spec.helm`. */
   helm?: HelmReleaseStatus;
@@ -38,7 +45,7 @@ export interface SyncStatus {
 export function statusAfter(
   previous: SyncStatus,
   outcome: SyncOutcome,
-  context: { now: Date; generation?: number; requestedAt?: string },
+  context: { now: Date; generation?: number; requestedAt?: string; subject?: string },
 ): SyncStatus {
   const conditions = mergeConditions(
     previous.conditions ?? [],
@@ -68,6 +75,9 @@ export function statusAfter(
     conditions,
     ...(outcome.revision === undefined ? {} : { lastAttemptedRevision: outcome.revision }),
     ...(applied ? { lastAppliedRevision: outcome.revision, lastSyncTime: context.now.toISOString() } : {}),
+    ...(applied && context.subject !== undefined ? { lastAppliedSubject: context.subject } : {}),
+    // An apply puts every field back, so what drifted before it no longer does.
+    ...(applied ? { driftedObjects: 0 } : {}),
     ...(context.requestedAt === undefined ? {} : { lastHandledRequestedAt: context.requestedAt }),
     ...(inventory ? { inventory } : {}),
     ...('health' in outcome ? { health: outcome.health } : {}),

@@ -1,5 +1,5 @@
-import { inParallel } from '../../adapters/kubernetes/in-parallel';
 import type { Reconciler } from '../../core/resources/reconciler';
+import { inParallel } from '../concurrency';
 
 /**
  * Runs `task` over each stage in order, and within a stage in parallel with each kind's own limit (its reconciler's

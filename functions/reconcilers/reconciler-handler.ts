@@ -12,10 +12,11 @@ import { configRepoDeclarationSource } from '../../adapters/resources/declaratio
 import { DynamoDbResourcesStatusStore } from '../../adapters/resources/dynamodb-status-store';
 import { SecretsManagerReader } from '../../adapters/resources/secrets-manager-reader';
 import { AlertStateStore } from '../../adapters/state/alert-state-store';
-import { SyncRequest, sameRepo } from '../../adapters/sync-queue/sync-request';
+import { SyncRequest } from '../../adapters/sync-queue/sync-request';
 import { renderSlackMessage } from '../../core/alerts/slack-message';
 import { renderSnsMessage } from '../../core/alerts/sns-message';
 import { ConfigError } from '../../core/config/config-error';
+import { sameRepo } from '../../core/config/repo-url';
 import { type ReconcilerModule, reconcilersByKind } from '../../core/resources/reconciler';
 import { isFailure } from '../../core/resources/resources-outcome';
 import type { AlertPipeline } from '../../engine/resources/announce-drift';

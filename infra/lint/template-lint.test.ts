@@ -66,9 +66,9 @@ describe('npx cdk synth', () => {
     expect(synth.code, synth.output).toBe(0);
     expect(existsSync(template)).toBe(true);
     const assets = readdirSync(dirname(template)).filter((f) => f.startsWith('asset.'));
-    // One bundle per function (three, and a reconciler per folder of resources in the example: three), and the drift
+    // One bundle per function (four, and a reconciler per folder of resources in the example: three), and the drift
     // scanner's kustomize and Helm layers (infra/layers/).
-    expect(assets).toHaveLength(8);
+    expect(assets).toHaveLength(9);
   });
 });
 

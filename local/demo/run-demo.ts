@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
@@ -26,6 +26,7 @@ import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } f
 import { localGit } from '../local-git';
 import { startDetached, stopProcess } from '../processes';
 import { AlertInbox, slackMessages } from './alert-inbox';
+import { notificationStep, startNotifier } from './notify-step';
 import { Timeline } from './timeline';
 
 /**
@@ -37,6 +38,8 @@ import { Timeline } from './timeline';
  *   3. the signed GitHub push webhook → webhook handler → the cluster's sync queue → the agent applies
  *   4. a hand change (`kubectl scale`, `kubectl set env`) → drift-scanner handler → Slack and SNS alerts
  *   5. self-heal turned on → the agent reverts the hand change → the next scan sends "resolved"
+ *   6. deployment notifications: the agent's events queue → notifier handler → "deployed" on Slack; a broken commit →
+ *      a failure alert on Slack and SNS naming file and line → the fix → "recovered", then "deployed" once
  *
  * Each step records itself on the timeline; the first step that does not happen ends the demo with its name.
  */
@@ -74,6 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const wasRunning = readEnvironment() !== undefined;
   let agent: ReturnType<typeof startDetached> | undefined;
   let inbox: AlertInbox | undefined;
+  let notifier: ReturnType<typeof startNotifier> | undefined;
   let env: LocalEnvironment | undefined;
   try {
     env = await step('environment', () => up((line) => say(`  ${line}`)));
@@ -81,6 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const demo = await prepare(env, say);
     agent = demo.agent;
     inbox = demo.alerts;
+    notifier = startNotifier(env, 'dev', await demo.handler('notifier'));
 
     // 1. The agent and the Sync.
     await step('sync-ready', () =>
@@ -221,12 +226,37 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step('settled', () => waitForReady(say, demo.cluster, commit));
     timeline.record('settled', `Sync Ready at ${commit.slice(0, 8)} after the heal`);
 
+    // 6. What happened, told: "deployed" for the image update, then a broken commit and its fix.
+    await step('notifications', () =>
+      notificationStep({
+        env: env!,
+        timeline,
+        say,
+        repoUrl: demo.repoUrl,
+        slackPath: demo.deploySlackPath,
+        alerts: demo.alerts,
+        imageCommit: commit,
+        readyAt: (revision) => waitForReady(say, demo.cluster, revision),
+        waitFor: (what, timeoutMs, probe) => waitFor(say, what, timeoutMs, probe),
+        async deliverPush(before, after, files) {
+          const push = webhookDelivery({
+            event: 'push',
+            secret: demo.webhookSecret,
+            payload: githubPush({ repoUrl: demo.repoUrl, before, after, modified: files }),
+          });
+          const answer = await webhook(push, lambdaContext('webhook'));
+          if (answer.statusCode !== 200) throw new Error(`the webhook answered ${answer.statusCode}`);
+        },
+      }),
+    );
+
     if (options.keep) say(exploreHint(env, demo.repoName));
     return { timeline };
   } catch (e) {
     const failedStep = e instanceof StepFailed ? e.step : 'unexpected';
     return { timeline, failedStep, error: (e as Error).message };
   } finally {
+    await notifier?.stop();
     await inbox?.close();
     if (!options.keep) {
       if (agent && env) {
@@ -359,16 +389,32 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
   await new SecretsManagerClient({}).send(
     new CreateSecretCommand({ Name: slackSecret, SecretString: `${env.slack.controlUrl}${slackPath}` }),
   );
+  // Deployment notifications (step 6) to a webhook path of their own, so the drift steps read only drift alerts there.
+  const deploySlackPath = `/services/TDEMO/${repoName}/deployments`;
+  const deploySlackSecret = `tidemark/demo-slack-deployments/${repoName}`;
+  await new SecretsManagerClient({}).send(
+    new CreateSecretCommand({ Name: deploySlackSecret, SecretString: `${env.slack.controlUrl}${deploySlackPath}` }),
+  );
   const config = localDeploymentConfig(repoUrl, { ...env.resources.secrets, slack: slackSecret });
   config.clusters = config.clusters
     .filter((c) => c.name === 'dev')
     .map((c) => ({ ...c, agentNamespace: SYNC_NAMESPACE }));
+  // Failures are gathered 3 s (10 by default), so the demo's failure alert is not long in coming.
+  config.notifications = {
+    ...config.notifications,
+    foldSeconds: 3,
+    routes: [{ clusters: ['*'], syncs: ['*'], minSeverity: 'info', channels: ['sns', { slack: deploySlackSecret }] }],
+  };
   process.env.TIDEMARK_CONFIG = JSON.stringify(config);
 
   // A clean slate for what this run observes: no earlier alert state for `dev`, and an SNS subscription of its own.
-  await new DynamoDBClient({}).send(
-    new DeleteItemCommand({ TableName: env.resources.tableName, Key: { id: { S: 'drift-alert#dev' } } }),
-  );
+  for (const id of ['drift-alert#dev', `deploy-sync#dev#${SYNC_NAMESPACE}/${SYNC_NAME}`]) {
+    await new DynamoDBClient({}).send(
+      new DeleteItemCommand({ TableName: env.resources.tableName, Key: { id: { S: id } } }),
+    );
+  }
+  // Events an earlier run left unread would be announced as this run's.
+  await new SQSClient({}).send(new PurgeQueueCommand({ QueueUrl: env.resources.eventsQueueUrls.dev! })).catch(() => {});
   const alerts = await AlertInbox.subscribe(env.resources.alertsTopicArn, 'dev');
 
   const cluster = ClusterClient.fromKubeconfig(env.kube.kubeconfigPath);
@@ -428,6 +474,10 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
       '0',
       '--watch-namespace',
       SYNC_NAMESPACE,
+      '--events-queue-url',
+      env.resources.eventsQueueUrls.dev!,
+      '--cluster',
+      'dev',
     ],
     agentLog,
     { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.TIDEMARK_AGENT_LOG_LEVEL ?? 'INFO' },
@@ -452,6 +502,7 @@ export async function prepare(env: LocalEnvironment, say: (line: string) => void
     scheduleArn: `arn:aws:scheduler:${env.aws.region}:${env.aws.accountId}:schedule/default/tidemark-drift-scan`,
     alerts,
     slackPath,
+    deploySlackPath,
     /** Imports a handler after the environment is set, as Lambda loads it in a fresh container. */
     async handler<H extends (...args: never[]) => unknown>(name: FunctionName): Promise<H> {
       if (!handlers.has(name)) handlers.set(name, (await loadHandler<H>(name, functionLogs)).handler);

@@ -46,6 +46,10 @@ export class Timeline {
       this.latency('hand change → drift alert', 'hand-change', 'drift-alerted'),
       this.latency('self-heal on → healed', 'self-heal-enabled', 'drift-healed'),
       this.latency('healed → resolved alert', 'drift-healed', 'drift-resolved'),
+      this.latency('commit → deployed message', 'commit-made', 'deployed-notified'),
+      this.latency('broken commit → alert', 'broken-commit', 'failure-alerted'),
+      this.latency('fix → recovered message', 'fix-commit', 'recovered-notified'),
+      this.latency('fix → deployed message', 'fix-commit', 'fix-deployed'),
     ].filter((l): l is Latency => l !== undefined);
   }
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 const functionsDir = resolve(import.meta.dirname, '../../functions');
 
 /** The Lambda functions of `functions/`, by folder. */
-export type FunctionName = 'image-updater' | 'webhook' | 'drift-scanner';
+export type FunctionName = 'image-updater' | 'webhook' | 'drift-scanner' | 'notifier';
 
 export interface LoadedHandler<H> {
   handler: H;

@@ -32,13 +32,27 @@ describe('tidemark demo', () => {
       'drift-healed',
       'drift-resolved',
       'settled',
+      'deployed-notified',
+      'broken-commit',
+      'failure-alerted',
+      'fix-commit',
+      'recovered-notified',
+      'fix-deployed',
     ]);
+    expect(result.timeline.latencies().map((l) => l.name)).toContain('commit → deployed message');
     expect(result.timeline.latencies().map((l) => l.name)).toContain('push → applied');
 
     // The alert named the drifted fields and who changed them.
     const narration = lines.join('\n');
     expect(narration).toMatch(/spec\.replicas 2 → 5 by kubectl/);
     expect(narration).toMatch(/LOG_LEVEL.*info → debug by kubectl-set/);
+    // The broken commit's alert named the file and line; the fix was announced recovered, then deployed once.
+    expect(narration).toMatch(
+      /failure alert on Slack and SNS: Tidemark: dev: tidemark-demo\/dev failed \(RenderFailed\) \(clusters\/dev\/web\/deployment\.yaml, line \d+\)/,
+    );
+    expect(narration).toMatch(
+      /✅ dev: tidemark-demo\/dev recovered, then 🚀 dev: tidemark-demo\/dev deployed \w+: Fix the typo in web \(once\)/,
+    );
 
     // Git: the commit moved only the tag, and kept the setter comment on the line.
     const env = localEnv();
