@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventually } from '../../test/support/eventually';
 import { lambdaContext } from './lambda-context';
-import { loadHandler } from './load-handler';
+import { loadHandler, withOutputTo } from './load-handler';
 import { webhookDelivery } from './webhook-delivery';
 
 type WebhookHandler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -39,5 +40,35 @@ describe('loadHandler', () => {
     const emf = lines.find((l) => '_aws' in l) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
     expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)).toEqual(['WebhookDeliveries']);
     expect(printed.filter((p) => p.includes('"_aws"') || p.includes('"service":"webhook"'))).toEqual([]);
+  });
+
+  it('keeps overlapping calls of two handlers apart: each writes to its own file, also after the first has ended', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fn-logs-'));
+    const gate = () => {
+      let open: () => void = () => {};
+      const opened = new Promise<void>((r) => {
+        open = r;
+      });
+      return { open, opened };
+    };
+    const first = gate();
+    const second = gate();
+    // The demo's shape: the image updater's call starts, the notifier's starts, the image updater's ends first.
+    const a = withOutputTo(join(dir, 'first.log'), async () => {
+      await first.opened;
+      process.stdout.write('first\n');
+    });
+    const b = withOutputTo(join(dir, 'second.log'), async () => {
+      await second.opened;
+      // A Console built now, as Powertools' singleMetric() builds one per call, needs a writable stream.
+      new Console(process.stdout, process.stderr).log('second, after the first ended');
+    });
+    first.open();
+    await a;
+    second.open();
+    await b;
+    await eventually(async () => (readFileSync(join(dir, 'second.log'), 'utf8').includes('after') ? true : undefined));
+    expect(readFileSync(join(dir, 'first.log'), 'utf8')).toBe('first\n');
+    expect(readFileSync(join(dir, 'second.log'), 'utf8')).toBe('second, after the first ended\n');
   });
 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -21,8 +22,8 @@ export interface LoadedHandler<H> {
  * Why this works: Powertools' Logger and Metrics each build a `Console` over `process.stdout` and `process.stderr`
  * when they are constructed: once at import for the handler's own, and again per call for a `singleMetric()`. So the
  * import and every call of the returned handler run with `process.stdout` and `process.stderr` being the log file;
- * between calls they are the terminal again. One handler at a time, as the demo and the benchmarks call them: what
- * another piece of code writes to `process.stdout` during a call goes to the file too.
+ * between calls they are the terminal again. Calls of several handlers may overlap: each call's async context writes
+ * to its own function's file; what other code writes to `process.stdout` meanwhile goes to the terminal.
  *
  * A module already imported in this process is returned as it is (its import-time output went where it went the
  * first time), as Lambda reuses a warm container. Set the function's environment (`functionEnv`, AWS endpoint)
@@ -43,30 +44,36 @@ export async function loadHandler<H extends (...args: never[]) => unknown>(
 }
 
 let active = 0;
-let target: WriteStream | undefined;
 let saved: Record<'stdout' | 'stderr', PropertyDescriptor | undefined> | undefined;
+// Which log the code running now writes to. Calls of different handlers overlap (the demo drains the image updater's
+// queue while the notifier drains the events queue), so "the last one set" is not the current one: each call's
+// async context carries its own file, and code outside any call writes to the terminal.
+const current = new AsyncLocalStorage<WriteStream>();
 
 /**
  * Runs `work` with `process.stdout` and `process.stderr` being an append stream to `path`. Calls may nest or
- * overlap: the terminal comes back when the last one ends.
+ * overlap: each writes to its own file, and the terminal comes back when the last one ends.
  */
 export async function withOutputTo<T>(path: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
-  const previous = target;
-  target = openLog(path);
+  const log = openLog(path);
   if (active++ === 0) {
     saved = {
       stdout: Object.getOwnPropertyDescriptor(process, 'stdout'),
       stderr: Object.getOwnPropertyDescriptor(process, 'stderr'),
     };
     for (const stream of ['stdout', 'stderr'] as const) {
-      Object.defineProperty(process, stream, { configurable: true, enumerable: true, get: () => target });
+      const terminal = saved[stream];
+      Object.defineProperty(process, stream, {
+        configurable: true,
+        enumerable: true,
+        get: () => current.getStore() ?? (terminal?.get ? terminal.get.call(process) : terminal?.value),
+      });
     }
   }
   try {
-    return await work();
+    return await current.run(log, work);
   } finally {
-    target = previous;
     if (--active === 0) {
       for (const stream of ['stdout', 'stderr'] as const) {
         const descriptor = saved?.[stream];
