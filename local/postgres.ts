@@ -52,6 +52,7 @@ export async function startPostgres(
   if (identity) {
     chownSync(dir, identity.uid, identity.gid);
     chownSync(passwordFile, identity.uid, identity.gid);
+    assertReachable(dir, identity);
   }
   execFileSync(
     join(bin, 'initdb'),
@@ -144,6 +145,22 @@ export async function stopPostgres(p: LocalProcess): Promise<void> {
 }
 
 /** As root, the `postgres` user's ids (PostgreSQL will not run as root); otherwise the caller's own, so undefined. */
+/**
+ * As root the server runs as `postgres`, which needs to search every folder above its data folder. A state folder
+ * under a private temporary folder (mode 0700, as mkdtemp makes) fails inside initdb with only "Permission denied";
+ * say which folder and what to do instead.
+ */
+function assertReachable(dir: string, identity: { uid: number; gid: number }): void {
+  try {
+    execFileSync('test', ['-r', join(dir, 'admin-password')], { stdio: 'ignore', ...identity });
+  } catch {
+    throw new Error(
+      `PostgreSQL runs as the postgres user, which cannot reach ${dir}: a folder above it is private to root. ` +
+        'Make the folders above it searchable (chmod o+x), or put the local environment elsewhere (TIDEMARK_LOCAL_DIR)',
+    );
+  }
+}
+
 function serverIdentity(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {

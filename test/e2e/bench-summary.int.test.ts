@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ describe('bench/run.ts --smoke', () => {
     'runs every benchmark and prints one summary table with a value for every figure',
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'tidemark-bench-smoke-'));
+      // Searchable by others: as root, the environment's PostgreSQL runs as the postgres user under this folder.
+      chmodSync(dir, 0o755);
       try {
         const json = join(dir, 'outcomes.json');
         const run = spawnSync(
