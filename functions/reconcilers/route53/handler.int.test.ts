@@ -185,7 +185,7 @@ describe('the Route 53 reconciler Lambda', () => {
     });
   });
 
-  it('alerts once for a hand change however often it scans, and once more when it is resolved', async () => {
+  it('alerts once for a hand change however often it scans, once more when it changes, and when it is resolved', async () => {
     expect((await scan()).announced.alerts).toEqual([]);
     await setTtlByHand('api', 60);
     const sent: string[] = [];
@@ -199,10 +199,15 @@ describe('the Route 53 reconciler Lambda', () => {
     expect(drift?.Subject).toBe(`Tidemark: drift in ${target}, 1 finding differs from Git`);
     expect(drift?.Message).toContain('ttl 300 → 60');
 
+    // Another hand change to the same field is another drift: said once more, with the new value.
+    await setTtlByHand('api', 30);
+    expect([...(await scan()).announced.alerts, ...(await scan()).announced.alerts]).toEqual(['changed']);
+    expect((await snsMessages()).at(-1)?.Message).toContain('ttl 300 → 30');
+
     await setTtlByHand('api', 300);
     expect((await scan()).announced.alerts).toEqual(['resolved']);
     expect((await scan()).announced.alerts).toEqual([]);
-    expect((await snsMessages()).map((m) => m.MessageAttributes?.kind?.Value)).toEqual(['drift', 'resolved']);
+    expect((await snsMessages()).map((m) => m.MessageAttributes?.kind?.Value)).toEqual(['drift', 'drift', 'resolved']);
   });
 
   it('reconciles a changed declaration on the next push, without calling it drift', async () => {
@@ -210,7 +215,7 @@ describe('the Route 53 reconciler Lambda', () => {
     await push();
     expect(await ttlOf('api')).toBe(120);
     expect(await ttlOf('www')).toBe(300);
-    expect(await slackTexts()).toHaveLength(2);
+    expect(await slackTexts()).toHaveLength(3); // the three drift messages above, nothing new
   });
 
   it('applies nothing from a broken commit, says where in its status, and raises one scan-failing alert', async () => {
