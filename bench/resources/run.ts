@@ -37,6 +37,7 @@ import { exportsFor } from '../../local/environment';
 import { down, projectRoot, readEnvironment, up } from '../../local/local-environment';
 import postgres from '../../reconcilers/postgres';
 import route53 from '../../reconcilers/route53';
+import { reportFigures } from '../support/bench-report';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,8 +80,13 @@ const time = async (work: () => Promise<string>): Promise<Measured> => {
 function folderOf(module: ReconcilerModule, folder: ResourceFolderConfig) {
   const reconcilers = reconcilersByKind(module);
   let inventory: ResourceInventory = emptyInventory;
+  let writes = 0;
   const deps = { secrets: new SecretsManagerReader(), log: silentLog };
   return {
+    /** The objects the last reconcile wrote (created, updated or deleted): 0 is the steady state's goal. */
+    get lastWrites() {
+      return writes;
+    },
     async reconcile(files: DeclarationFile[]): Promise<string> {
       const { outcome } = await reconcileFolder(
         { folder, reconcilers, files, revision: 'bench', previous: inventory },
@@ -89,7 +95,7 @@ function folderOf(module: ReconcilerModule, folder: ResourceFolderConfig) {
       if (outcome.kind !== 'applied')
         throw new Error(`reconcile did not apply: ${JSON.stringify(outcome).slice(0, 600)}`);
       inventory = outcome.inventory;
-      const writes = outcome.results.filter((r) => r.action !== 'unchanged').length;
+      writes = outcome.results.filter((r) => r.action !== 'unchanged').length;
       return `${outcome.results.length} objects, ${writes} written`;
     },
     async scan(files: DeclarationFile[], expected: number): Promise<string> {
@@ -179,6 +185,7 @@ const checkWithCli = (name: string) =>
 
 const dnsFirst = await time(() => dns.reconcile(dnsFiles));
 const dnsSteady = await time(() => dns.reconcile(dnsFiles));
+const dnsSteadyWrites = dns.lastWrites;
 for (let i = 0; i < handChanges.records; i++) {
   await r53.send(
     new ChangeResourceRecordSetsCommand({
@@ -251,6 +258,7 @@ const db = folderOf(
 );
 const pgFirst = await time(() => db.reconcile(dbFiles));
 const pgSteady = await time(() => db.reconcile(dbFiles));
+const pgSteadyWrites = db.lastWrites;
 const admin = new pg.Client({ connectionString: env.postgres.url });
 await admin.connect();
 await admin.query(`ALTER ROLE ${roleNames[0]} CONNECTION LIMIT 99`);
@@ -345,5 +353,21 @@ if (args.json) {
     'ratio = one call at a time ÷ tidemark (higher is better for tidemark); writes are the objects the engine applied',
   );
 }
+// For `npm run bench`'s summary table: each measurement with its ratio, and the steady state's writes (goal: none).
+reportFigures('resources', [
+  ...rows.map((r) => ({
+    figure: r.what,
+    value: `${s(r.tidemark)}; ${r.tool} one call at a time ${s(r.baseline)} (${(r.baseline.ms / r.tidemark.ms).toFixed(1)}×)`,
+  })),
+  ...[
+    { provider: 'route53', writes: dnsSteadyWrites },
+    { provider: 'postgres', writes: pgSteadyWrites },
+  ].map(({ provider, writes }) => ({
+    figure: `${provider} steady state: writes`,
+    value: `${writes} writes`,
+    target: '0 writes',
+    met: writes === 0,
+  })),
+]);
 if (!wasRunning) await down();
 process.exit(0);
