@@ -54,7 +54,16 @@ async function getResources(name: string | undefined, options: GetResourcesOptio
     return 2;
   }
   const store = new DynamoDbResourcesStatusStore(table);
-  const statuses = await Promise.all(folders.map(async (f) => ({ name: f, status: (await store.load(f))?.status })));
+  let statuses: { name: string; status: ResourcesStatus | undefined }[];
+  try {
+    statuses = await Promise.all(folders.map(async (f) => ({ name: f, status: (await store.load(f))?.status })));
+  } catch (error) {
+    // Exit 2 as documented, not a stack trace: a wrong table name or region, or no AWS credentials, is the usual cause.
+    console.error(
+      `tidemark: cannot read the State table ${table}: ${(error as Error).message || (error as Error).name}. Check --table (the stack output StateTableName), the AWS region and credentials`,
+    );
+    return 2;
+  }
   if (options.output === 'json') {
     console.log(JSON.stringify(name === undefined ? statuses : statuses[0], null, 2));
   } else if (name === undefined) {

@@ -128,3 +128,13 @@ describe('tidemark reconcile-resources', () => {
     );
   });
 });
+
+describe('tidemark get resources', () => {
+  it('exits 2 naming the table it cannot read and what to check, without a stack trace', () => {
+    const out = tidemark('get', 'resources', '--table', `${folder}-no-such-table`);
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim()).toBe(
+      `tidemark: cannot read the State table ${folder}-no-such-table: Requested resource not found. Check --table (the stack output StateTableName), the AWS region and credentials`,
+    );
+  });
+});
