@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { ChangeSet } from '../../core/sync/change-set';
@@ -270,5 +273,52 @@ describe('tidemark wait', () => {
     const r = tidemark(['wait', 'healthy', '-n', ns, '--for', 'healthy']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--for 'healthy' is not a condition. Use --for ready or --for revision=SHA");
+  });
+});
+
+describe('get, status and wait without a cluster to read', () => {
+  it('name a kubeconfig they cannot read and the fix, without a stack trace', () => {
+    const runs = [
+      tidemark(['get', '--kubeconfig', '/nonexistent/kubeconfig']),
+      tidemark(['status', 'healthy', '--kubeconfig', '/nonexistent/kubeconfig']),
+      tidemark(['wait', 'healthy', '--for', 'ready', '--kubeconfig', '/nonexistent/kubeconfig']),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([1, 1, 2]); // wait: 2 is its usage error, 1 a condition not met
+    for (const r of runs) {
+      expect(r.stderr).toMatch(
+        /^tidemark: kubeconfig \/nonexistent\/kubeconfig cannot be read: .*Pass --kubeconfig or set KUBECONFIG\n$/,
+      );
+    }
+  });
+
+  it('wait says the API server does not answer, rather than that the Sync does not exist', () => {
+    // The environment's kubeconfig with the server moved to a port nothing listens on: an API server that is down.
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-wait-'));
+    try {
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        readFileSync(process.env.KUBECONFIG!, 'utf8').replace(
+          /server: https:\/\/127\.0\.0\.1:\d+/,
+          'server: https://127.0.0.1:9',
+        ),
+      );
+      const r = tidemark([
+        'wait',
+        'healthy',
+        '-n',
+        ns,
+        '--for',
+        'ready',
+        '--timeout',
+        '2s',
+        '--kubeconfig',
+        kubeconfig,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/was not Ready within 2s: the Sync cannot be read: .*ECONNREFUSED/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -36,7 +36,13 @@ async function get(options: GetOptions): Promise<number> {
     console.error(`tidemark: --output '${options.output}' is not a format. Use text or json`);
     return 2;
   }
-  const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  let cluster: ClusterClient;
+  try {
+    cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  } catch (error) {
+    console.error(`tidemark: ${(error as Error).message}`); // a missing or broken kubeconfig: its message says the fix
+    return 1;
+  }
   const namespace = options.allNamespaces ? undefined : options.namespace;
   const all = options.allNamespaces === true;
   try {

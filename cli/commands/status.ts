@@ -39,7 +39,13 @@ export function register(program: Command): void {
 }
 
 async function status(name: string, options: StatusOptions): Promise<number> {
-  const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  let cluster: ClusterClient;
+  try {
+    cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  } catch (error) {
+    console.error(`tidemark: ${(error as Error).message}`); // a missing or broken kubeconfig: its message says the fix
+    return 1;
+  }
   try {
     const sync = await cluster.get({ apiVersion: syncApiVersion, kind: syncKind, namespace: options.namespace, name });
     if (!sync) {

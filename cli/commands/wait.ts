@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { durationSeconds, syncApiVersion, syncKind } from '../../core/sync/sync';
-import { type WaitTarget, waitVerdict } from './sync-view';
+import { type WaitTarget, type WaitVerdict, waitVerdict } from './sync-view';
 
 interface WaitOptions {
   namespace: string;
@@ -13,7 +13,7 @@ interface WaitOptions {
 /**
  * `tidemark wait NAME --for revision=SHA|ready [--timeout 5m]`: for CI after a push. Exits 0 once the Sync is Ready (at
  * that revision), 1 with the reason when the timeout passes or when the revision cannot be applied (the Sync is stalled
- * on it: waiting cannot help), 2 for a usage error.
+ * on it: waiting cannot help), 2 for a usage error or a kubeconfig it cannot read.
  *
  * @example
  * tidemark wait prod -n tidemark-system --for revision=$(git rev-parse HEAD) --timeout 5m
@@ -49,14 +49,25 @@ async function wait(name: string, options: WaitOptions): Promise<number> {
     console.error(`tidemark: --timeout '${options.timeout}' is not a duration. Use one such as 90s, 5m or 1h`);
     return 2;
   }
-  const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  let cluster: ClusterClient;
+  try {
+    cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
+  } catch (error) {
+    console.error(`tidemark: ${(error as Error).message}`); // a missing or broken kubeconfig: its message says the fix
+    return 2;
+  }
   const ref = { apiVersion: syncApiVersion, kind: syncKind, namespace: options.namespace, name };
   const deadline = Date.now() + seconds * 1000;
   const what = target.kind === 'ready' ? 'Ready' : `Ready at revision ${target.revision.slice(0, 7)}`;
   let last = '';
   try {
     for (;;) {
-      const verdict = waitVerdict(await cluster.get(ref).catch(() => undefined), target);
+      // Only a 404 means the Sync does not exist (cluster.get's undefined). An API server that does not answer or
+      // refuses us is named as such, and waited out like any other reason: in CI it may be a moment's outage.
+      const verdict = await cluster.get(ref).then(
+        (sync) => waitVerdict(sync, target),
+        (error: Error): WaitVerdict => ({ kind: 'pending', reason: `the Sync cannot be read: ${error.message}` }),
+      );
       if (verdict.kind === 'met') {
         console.error(`tidemark: Sync ${options.namespace}/${name} is ${what}`);
         return 0;
