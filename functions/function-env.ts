@@ -14,6 +14,7 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner, notifier) |
  * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
+ * | `TIDEMARK_DRIFT_CACHE_KEY_SECRET` | Secrets Manager name or ARN of the key the drift cache's manifest digests are HMACs under (drift scanner only) |
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
  * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
@@ -36,6 +37,7 @@ const FunctionEnvSchema = z.object({
   TIDEMARK_ALERTS_TOPIC_ARN: z.string().optional(),
   TIDEMARK_FLUSH_QUEUE_URL: z.string().url().optional(),
   TIDEMARK_EVENTS_DLQ_URL: z.string().url().optional(),
+  TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.string().min(1).optional(),
 });
 
 export interface FunctionEnv {
@@ -45,6 +47,7 @@ export interface FunctionEnv {
   alertsTopicArn?: string;
   flushQueueUrl?: string;
   eventsDlqUrl?: string;
+  driftCacheKeySecret?: string;
 }
 
 /** Reads and validates the function environment once per container; throws a {@link ConfigError} naming the variable. */
@@ -66,5 +69,6 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
     flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
     eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
+    driftCacheKeySecret: parsed.data.TIDEMARK_DRIFT_CACHE_KEY_SECRET,
   };
 }

@@ -70,15 +70,24 @@ describe('DriftScanner', () => {
     expect(statements.map((s) => s.Action)).toEqual(['eks:DescribeCluster', 'eks:DescribeCluster']);
   });
 
-  it('may publish alerts and read the Slack and config repo secrets, and receives the topic ARN', () => {
+  it('may publish alerts and read the Slack, config repo and digest key secrets, and receives the topic ARN', () => {
     const { stack, driftScanner, template } = scanner();
     const actions = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('DriftScanner'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: { Action: string | string[] }) => s.Action);
     expect(actions).toEqual(expect.arrayContaining(['sns:Publish', 'secretsmanager:GetSecretValue']));
-    expect(actions.filter((a: string) => a === 'secretsmanager:GetSecretValue')).toHaveLength(2);
+    expect(actions.filter((a: string) => a === 'secretsmanager:GetSecretValue')).toHaveLength(3);
     expect(functionEnv(deployedEnvironment(stack, driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+  });
+
+  it("keys the drift cache's digests with a generated secret of its own, named in its environment", () => {
+    const { stack, driftScanner, template } = scanner();
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    const env = functionEnv(deployedEnvironment(stack, driftScanner.handler));
+    expect(env.driftCacheKeySecret).toMatch(/DriftCacheKey/);
   });
 
   it('refuses a timeout beyond what Lambda allows', () => {

@@ -1,9 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
+import { secretsManagerKey, skipCheckov } from './checkov-skip';
 import type { ClusterAccess } from './cluster-access';
 import { FunctionSchedule } from './function-schedule';
 import { HelmLayer } from './layers/helm-layer';
@@ -56,6 +57,11 @@ export interface DriftScannerProps {
 export class DriftScanner extends Construct {
   readonly handler: TidemarkFunction;
   readonly schedule: FunctionSchedule;
+  /**
+   * The key the drift cache's manifest digests are HMACs under (`TIDEMARK_DRIFT_CACHE_KEY_SECRET`). Without it the
+   * cache in the State table would hold plain hashes of Secret manifests, which confirm a guessed value offline.
+   */
+  readonly digestKey: Secret;
   private readonly clusterNames: string[];
 
   constructor(scope: Construct, id: string, props: DriftScannerProps) {
@@ -88,6 +94,18 @@ export class DriftScanner extends Construct {
     this.handler.function.addEnvironment('TIDEMARK_HELM', HelmLayer.binary);
     props.alerts.grantSend(this.handler);
     props.configRepoSecret.grantRead(this.handler);
+    this.digestKey = new Secret(this, 'DriftCacheKey', {
+      description: "Tidemark: the drift scanner's key for the digests in its drift cache (read by the scanner alone)",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(this.digestKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A new key only makes the next scan dry-run every object once (no cached digest matches); it protects no access, so it needs no rotation schedule.',
+    });
+    skipCheckov(this.digestKey, secretsManagerKey);
+    this.digestKey.grantRead(this.handler);
+    this.handler.function.addEnvironment('TIDEMARK_DRIFT_CACHE_KEY_SECRET', this.digestKey.secretArn);
     for (const cluster of props.clusters) cluster.grantDriftScan(this.handler.function.role as IRole);
 
     this.schedule = new FunctionSchedule(this, 'Schedule', {

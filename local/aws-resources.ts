@@ -130,7 +130,12 @@ export async function createLocalResources(
     ecrRepositoryUri = `${aws.accountId}.dkr.ecr.${aws.region}.amazonaws.com/web`;
   }
 
-  const secretNames = { configRepo: 'tidemark/config-repo', webhook: 'tidemark/webhook', slack: 'tidemark/slack' };
+  const secretNames = {
+    configRepo: 'tidemark/config-repo',
+    webhook: 'tidemark/webhook',
+    slack: 'tidemark/slack',
+    driftCacheKey: 'tidemark/drift-cache-key',
+  };
   const putSecret = async (name: string, value: string) => {
     try {
       await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
@@ -144,6 +149,7 @@ export async function createLocalResources(
   );
   await putSecret(secretNames.webhook, randomBytes(20).toString('hex'));
   await putSecret(secretNames.slack, secretValues.slackWebhookUrl);
+  await putSecret(secretNames.driftCacheKey, randomBytes(32).toString('base64url'));
 
   return {
     tableName,

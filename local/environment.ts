@@ -76,7 +76,7 @@ export interface LocalResources {
   alertsTopicArn: string;
   alertsInboxQueueUrl: string;
   ecrRepositoryUri: string;
-  secrets: { configRepo: string; webhook: string; slack: string };
+  secrets: { configRepo: string; webhook: string; slack: string; driftCacheKey: string };
 }
 
 export interface LocalProcess {

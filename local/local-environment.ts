@@ -287,6 +287,7 @@ function functionEnvFor(config: DeploymentConfig, resources: LocalResources): Re
     TIDEMARK_ALERTS_TOPIC_ARN: resources.alertsTopicArn,
     TIDEMARK_FLUSH_QUEUE_URL: resources.flushQueueUrl,
     TIDEMARK_EVENTS_DLQ_URL: resources.eventsDlqUrl,
+    TIDEMARK_DRIFT_CACHE_KEY_SECRET: resources.secrets.driftCacheKey,
     POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
   };
 }

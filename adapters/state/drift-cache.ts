@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-verdict';
 
@@ -8,6 +9,17 @@ import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-ve
 export interface DriftCacheStore {
   load(): Promise<DriftCacheEntries>;
   save(entries: DriftCacheEntries): Promise<void>;
+  /**
+   * The key the verdicts' manifest digests are HMACs under (`digestOf`). It is kept apart from the verdicts (Secrets
+   * Manager for the scanner, a file only its owner reads for `tidemark diff`), so the stored digests of a Secret's
+   * manifest cannot be used to confirm a guessed value. A new key only costs dry-runs: no digest matches any more.
+   */
+  digestKey(): Promise<string>;
+}
+
+/** A key for a cache that has none of its own: its digests match nothing after the process ends. */
+export function ephemeralDigestKey(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** The stored form: gzip of `[[key, verdict], …]`, compact enough for 2,000 objects to fit one DynamoDB item. */

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-verdict';
-import { type DriftCacheStore, decodeDriftCache, encodeDriftCache } from './drift-cache';
+import { type DriftCacheStore, decodeDriftCache, encodeDriftCache, ephemeralDigestKey } from './drift-cache';
 
 /** DynamoDB items hold 400 KB; chunks stay well under it with the item's other attributes. */
 const maxChunkBytes = 300 * 1024;
@@ -22,6 +22,11 @@ export class DynamoDbDriftCache implements DriftCacheStore {
     private readonly cluster: string,
     client: DynamoDBClient = new DynamoDBClient({}),
     private readonly now: () => Date = () => new Date(),
+    /**
+     * The deployment's digest key, from Secrets Manager (the stack's `DriftCacheKey` secret): never stored in the
+     * table. Default: a key of this process alone, so the cache holds only until the container is recycled.
+     */
+    readonly digestKey: () => Promise<string> = processKey,
   ) {
     this.db = DynamoDBDocumentClient.from(client);
   }
@@ -69,6 +74,9 @@ export class DynamoDbDriftCache implements DriftCacheStore {
     return `drift-cache#${this.cluster}`;
   }
 }
+
+const ownKey = ephemeralDigestKey();
+const processKey = async () => ownKey;
 
 function chunk(entries: DriftCacheEntries): Buffer[] {
   const all = [...entries];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -81,5 +81,16 @@ describe('FileDriftCache', () => {
     await a.save(verdicts(3));
     expect((await new FileDriftCache('https://a:6443', 'sel', dir).load()).size).toBe(3);
     expect((await new FileDriftCache('https://b:6443', 'sel', dir).load()).size).toBe(0);
+  });
+
+  it('keys its digests with a key of its own, kept apart from the verdicts and readable by its owner alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-cache-'));
+    const key = await new FileDriftCache('https://a:6443', 'sel', dir).digestKey();
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    expect(await new FileDriftCache('https://b:6443', 'other', dir).digestKey()).toBe(key);
+    expect(statSync(join(dir, 'digest-key')).mode & 0o777).toBe(0o600);
+    const cache = new FileDriftCache('https://a:6443', 'sel', dir);
+    await cache.save(verdicts(2));
+    expect(readFileSync(cache.path).includes(key)).toBe(false);
   });
 });

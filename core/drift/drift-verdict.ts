@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { isInSync } from '../sync/in-sync';
 import type { KubeObject } from '../sync/kube-object';
 import type { DriftedField } from './drift-report';
@@ -26,7 +26,7 @@ export type DriftCacheEntries = Map<string, CachedVerdict>;
  */
 export function knownVerdict(
   desired: KubeObject,
-  /** `digestOf(desired)`, computed once by the caller, which also stores it with the new verdict. */
+  /** `digestOf(desired, key)`, computed once by the caller, which also stores it with the new verdict. */
   desiredDigest: string,
   live: KubeObject,
   previous: CachedVerdict | undefined,
@@ -44,9 +44,15 @@ function provenByStoredForm(object: KubeObject, live: KubeObject): boolean {
   return isInSync(stored.desired, stored.live);
 }
 
-/** A digest of the manifest as it will be applied; key order does not matter, values do. */
-export function digestOf(object: KubeObject): string {
-  return createHash('sha256').update(canonicalJson(object)).digest('base64url').slice(0, 22);
+/**
+ * A digest of the manifest as it will be applied; key order does not matter, values do. It is an HMAC under the
+ * deployment's own key (`digestKey`), never a plain hash: the digests are stored (the State table, a file), and a
+ * plain hash of a Secret's manifest would let anyone who reads them confirm a guessed value offline (hash the manifest
+ * with the guess, compare). Masking the Secret's data before hashing would close that too, but then a changed value
+ * in Git would keep the cached verdict of the old one.
+ */
+export function digestOf(object: KubeObject, digestKey: string): string {
+  return createHmac('sha256', digestKey).update(canonicalJson(object)).digest('base64url').slice(0, 22);
 }
 
 function canonicalJson(value: unknown): string {

@@ -1,4 +1,4 @@
-import type { DriftCacheStore } from '../../adapters/state/drift-cache';
+import { type DriftCacheStore, ephemeralDigestKey } from '../../adapters/state/drift-cache';
 import type { DriftFinding, DriftReport } from '../../core/drift/drift-report';
 import type { IgnoreRule } from '../../core/drift/ignore-rules';
 import type { KubeObject } from '../../core/sync/kube-object';
@@ -51,6 +51,7 @@ export async function diffFolder(
       extraKinds: request.extraKinds,
       syncFindings: request.syncFindings,
       previous: (await request.cache?.load().catch(() => new Map())) ?? new Map(),
+      digestKey: (await request.cache?.digestKey()) ?? ephemeralDigestKey(),
       now: request.now,
     },
     cluster,

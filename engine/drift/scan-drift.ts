@@ -22,6 +22,8 @@ export interface DriftScanInput {
   /** Findings about the Syncs themselves (`syncFindings`), added to the report as they are. */
   syncFindings?: readonly DriftFinding[];
   previous: DriftCacheEntries;
+  /** The key the manifest digests of the verdicts are keyed with (`digestOf`): the cache store's `digestKey()`. */
+  digestKey: string;
   now: Date;
   /** Verdicts in flight at once. Default `defaultConcurrency.scanObjects`. */
   concurrency?: number;
@@ -83,7 +85,7 @@ export async function scanDrift(input: DriftScanInput, cluster: ReadOnlyCluster)
       findings.push({ kind: 'missing', object: refOf(object) });
       return;
     }
-    const digest = digestOf(object);
+    const digest = digestOf(object, input.digestKey);
     let fields: DriftedField[];
     const known = knownVerdict(object, digest, current, input.previous.get(key));
     if (known) {

@@ -25,9 +25,14 @@ const git = DesiredStateSource.lazily(async () => {
   const secret = parseConfigRepoSecret(configRepo, await getSecret(configRepo.authSecretName, { maxAge: 300 }));
   return { url: configRepo.url, branch: configRepo.branch, credentials: gitCredentialsOf(secret, configRepo) };
 });
+// The drift cache's digests are HMACs under this key (core/drift/drift-verdict.ts digestOf), kept out of the table.
+const { driftCacheKeySecret } = env;
+const digestKey = driftCacheKeySecret
+  ? async () => String(await getSecret(driftCacheKeySecret, { maxAge: 300 }))
+  : undefined;
 const deps: Omit<ScanClusterDeps, 'desired'> = {
   cluster: (cluster) => clusters.connect(cluster),
-  cache: (cluster) => new DynamoDbDriftCache(env.tableName, cluster, dynamodb),
+  cache: (cluster) => new DynamoDbDriftCache(env.tableName, cluster, dynamodb, undefined, digestKey),
   alertState: new AlertStateStore(env.tableName, dynamodb),
   channels: alertChannels({
     topicArn: env.alertsTopicArn,

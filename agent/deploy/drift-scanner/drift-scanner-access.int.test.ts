@@ -83,6 +83,7 @@ describe('agent/deploy/drift-scanner: the group tidemark:drift-scanner can dry-r
     labelSelector: selectorFor(sync()),
     rules: [],
     previous: new Map(),
+    digestKey: 'test',
     now: new Date(),
   });
 
