@@ -4,6 +4,15 @@ import { ecrRepositoryName } from '../../core/images/image-ref';
 import type { ImagePush } from '../../core/images/plan-image-update';
 
 /**
+ * A tag as the OCI distribution spec defines it (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`), which ECR enforces on push.
+ * The tag is written into manifests and commit subjects, so an event that does not come from ECR (a forged SQS
+ * message: `1.0.1 --privileged`, a newline, a YAML flow character) must be refused here, before anything reads it.
+ */
+const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** ECR's repository name rule: lowercase path components joined by `/`, each separated inside by `.`, `_` or `-`. */
+const repositoryNamePattern = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
  * The EventBridge `ECR Image Action` event for a successful push, as documented in the Amazon ECR User Guide
  * ("Amazon ECR events and EventBridge"). The stack's rule already filters on `action-type: PUSH` and `result:
  * SUCCESS`; the schema checks again, so an event routed here by mistake is rejected with a reason, not acted on.
@@ -15,10 +24,16 @@ export const EcrImagePushEvent = EventBridgeSchema.extend({
   detail: z.object({
     'action-type': z.literal('PUSH', { error: 'must be PUSH: only pushes move tags' }),
     result: z.literal('SUCCESS', { error: 'must be SUCCESS: a failed push has no image to deploy' }),
-    'repository-name': z.string().min(1),
+    'repository-name': z
+      .string()
+      .max(256)
+      .regex(repositoryNamePattern, 'must be an ECR repository name (lowercase path components such as team/web)'),
     'image-digest': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a sha256 digest'),
     // A push by digest alone has no tag; it cannot move a tag and is skipped (see imagePushOf).
-    'image-tag': z.string().optional(),
+    'image-tag': z
+      .string()
+      .regex(tagPattern, 'must be an image tag (up to 128 letters, digits, _ . -, not starting with . or -)')
+      .optional(),
   }),
 });
 export type EcrImagePushEvent = z.infer<typeof EcrImagePushEvent>;

@@ -183,6 +183,25 @@ describe('image updater handler', () => {
     expect(reasons.join('\n')).toContain('malformed ECR event: detail.image-digest: must be a sha256 digest');
   });
 
+  it('refuses an event whose tag is not an image tag (a forged message), writing neither manifest nor commit', async () => {
+    const u = await updater();
+    const before = u.repo.head();
+    const forged = (tag: string, n: number) => ({
+      ...push('1.0.2', n),
+      detail: { ...push('1.0.2', n).detail, 'image-tag': tag },
+    });
+    const logs = vi.spyOn(process.stderr, 'write');
+    await u.send(forged('1.0.1 --privileged', 8), forged('1.0.1\nimage: evil', 9), forged('-1.0.1', 10));
+    await u.drain();
+    const reasons = logs.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('rejected a malformed event'));
+    logs.mockRestore();
+    expect(u.repo.head()).toBe(before);
+    expect(u.repo.file('clusters/dev/web/deployment.yaml')).not.toContain('privileged');
+    expect(await u.events.deadLetters()).toHaveLength(3);
+    expect(reasons.length).toBeGreaterThanOrEqual(3); // each is received twice before the dead-letter queue
+    for (const r of reasons) expect(r).toContain('malformed ECR event: detail.image-tag: must be an image tag');
+  });
+
   it('ignores a repository no policy names and a push without a tag, and commits nothing for an invalid policy file', async () => {
     const u = await updater();
     const before = u.repo.head();
