@@ -13,6 +13,11 @@ export interface HeadFiles {
   files: Map<string, string>;
   /** Files under those paths that were left out (symbolic links, files that are not UTF-8), and why. */
   unread?: UnreadFile[];
+  /**
+   * Git file mode of each read file that is not a plain `100644` (an executable script is `100755`), for providers
+   * that write a tree by hand (GitHub's API): an edit keeps the mode of the file it changes.
+   */
+  modes?: Map<string, string>;
 }
 
 /**

@@ -52,6 +52,25 @@ describeConfigRepoContract('github provider on recorded GitHub API responses', a
   return { repo: open(recording).repo, otherWriter: async () => {} };
 });
 
+describe('GitHubConfigRepo file modes (recorded GitHub API responses)', () => {
+  it('keeps the mode of each file it edits', async () => {
+    const { repo, pending } = open(recordings['keeps the mode of each file it edits']!);
+    const head = await repo.read(['clusters/dev']);
+    expect(head?.modes).toEqual(new Map([['clusters/dev/deploy.sh', '100755']]));
+    const outcome = await repo.commit(
+      [
+        { path: 'clusters/dev/deploy.sh', content: '#!/bin/sh\nkubectl apply -f web.yaml # web:1.0.1\n' },
+        { path: 'clusters/dev/web.yaml', content: 'image: acme.io/web:1.0.1\n' },
+        { path: 'clusters/dev/new.yaml', content: 'kind: ConfigMap\n' },
+      ],
+      head!,
+      'Update web to 1.0.1',
+    );
+    expect(outcome).toEqual({ kind: 'committed', sha: expect.any(String), branch: 'main' });
+    expect(pending).toEqual([]);
+  });
+});
+
 describe('GitHubConfigRepo pull requests (recorded GitHub API responses)', () => {
   it('opens a pull request for a branch, then updates the open one instead of opening another', async () => {
     const { repo, pending } = open(

@@ -10,6 +10,9 @@ import type {
   UnreadFile,
 } from './config-repo';
 
+/** The mode of a plain file in a git tree; every other mode of a file read is remembered in `HeadFiles.modes`. */
+const PLAIN_MODE = '100644';
+
 export type GitHubCredentials = { token: string } | { appId: number; privateKey: string; installationId: number };
 
 export interface GitHubConfigRepoOptions {
@@ -76,6 +79,8 @@ export class GitHubConfigRepo implements ConfigRepo {
       return e.mode !== SYMLINK_MODE;
     });
     const files = new Map<string, string>();
+    const modes = new Map<string, string>();
+    for (const e of wanted) if (e.mode && e.mode !== PLAIN_MODE) modes.set(e.path!, e.mode);
     // Eight blobs at a time: fast for the few files a policy covers, and gentle on the secondary rate limit.
     for (let i = 0; i < wanted.length; i += 8) {
       const batch = wanted.slice(i, i + 8);
@@ -88,7 +93,7 @@ export class GitHubConfigRepo implements ConfigRepo {
         else files.set(e.path!, text);
       });
     }
-    return { branch, head, files, ...(unread.length > 0 ? { unread } : {}) };
+    return { branch, head, files, ...(unread.length > 0 ? { unread } : {}), ...(modes.size > 0 ? { modes } : {}) };
   }
 
   async commit(
@@ -101,11 +106,13 @@ export class GitHubConfigRepo implements ConfigRepo {
     const tree = await this.octokit.git.createTree({
       ...this.repo,
       base_tree: parent.data.tree.sha,
-      tree: edits.map((e) =>
-        e.content === null
-          ? { path: e.path, mode: '100644' as const, type: 'blob' as const, sha: null }
-          : { path: e.path, mode: '100644' as const, type: 'blob' as const, content: e.content },
-      ),
+      // Each edited file keeps its mode (an executable stays 100755); a new file is a plain one.
+      tree: edits.map((e) => {
+        const mode = (onto.modes?.get(e.path) ?? PLAIN_MODE) as '100644' | '100755';
+        return e.content === null
+          ? { path: e.path, mode, type: 'blob' as const, sha: null }
+          : { path: e.path, mode, type: 'blob' as const, content: e.content };
+      }),
     });
     const commit = await this.octokit.git.createCommit({
       ...this.repo,
