@@ -11,6 +11,8 @@ import { DEFAULT_SLACK_WEBHOOK_PATH } from './environment';
  * - `GET /messages[?path=P]`: what was recorded (to path P), oldest first. `DELETE /messages[?path=P]`: forget them.
  * - `POST /fail` `{ "status": 500, "times": 1, "retryAfter": 1, "path": P }`: fail the next `times` posts to P
  *   (default: the environment's own webhook path, {@link DEFAULT_SLACK_WEBHOOK_PATH}).
+ * - `POST /fail` `{ "delayMs": 15000, "path": P }`: the next post to P is recorded (Slack posted it) but answered only
+ *   after the delay, as when Slack is slow to answer: the sender times out not knowing the message went out.
  * - `GET /_health`.
  *
  * Several test files and `tidemark demo` share one receiver; each that needs isolation posts to a path of its own.
@@ -25,6 +27,8 @@ export interface ReceivedMessage {
 interface Failure {
   status: number;
   retryAfter?: number;
+  /** Record the message, then answer 200 after this long. */
+  delayMs?: number;
 }
 
 export function slackReceiver() {
@@ -51,18 +55,24 @@ export function slackReceiver() {
         status?: number;
         times?: number;
         retryAfter?: number;
+        delayMs?: number;
         path?: string;
       };
       const path = request.path ?? DEFAULT_SLACK_WEBHOOK_PATH;
       const queue = failures.get(path) ?? [];
       for (let i = 0; i < (request.times ?? 1); i++) {
-        queue.push({ status: request.status ?? 500, retryAfter: request.retryAfter });
+        queue.push({ status: request.status ?? 500, retryAfter: request.retryAfter, delayMs: request.delayMs });
       }
       failures.set(path, queue);
       return json(200, { queued: queue.length });
     }
     if (url.pathname.startsWith('/services/') && req.method === 'POST') {
       const failure = failures.get(url.pathname)?.shift();
+      if (failure?.delayMs !== undefined) {
+        messages.push({ receivedAt: new Date().toISOString(), path: url.pathname, body: JSON.parse(raw) });
+        const delay = failure.delayMs;
+        return void setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), delay);
+      }
       if (failure) {
         const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : {};
         return void res

@@ -14,10 +14,22 @@ export interface SlackWebhookOptions {
 }
 
 export class SlackDeliveryError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  /**
+   * Slack may have posted the message: the request was sent and no answer came in time. Sending it again could post it
+   * twice, so whoever keeps a message for redelivery must count it as delivered (see {@link maybeDelivered}).
+   */
+  readonly maybeDelivered: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { maybeDelivered?: boolean }) {
     super(message, options);
     this.name = 'SlackDeliveryError';
+    this.maybeDelivered = options?.maybeDelivered ?? false;
   }
+}
+
+/** A delivery that failed in a way that may still have posted the message: it must not be sent again. */
+export function maybeDelivered(error: unknown): boolean {
+  return error instanceof SlackDeliveryError && error.maybeDelivered;
 }
 
 /**
@@ -81,7 +93,7 @@ export class SlackWebhook {
         if (!notSent(error)) {
           throw new SlackDeliveryError(
             `Slack did not answer within ${timeoutMs} ms; not retried, because it may have posted the message already.`,
-            { cause: error },
+            { cause: error, maybeDelivered: true },
           );
         }
         last = `connection failed (${(error as Error).message})`;

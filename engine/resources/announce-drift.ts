@@ -1,7 +1,7 @@
+import { deliverAlerts } from '../../adapters/alerts/alert-channels';
 import type { Alert } from '../../core/alerts/alert';
-import type { AlertState, Undelivered } from '../../core/alerts/alert-state';
-import { decideAlerts, type ScanOutcome, undeliveredOf } from '../../core/alerts/decide-alerts';
-import { messageOf } from './with-retries';
+import type { AlertState } from '../../core/alerts/alert-state';
+import { decideAlerts, type ScanOutcome } from '../../core/alerts/decide-alerts';
 
 /** The existing alert pipeline as the reconcilers use it: the alert state in the State table and the channels. */
 export interface AlertPipeline {
@@ -37,20 +37,7 @@ export async function announceDrift(
       channels: pipeline.channels.filter((c) => r.channels.includes(c.name)),
     })),
   ];
-  const deliveryErrors: string[] = [];
-  const undelivered: Undelivered[] = [];
-  for (const { alert, channels } of sends) {
-    const missed: string[] = [];
-    for (const channel of channels) {
-      try {
-        await channel.deliver(alert);
-      } catch (error) {
-        missed.push(channel.name);
-        deliveryErrors.push(`${channel.name}: ${messageOf(error)}`);
-      }
-    }
-    if (missed.length > 0) undelivered.push(undeliveredOf(alert, missed));
-  }
+  const { undelivered, deliveryErrors } = await deliverAlerts(sends);
   await pipeline.state.save(target, { ...next, undelivered });
   return { alerts: sends.map((s) => s.alert.kind), deliveryErrors };
 }

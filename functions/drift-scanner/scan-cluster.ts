@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { AlertChannel } from '../../adapters/alerts/alert-channels';
+import { type AlertChannel, deliverAlerts } from '../../adapters/alerts/alert-channels';
 import type { DriftCacheStore } from '../../adapters/state/drift-cache';
 import type { Alert } from '../../core/alerts/alert';
-import type { AlertState, Undelivered } from '../../core/alerts/alert-state';
-import { decideAlerts, type ScanOutcome, undeliveredOf } from '../../core/alerts/decide-alerts';
+import type { AlertState } from '../../core/alerts/alert-state';
+import { decideAlerts, type ScanOutcome } from '../../core/alerts/decide-alerts';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
@@ -72,8 +72,6 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
   }
   const previous = await deps.alertState.load(config.name);
   const { alerts, redeliveries, next } = decideAlerts(previous, outcome, deps.now(), deps.renotifyHours);
-  const deliveryErrors: string[] = [];
-  const undelivered: Undelivered[] = [];
   const sends = [
     ...alerts.map((alert) => ({ alert, channels: deps.channels })),
     ...redeliveries.map((r) => ({
@@ -81,18 +79,7 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
       channels: deps.channels.filter((c) => r.channels.includes(c.name)),
     })),
   ];
-  for (const { alert, channels } of sends) {
-    const missed: string[] = [];
-    for (const channel of channels) {
-      try {
-        await channel.deliver(alert);
-      } catch (error) {
-        missed.push(channel.name);
-        deliveryErrors.push(`${channel.name}: ${(error as Error).message}`);
-      }
-    }
-    if (missed.length > 0) undelivered.push(undeliveredOf(alert, missed));
-  }
+  const { undelivered, deliveryErrors } = await deliverAlerts(sends);
   // Saved even when a channel failed: the channels that took the alert must not get it twice. What a channel missed
   // is remembered and sent to it alone by the next scan, while it still describes the cluster.
   await deps.alertState.save(config.name, { ...next, undelivered });

@@ -59,7 +59,13 @@ function event(kind: DeploymentEvent['kind'], overrides: Partial<DeploymentEvent
 }
 
 function deps(
-  options: { github?: Exchange[]; slackAttempts?: number; foldSeconds?: number; slackOnly?: boolean } = {},
+  options: {
+    github?: Exchange[];
+    slackAttempts?: number;
+    slackTimeoutMs?: number;
+    foldSeconds?: number;
+    slackOnly?: boolean;
+  } = {},
 ) {
   const replay = replayGitHub(options.github ?? []);
   const github = new GitHubDeployments({
@@ -75,7 +81,11 @@ function deps(
         { channels: options.slackOnly ? [{ slack: channels.slackSecret }] : ['sns', { slack: channels.slackSecret }] },
       ],
     }),
-    slack: (secret) => SlackWebhook.fromSecret(secret, { maxAttempts: options.slackAttempts ?? 1 }),
+    slack: (secret) =>
+      SlackWebhook.fromSecret(secret, {
+        maxAttempts: options.slackAttempts ?? 1,
+        ...(options.slackTimeoutMs ? { timeoutMs: options.slackTimeoutMs } : {}),
+      }),
     sns: new SnsAlerts(localEnv().resources.alertsTopicArn),
     github: options.github && {
       commitStatuses: true,
@@ -197,6 +207,23 @@ describe('notifier', () => {
     const record = await d.items.get<SyncNotifyState, unknown>(syncItemId(deployed));
     expect(record.outbox).toEqual([]);
     expect(record.state?.deployed?.revision).toBe(R1);
+  });
+
+  it('does not send again a Slack message that timed out after Slack took it (maybe delivered)', async () => {
+    const { deps: d } = deps({ slackTimeoutMs: 1500 });
+    // The receiver records the post (Slack posted it) and answers after 4 s, past the webhook's 1.5 s.
+    await fetch(`${localEnv().slack.controlUrl}/fail`, {
+      method: 'POST',
+      body: JSON.stringify({ delayMs: 4000, path: channels.slackPath }),
+    });
+    const deployed = event('deployed');
+    const result = await notifyEvent(deployed, d);
+    expect(result.delivered).toContain(`slack:${channels.slackSecret} (maybe)`);
+    // SQS redelivers the same message anyway (at least once): still one post.
+    await notifyEvent(deployed, d);
+    expect(await channels.slack()).toHaveLength(1);
+    const record = await d.items.get<SyncNotifyState, unknown>(syncItemId(deployed));
+    expect(record.outbox).toEqual([]);
   });
 
   it('folds 20 Syncs failing at once for one cause into one message, and one when they recover', async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { maybeDelivered } from '../../adapters/alerts/slack-webhook';
 import type { StormFlush } from '../../adapters/events/flush-queue';
 import type { DeploymentState } from '../../adapters/github/github-deployments';
 import type { VersionedItems } from '../../adapters/state/versioned-items';
@@ -242,6 +243,13 @@ async function drain<T>(
     try {
       delivered.push(...(await perform(entry, deps)));
     } catch (error) {
+      // Slack took the request and did not answer in time: it may have posted the message, and a retry could post it
+      // twice. It leaves the outbox as if sent; the handler logs it.
+      if (maybeDelivered(error)) {
+        delivered.push(`${entry.kind === 'slack' ? `slack:${entry.secret}` : entry.kind} (maybe)`);
+        await remove(new Set([entry.id]));
+        continue;
+      }
       failures.push({ entry: `${entry.kind} ${entry.id}`, error: error as Error });
       if (options.shared) {
         await change((current) => ({
