@@ -68,6 +68,12 @@ async function deliveryRecord(deliveryId: string) {
   return out.Item;
 }
 
+/** The push with a new `after` commit: a push no earlier test (or run, within the replay window) delivered. */
+function freshPush<T>(payload: T): T {
+  if (typeof payload !== 'object' || payload === null || !('after' in payload)) return payload;
+  return { ...payload, after: randomBytes(20).toString('hex') };
+}
+
 const queues: ScratchQueue[] = [];
 async function scratch(name: string) {
   const q = await createScratchQueue(`webhook-test-${name}`);
@@ -89,18 +95,21 @@ describe('webhook handler with GitHub deliveries', () => {
     prod = await scratch('prod');
     ({ secret, handler } = await deployment('https://github.com/Codertocat/Hello-World.git', 'master', { dev, prod }));
   });
+  // Each delivery a push of its own (a new `after`): the same push under a new delivery id is a replay (see below).
   const deliver = (event: string, payload: unknown, extra: { deliveryId?: string; base64?: boolean } = {}) =>
-    webhookDelivery({ event, payload, secret, ...extra });
+    webhookDelivery({ event, payload: freshPush(payload), secret, ...extra });
+  const revisionOf = (e: APIGatewayProxyEventV2) => JSON.parse(e.body!).after as string;
 
   it("accepts GitHub's example push and asks every cluster to sync its head (a new branch may touch any)", async () => {
     const deliveryId = randomUUID();
-    const response = await handler(deliver('push', githubPush, { deliveryId }));
+    const delivery = deliver('push', githubPush, { deliveryId });
+    const response = await handler(delivery);
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body!)).toMatchObject({ clusters: ['dev', 'prod'] });
     const expected: SyncRequest = {
       repo: 'https://github.com/Codertocat/Hello-World.git',
       branch: 'master',
-      revision: githubPush.after as string,
+      revision: revisionOf(delivery),
       pushedAt: '2019-05-15T15:20:57.000Z',
       deliveryId,
     };
@@ -112,20 +121,40 @@ describe('webhook handler with GitHub deliveries', () => {
 
   it('wakes only the cluster whose folder the pushed commits changed', async () => {
     const commits = [{ added: [], modified: ['clusters/dev/web/deployment.yaml'], removed: [] }];
-    const response = await handler(deliver('push', { ...githubPush, created: false, commits }));
+    const delivery = deliver('push', { ...githubPush, created: false, commits });
+    const response = await handler(delivery);
     expect(response.statusCode).toBe(200);
-    expect((await drained(dev)).map((r) => r.revision)).toEqual([githubPush.after]);
+    expect((await drained(dev)).map((r) => r.revision)).toEqual([revisionOf(delivery)]);
     expect(await drained(prod)).toEqual([]);
   });
 
   it('acknowledges a redelivery and sends nothing the second time', async () => {
     const deliveryId = randomUUID();
-    expect((await handler(deliver('push', githubPush, { deliveryId }))).statusCode).toBe(200);
-    const again = await handler(deliver('push', githubPush, { deliveryId }));
+    const delivery = deliver('push', githubPush, { deliveryId });
+    expect((await handler(delivery)).statusCode).toBe(200);
+    const again = await handler(structuredClone(delivery));
     expect(again.statusCode).toBe(200);
     expect(JSON.parse(again.body!).message).toMatch(/already handled/);
     expect(await drained(dev)).toHaveLength(1);
     expect(await drained(prod)).toHaveLength(1);
+  });
+
+  it('handles a signed push replayed under new delivery ids once, and the next push of the branch again', async () => {
+    const push = freshPush(githubPush);
+    const replay = () => webhookDelivery({ event: 'push', payload: push, secret, deliveryId: randomUUID() });
+    expect((await handler(replay())).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const again = await handler(replay());
+      expect(again.statusCode).toBe(200);
+      expect(JSON.parse(again.body!).message).toMatch(/push of [0-9a-f]{40} was already handled .*new delivery id/);
+    }
+    expect(await drained(dev)).toHaveLength(1);
+    expect(await drained(prod)).toHaveLength(1);
+    // The next push moves the branch on from there: a push of its own.
+    const next: Record<string, unknown> = { ...freshPush(githubPush), before: push.after };
+    expect((await handler(webhookDelivery({ event: 'push', payload: next, secret }))).statusCode).toBe(200);
+    expect((await drained(dev)).map((r) => r.revision)).toEqual([next.after]);
+    await drained(prod);
   });
 
   it('decodes a base64 body before checking the signature', async () => {
@@ -137,7 +166,7 @@ describe('webhook handler with GitHub deliveries', () => {
   });
 
   it('accepts the form-encoded content type GitHub can be configured to send', async () => {
-    const body = `payload=${encodeURIComponent(JSON.stringify(githubPush))}`;
+    const body = `payload=${encodeURIComponent(JSON.stringify(freshPush(githubPush)))}`;
     const event = deliver('push', githubPush);
     const { createHmac } = await import('node:crypto');
     event.headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -175,7 +204,7 @@ describe('webhook handler with GitHub deliveries', () => {
 
     it('a tampered body (401)', async () => {
       const event = deliver('push', githubPush);
-      event.body = event.body!.replace(githubPush.after as string, 'f'.repeat(40));
+      event.body = event.body!.replace(revisionOf(event), 'f'.repeat(40));
       await refusedWith(event, 401);
     });
 
@@ -227,11 +256,10 @@ describe('webhook handler with GitLab deliveries', () => {
   });
 
   it('accepts a push whose X-Gitlab-Token is the secret', async () => {
-    const response = await handler(
-      webhookDelivery({ provider: 'gitlab', event: 'Push Hook', payload: gitlabPush, secret }),
-    );
+    const payload = freshPush(gitlabPush);
+    const response = await handler(webhookDelivery({ provider: 'gitlab', event: 'Push Hook', payload, secret }));
     expect(response.statusCode).toBe(200);
-    expect((await drained(dev)).map((r) => r.revision)).toEqual([gitlabPush.after]);
+    expect((await drained(dev)).map((r) => r.revision)).toEqual([payload.after]);
   });
 
   it('refuses a wrong token with 401', async () => {
@@ -247,7 +275,8 @@ describe('webhook handler when SQS fails', () => {
     const { secret, handler } = await deployment('https://github.com/Codertocat/Hello-World.git', 'master', { gone });
     await gone.delete();
     const deliveryId = randomUUID();
-    const response = await handler(webhookDelivery({ event: 'push', payload: githubPush, secret, deliveryId }));
+    const push = freshPush(githubPush);
+    const response = await handler(webhookDelivery({ event: 'push', payload: push, secret, deliveryId }));
     expect(response.statusCode).toBe(500);
     expect(await deliveryRecord(deliveryId)).toBeUndefined();
   });

@@ -8,7 +8,7 @@ import { parseWebhookSecret } from '../../adapters/config-repo/credentials';
 import { ClaimLedger } from '../../adapters/state/claim-ledger';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { functionEnv } from '../function-env';
-import { deliveryLedger, receiveWebhook, responseFor } from './receive-webhook';
+import { deliveryLedger, pushLedger, receiveWebhook, responseFor } from './receive-webhook';
 
 // Built once per container: config is validated here, clients and the secret cache are reused across deliveries.
 const logger = new Logger({ serviceName: 'webhook' });
@@ -18,6 +18,7 @@ const env = functionEnv();
 // GitHub records (and that can be redelivered) instead of a silent timeout; worst case is about 2 × 3 s per call.
 const awsClient = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
 const secrets = new SecretsProvider({ clientConfig: awsClient });
+const dynamodb = new DynamoDBClient(awsClient);
 const sqs = new SQSClient(awsClient);
 const deps = {
   config: env.config,
@@ -28,7 +29,8 @@ const deps = {
       env.config.webhook.secretName,
       await secrets.get(env.config.webhook.secretName, { maxAge: 300 }),
     ),
-  deliveries: new ClaimLedger({ tableName: env.tableName, client: new DynamoDBClient(awsClient), ...deliveryLedger }),
+  deliveries: new ClaimLedger({ tableName: env.tableName, client: dynamodb, ...deliveryLedger }),
+  pushes: new ClaimLedger({ tableName: env.tableName, client: dynamodb, ...pushLedger }),
   syncQueues: new Map(Object.entries(env.syncQueueUrls).map(([cluster, url]) => [cluster, new SyncQueue(url, sqs)])),
 };
 

@@ -77,6 +77,7 @@ describe('parsePush', () => {
       push: {
         repoUrls: ['http://example.com/mike/diaspora.git', 'http://example.com/mike/diaspora'],
         ref: 'refs/heads/master',
+        before: '95790bf891e76fee5e1747ab589903a6a1f80f22',
         after: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
         changedPaths: ['CHANGELOG', 'app/controller/application.rb'],
         incomplete: true,

@@ -7,6 +7,8 @@ export interface Push {
   repoUrls: string[];
   /** Full ref: `refs/heads/main`, `refs/tags/v1`. */
   ref: string;
+  /** The commit the ref pointed at before the push (all zeros for a new ref), when the payload says. */
+  before?: string;
   /** The commit the ref now points at; all zeros when the ref was deleted. */
   after: string;
   /** Paths the pushed commits added, modified or removed. */
@@ -31,6 +33,7 @@ const commit = z.object({ added: paths, modified: paths, removed: paths });
 /** The fields of GitHub's `push` payload we use (docs.github.com, "Webhook events and payloads", push). */
 const GitHubPush = z.object({
   ref: z.string().min(1),
+  before: z.string().optional(),
   after: z.string().regex(/^[0-9a-f]{40,64}$/),
   created: z.boolean().default(false),
   deleted: z.boolean().default(false),
@@ -68,6 +71,7 @@ export function parsePush(provider: WebhookProvider, payload: unknown): PushPars
       push: {
         repoUrls: [p.repository.clone_url, p.repository.html_url].filter((u): u is string => !!u),
         ref: p.ref,
+        ...(p.before !== undefined && { before: p.before }),
         after: p.after,
         changedPaths: changedPaths(p.commits),
         incomplete: p.forced || p.created || p.commits.length === 0 || p.commits.length > listedCommitsLimit,
@@ -84,6 +88,7 @@ export function parsePush(provider: WebhookProvider, payload: unknown): PushPars
     push: {
       repoUrls: [p.project.git_http_url, p.project.web_url].filter((u): u is string => !!u),
       ref: p.ref,
+      before: p.before,
       after: p.after,
       changedPaths: changedPaths(p.commits),
       // GitLab has no `forced` flag; a rewrite shows up as listed commits that do not add up, or none at all.

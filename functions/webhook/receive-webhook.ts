@@ -16,7 +16,7 @@ export type WebhookOutcome =
   | { kind: 'bad-request'; reason: string }
   | { kind: 'pong' }
   | { kind: 'ignored'; reason: string }
-  | { kind: 'duplicate'; deliveryId: string }
+  | { kind: 'duplicate'; deliveryId: string; of: 'delivery' | 'push'; revision?: string }
   | { kind: 'synced'; deliveryId: string; revision: string; clusters: string[]; withoutQueue: string[] };
 
 export interface WebhookDependencies {
@@ -25,6 +25,8 @@ export interface WebhookDependencies {
   webhookSecret: () => Promise<string>;
   /** Deliveries already handled (see {@link deliveryLedger}). */
   deliveries: Pick<ClaimLedger, 'claim' | 'complete' | 'release'>;
+  /** Pushes handled in the last minutes, whatever their delivery id (see {@link pushLedger}). */
+  pushes: Pick<ClaimLedger, 'claim' | 'complete' | 'release'>;
   /** Time left in the invocation: a claim of a run that dies expires with it, so GitHub's redelivery is handled. */
   remainingTimeInMillis?: () => number;
   /** Cluster name → its sync queue. */
@@ -46,6 +48,19 @@ export const deliveryLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = 
   name: 'webhook',
   keyPrefix: 'webhook-delivery',
   expiresAfterSeconds: 7 * 24 * 3600,
+};
+
+/**
+ * The claim ledger of pushes: records `webhook-push#<hash>` of provider, repo, ref, before and after. A signed delivery
+ * can be replayed by anyone who saw it (a proxy log, a mis-sent payload) under a new `X-GitHub-Delivery`, since the
+ * signature covers the body alone; each replay would wake every agent again. The same ref moving from the same commit to
+ * the same commit is the same push, so it is handled once in this window. Ten minutes: a replay after that wakes the
+ * agents once more (a fetch that finds nothing new), and a real push never repeats both commits that soon.
+ */
+export const pushLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = {
+  name: 'webhook',
+  keyPrefix: 'webhook-push',
+  expiresAfterSeconds: 10 * 60,
 };
 
 /**
@@ -107,7 +122,19 @@ export async function receiveWebhook(
   }
   const now = deps.now?.() ?? new Date();
   if (!(await deps.deliveries.claim(deliveryId, deps.remainingTimeInMillis?.()))) {
-    return { kind: 'duplicate', deliveryId };
+    return { kind: 'duplicate', deliveryId, of: 'delivery' };
+  }
+  const pushId = [provider, configRepo.url, push.ref, push.before ?? '', push.after].join(' ');
+  let pushClaimed: boolean;
+  try {
+    pushClaimed = await deps.pushes.claim(pushId, deps.remainingTimeInMillis?.());
+  } catch (e) {
+    await deps.deliveries.release(deliveryId).catch(() => undefined);
+    throw e;
+  }
+  if (!pushClaimed) {
+    await deps.deliveries.complete(deliveryId, { duplicateOf: 'push', revision: push.after });
+    return { kind: 'duplicate', deliveryId, of: 'push', revision: push.after };
   }
 
   const { resources } = deps.config;
@@ -134,11 +161,13 @@ export async function receiveWebhook(
     await Promise.all(withQueue.map((name) => deps.syncQueues.get(name)!.send(request)));
   } catch (e) {
     await deps.deliveries.release(deliveryId).catch(() => undefined);
+    await deps.pushes.release(pushId).catch(() => undefined);
     throw new Error(`Sending the sync request for ${push.after} failed; redeliver ${deliveryId} once SQS answers`, {
       cause: e,
     });
   }
   await deps.deliveries.complete(deliveryId, { revision: push.after, clusters: withQueue });
+  await deps.pushes.complete(pushId, { deliveryId, clusters: withQueue });
   return {
     kind: 'synced',
     deliveryId,
@@ -165,7 +194,12 @@ export function responseFor(outcome: WebhookOutcome): { statusCode: number; body
     case 'ignored':
       return reply(202, { message: `ignored: ${outcome.reason}` });
     case 'duplicate':
-      return reply(200, { message: `delivery ${outcome.deliveryId} was already handled` });
+      return reply(200, {
+        message:
+          outcome.of === 'delivery'
+            ? `delivery ${outcome.deliveryId} was already handled`
+            : `the push of ${outcome.revision} was already handled in the last minutes (a replay under a new delivery id)`,
+      });
     case 'synced':
       return reply(200, {
         message: `asked ${outcome.clusters.length} cluster(s) to sync ${outcome.revision}`,
