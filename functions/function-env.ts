@@ -18,8 +18,8 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
  * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
- * Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push replayed under a new delivery id), and the image updater's, prefixed with the function name
- * by Powertools (adapters/state/claim-ledger.ts).
+ * Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push replayed under a new
+ * delivery id), and the image updater's, prefixed with the function name by Powertools (adapters/state/claim-ledger.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().min(1),
