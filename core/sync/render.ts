@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type YAMLError } from 'yaml';
 import { isPlainObject, type KubeObject } from './kube-object';
 import { describeObject, objectIdOf, objectKey } from './object-id';
 
@@ -48,11 +48,7 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
     }
     documents.forEach((document, index) => {
       const error = document.errors[0];
-      if (error) {
-        throw new RenderError(file.path, index, `is not valid YAML: ${error.message}`, 'Fix the YAML syntax', {
-          cause: error,
-        });
-      }
+      if (error) throw yamlSyntaxError(file.path, index, error);
       const value: unknown = document.toJS({ maxAliasCount: 100 });
       if (value === null || value === undefined) return;
       for (const object of expandList(value, file.path, index)) {
@@ -73,6 +69,19 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
     });
   }
   return objects;
+}
+
+/**
+ * A YAML syntax error as file, line and column, never the source line: `yaml` quotes the line with a caret under the
+ * error, and that line is often a Secret's value (an unclosed quote in a password). The message goes to Sync status,
+ * Events (readable by the `view` role, which cannot read Secrets), logs and alerts. The parser's own error is not
+ * kept as the cause for the same reason; its code is.
+ */
+function yamlSyntaxError(path: string, index: number, error: YAMLError): RenderError {
+  const problem = error.message.split(/ at line \d+, column \d+/)[0]!.split('\n')[0]!;
+  const at = error.linePos?.[0];
+  const where = at ? ` at line ${at.line}, column ${at.col}` : '';
+  return new RenderError(path, index, `is not valid YAML: ${problem}${where} (${error.code})`, 'Fix the YAML syntax');
 }
 
 function expandList(value: unknown, file: string, index: number): KubeObject[] {
