@@ -74,6 +74,42 @@ describe('advance', () => {
     ]);
   });
 
+  it('announces an apply failure (a failed Helm hook is one), a refused prune and a failed prune as failed, with their reasons', () => {
+    const applyFailed: SyncOutcome = {
+      kind: 'apply-failed',
+      revision: R2,
+      message: 'pre-install hook Job/shop/migrate failed: BackoffLimitExceeded',
+      failures: ['pre-install hook Job/shop/migrate failed: BackoffLimitExceeded'],
+      changeSet: new ChangeSet(),
+    };
+    const pruneRefused: SyncOutcome = {
+      kind: 'prune-refused',
+      revision: R2,
+      message: 'would delete 4 of 5 objects (80%)',
+      changeSet: new ChangeSet(),
+    };
+    const pruneFailed: SyncOutcome = {
+      kind: 'prune-failed',
+      revision: R2,
+      message: 'ConfigMap/shop/old: delete failed (Forbidden)',
+      failures: ['ConfigMap/shop/old: delete failed (Forbidden)'],
+      changeSet: new ChangeSet(),
+      inventory,
+    };
+    let phase: SyncPhase = advance({ kind: 'new' }, applied(R1), minute(0)).phase;
+    const said = [applyFailed, applyFailed, pruneRefused, pruneFailed].map((outcome, i) => {
+      const step = advance(phase, outcome, minute(i + 1));
+      phase = step.phase;
+      return step.transitions.map((t) => `${t.kind} ${t.reason}: ${t.message}`);
+    });
+    expect(said).toEqual([
+      ['failed ApplyFailed: pre-install hook Job/shop/migrate failed: BackoffLimitExceeded'],
+      [], // the same failure at the next retry is no news
+      ['failed PruneRefused: would delete 4 of 5 objects (80%)'], // another reason is another failure
+      ['failed PruneFailed: ConfigMap/shop/old: delete failed (Forbidden)'],
+    ]);
+  });
+
   it('announces a second broken commit as a new failure', () => {
     expect(run([broken(R1), broken(R2)])).toEqual([['failed 1'], ['failed 2']]);
   });
