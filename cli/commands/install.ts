@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import {
+  type ConfigRepoCredentials,
+  gitCredentialsOf,
+  parseConfigRepoSecret,
+} from '../../adapters/config-repo/credentials';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { installAgent } from '../../agent/install/install-agent';
 import { installLabel, installYaml, renderInstall } from '../../agent/install/render-install';
@@ -146,8 +151,9 @@ export function clusterOf(config: DeploymentConfig, name: string, source: string
 
 /**
  * The git credentials Secret the Sync names, when the cluster lacks it: made from the config repo's Secrets Manager
- * secret (`{"username", "token"}`, or a GitHub token alone, sent as `x-access-token`). An existing Secret is left
- * as it is; a GitHub App secret cannot be turned into git credentials here, so the error says how to make one.
+ * secret, read by the one parser the Lambdas use (adapters/config-repo/credentials.ts), so a secret the image updater
+ * accepts is the one install accepts, with the same username. An existing Secret is left as it is; a GitHub App
+ * secret yields only hour-long installation tokens, which a Secret cannot hold, so the error says how to make one.
  * The value is never printed.
  */
 async function gitSecretFor(
@@ -166,30 +172,30 @@ async function gitSecretFor(
   }
   const secretId = config.configRepo.authSecretName;
   const fix = `create it: kubectl -n ${cluster.agentNamespace} create secret generic ${name} --from-literal=username=USER --from-literal=password=TOKEN, or pass --no-git-secret for a public repo`;
-  let value: { username?: string; token?: string; password?: string; appId?: string };
+  let credentials: ConfigRepoCredentials;
   try {
     const out = await new SecretsManagerClient({ region: cluster.region }).send(
       new GetSecretValueCommand({ SecretId: secretId }),
     );
-    value = JSON.parse(out.SecretString ?? '{}');
+    credentials = parseConfigRepoSecret(config.configRepo, out.SecretString);
   } catch (error) {
     throw new Error(
       `Secret ${cluster.agentNamespace}/${name} is missing and ${secretId} could not be read from Secrets Manager (${(error as Error).message}); ${fix}`,
       { cause: error },
     );
   }
-  const password = value.token ?? value.password;
-  if (!password) {
+  if (!('token' in credentials)) {
     throw new Error(
-      `Secret ${cluster.agentNamespace}/${name} is missing and ${secretId} holds ${value.appId ? 'a GitHub App, whose key is not a git password' : 'no token'}; ${fix}`,
+      `Secret ${cluster.agentNamespace}/${name} is missing and ${secretId} holds a GitHub App, whose key is not a git password; ${fix}`,
     );
   }
+  const { username, password } = await gitCredentialsOf(credentials, config.configRepo)();
   say(`  git credentials: Secret ${cluster.agentNamespace}/${name}, from Secrets Manager ${secretId}`);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace: cluster.agentNamespace, labels: { [installLabel]: cluster.name } },
     type: 'Opaque',
-    stringData: { username: value.username ?? 'x-access-token', password },
+    stringData: { username, password },
   } as KubeObject;
 }
