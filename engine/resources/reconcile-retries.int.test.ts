@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Reconciler } from '../../core/resources/reconciler';
 import ssmParameter from '../../examples/reconcilers/ssm-parameter';
 import { uniqueName } from '../../test/support/local-env';
-import { actions, testFolder } from './resources-test-support';
+import { actions, testFolder } from '../../test/support/resources';
 
 // Retries as a reconciler author is promised them (sdk/README.md, "Errors: throw"): the example SsmParameter reconciler
 // against moto's SSM, its writes made to fail the way a throttled AWS API fails (moto does not throttle). The backoff

@@ -1,6 +1,6 @@
 import { GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { actions, testFolder } from '../../engine/resources/resources-test-support';
+import { actions, testFolder } from '../../test/support/resources';
 import { uniqueName } from '../../test/support/local-env';
 import ssmParameter from './ssm-parameter';
 

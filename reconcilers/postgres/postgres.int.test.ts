@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actions, testFolder } from '../../engine/resources/resources-test-support';
 import { localEnv, uniqueName } from '../../test/support/local-env';
+import { actions, testFolder } from '../../test/support/resources';
 import postgres from './index';
 
 // Against the real PostgreSQL server `tidemark local up` runs (Debian's package), as its superuser, with the admin

@@ -6,8 +6,8 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { actions, testFolder } from '../../engine/resources/resources-test-support';
 import { uniqueName } from '../../test/support/local-env';
+import { actions, testFolder } from '../../test/support/resources';
 import route53 from './index';
 
 // Against moto's Route 53: a hosted zone of this file's own, record sets declared as files, the engine run as the

@@ -3,9 +3,9 @@ import type { DeclarationFile } from '../../core/resources/parse-declarations';
 import { type ReconcilerModule, reconcilersByKind } from '../../core/resources/reconciler';
 import { emptyInventory, type ResourceInventory } from '../../core/resources/resource-inventory';
 import type { ResourceFolderConfig } from '../../core/resources/resources-settings';
-import { type ReconcileFolderResult, reconcileFolder } from './reconcile-folder';
-import { silentLog } from './run-context';
-import { type ScanFolderResult, scanFolder } from './scan-folder';
+import { type ReconcileFolderResult, reconcileFolder } from '../../engine/resources/reconcile-folder';
+import { silentLog } from '../../engine/resources/run-context';
+import { type ScanFolderResult, scanFolder } from '../../engine/resources/scan-folder';
 
 /**
  * A folder to reconcile in a test, against the real provider (moto, the local PostgreSQL server): the engine runs as
