@@ -20,3 +20,25 @@ export async function openConfigRepo(
   const git = await gitCredentialsOf(credentials, settings)();
   return GitConfigRepo.open({ url: settings.url, branch: settings.branch, credentials: git });
 }
+
+/**
+ * The config repo, opened on first use and then kept for the life of the Lambda container (its clients, git cache and
+ * secret). A failed open is not kept: a missing or malformed secret may be fixed, so the next event tries again.
+ *
+ * @example
+ * const configRepo = configRepoOnDemand(env.config.configRepo, () => secrets.get(name, { maxAge: 300 }));
+ * const repo = await configRepo();
+ */
+export function configRepoOnDemand(
+  settings: DeploymentConfig['configRepo'],
+  secretValue: () => Promise<unknown>,
+): () => Promise<ConfigRepo> {
+  let opened: Promise<ConfigRepo> | undefined;
+  return () => {
+    opened ??= secretValue().then((value) => openConfigRepo(settings, value));
+    return opened.catch((e) => {
+      opened = undefined;
+      throw e;
+    });
+  };
+}

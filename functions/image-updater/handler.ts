@@ -4,8 +4,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
-import { openConfigRepo } from '../../adapters/config-repo/open-config-repo';
+import { configRepoOnDemand } from '../../adapters/config-repo/open-config-repo';
 import { describeImages } from '../../adapters/ecr/ecr-images';
 import { ClaimLedger } from '../../adapters/state/claim-ledger';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
@@ -24,19 +23,17 @@ const secrets = new SecretsProvider();
 const sqs = new SQSClient({});
 const ledger = new ClaimLedger({ tableName: env.tableName, client: new DynamoDBClient({}), ...imageEventLedger });
 const syncQueues = new Map(Object.entries(env.syncQueueUrls).map(([name, url]) => [name, new SyncQueue(url, sqs)]));
-let configRepo: Promise<ConfigRepo> | undefined;
-
-async function deps() {
-  configRepo ??= secrets
-    .get(env.config.configRepo.authSecretName, { maxAge: 300 })
-    .then((secret) => openConfigRepo(env.config.configRepo, secret));
-  const repo = await configRepo.catch((e) => {
-    configRepo = undefined; // a missing secret may be fixed; try again on the next event
-    throw e;
-  });
-  const log = (message: string, details: Record<string, unknown>) => logger.info(message, details);
-  return { repo, clusters: env.config.clusters, syncQueues, imagesOf: describeImages, log };
-}
+const configRepo = configRepoOnDemand(env.config.configRepo, () =>
+  secrets.get(env.config.configRepo.authSecretName, { maxAge: 300 }),
+);
+const log = (message: string, details: Record<string, unknown>) => logger.info(message, details);
+const deps = async () => ({
+  repo: await configRepo(),
+  clusters: env.config.clusters,
+  syncQueues,
+  imagesOf: describeImages,
+  log,
+});
 
 /**
  * Two triggers, one function: SQS FIFO batches of EventBridge `ECR Image Action` events (one message group per config
