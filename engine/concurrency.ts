@@ -21,6 +21,9 @@ export const defaultConcurrency = {
   /** Clusters one drift-scanner run scans at once: each holds a connection pool and dry-runs in flight, and four
    * keeps a 256 MB Lambda calm. */
   scannedClusters: 4,
+  /** Objects beyond Kubernetes (record sets, roles) one reconciler observes or applies at once, unless its own
+   * `concurrency` says otherwise (Route 53 allows five requests a second per account, a database many more). */
+  resourceChanges: 8,
 } as const;
 
 /**

@@ -163,8 +163,9 @@ export function defineReconciler<Spec, Actual, Settings = Record<string, unknown
   if (typeof definition.schema?.safeParse !== 'function') {
     throw new Error(`defineReconciler: ${definition.kind}'s schema is not a zod schema. Pass z.object({ … })`);
   }
-  const concurrency = definition.concurrency ?? 8;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+  // The default (8) is the engine's, in engine/concurrency.ts with the other concurrency defaults.
+  const { concurrency } = definition;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)) {
     throw new Error(
       `defineReconciler: ${definition.kind}'s concurrency must be 1 to 256, but ${concurrency} was given`,
     );

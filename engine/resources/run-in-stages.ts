@@ -1,5 +1,5 @@
 import type { Reconciler } from '../../core/resources/reconciler';
-import { inParallel } from '../concurrency';
+import { defaultConcurrency, inParallel } from '../concurrency';
 
 /**
  * Runs `task` over each stage in order, and within a stage in parallel with each kind's own limit (its reconciler's
@@ -16,6 +16,10 @@ export async function runInStages<T>(
       const reconciler = reconcilerOf(item);
       byKind.set(reconciler, [...(byKind.get(reconciler) ?? []), item]);
     }
-    await Promise.all([...byKind].map(([reconciler, items]) => inParallel(items, reconciler.concurrency ?? 8, task)));
+    await Promise.all(
+      [...byKind].map(([reconciler, items]) =>
+        inParallel(items, reconciler.concurrency ?? defaultConcurrency.resourceChanges, task),
+      ),
+    );
   }
 }
