@@ -25,11 +25,13 @@ export function eventsFor(outcome: SyncOutcome, readyMessage: string): SyncEvent
   return warning ? [...events, { type: 'Warning', reason: warning, message: readyMessage }] : events;
 }
 
-function warningFor(outcome: SyncOutcome): EventReason | undefined {
+// `null`, not `undefined`, for "no Warning": a return type that admits undefined lets a switch that misses a new
+// outcome compile, and this one must fail to compile then, as conditionsFor does.
+function warningFor(outcome: SyncOutcome): EventReason | null {
   switch (outcome.kind) {
     case 'applied':
     case 'progressing':
-      return undefined;
+      return null;
     case 'render-failed':
       return 'RenderFailed';
     case 'prune-refused':
