@@ -11,7 +11,7 @@ import {
   statusAfterReconcile,
   statusAfterScan,
 } from '../../core/resources/resources-status';
-import { type AlertPipeline, type Announced, announceDrift } from './announce-drift';
+import { type AlertPipeline, type Announced, announceDrift } from '../drift/announce-drift';
 import { type ReconcileDeps, reconcileFolder } from './reconcile-folder';
 import { scanFolder } from './scan-folder';
 import { messageOf } from './with-retries';

@@ -19,7 +19,7 @@ import { ConfigError } from '../../core/config/config-error';
 import { sameRepo } from '../../core/config/repo-url';
 import { type ReconcilerModule, reconcilersByKind } from '../../core/resources/reconciler';
 import { isFailure } from '../../core/resources/resources-outcome';
-import type { AlertPipeline } from '../../engine/resources/announce-drift';
+import type { AlertPipeline } from '../../engine/drift/announce-drift';
 import { folderSettings } from '../../engine/resources/folder-settings';
 import { type RunFolderResult, runFolder } from '../../engine/resources/run-folder';
 import { functionEnv } from '../function-env';
