@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { type AlertChannel, deliverAlerts } from '../../adapters/alerts/alert-channels';
+import type { AlertChannel } from '../../adapters/alerts/alert-channels';
 import type { DriftCacheStore } from '../../adapters/state/drift-cache';
 import type { Alert } from '../../core/alerts/alert';
 import type { AlertState } from '../../core/alerts/alert-state';
-import { decideAlerts, type ScanOutcome } from '../../core/alerts/decide-alerts';
+import type { ScanOutcome } from '../../core/alerts/decide-alerts';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
@@ -14,6 +14,7 @@ import type { KubeObject } from '../../core/sync/kube-object';
 import type { SyncRef } from '../../core/sync/ownership';
 import { parseSync, type Sync, samePath, syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { ReadOnlyCluster } from '../../engine/cluster-port';
+import { announceDrift } from '../../engine/drift/announce-drift';
 import { diffFolder } from '../../engine/drift/diff-folder';
 import type { DriftScanStats } from '../../engine/drift/scan-drift';
 import { isUnknownKind } from '../../engine/live-state';
@@ -70,24 +71,19 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
   } catch (error) {
     outcome = { kind: 'failed', cluster: config.name, message: (error as Error).message };
   }
-  const previous = await deps.alertState.load(config.name);
-  const { alerts, redeliveries, next } = decideAlerts(previous, outcome, deps.now(), deps.renotifyHours);
-  const sends = [
-    ...alerts.map((alert) => ({ alert, channels: deps.channels })),
-    ...redeliveries.map((r) => ({
-      alert: r.alert,
-      channels: deps.channels.filter((c) => r.channels.includes(c.name)),
-    })),
-  ];
-  const { undelivered, deliveryErrors } = await deliverAlerts(sends);
-  // Saved even when a channel failed: the channels that took the alert must not get it twice. What a channel missed
-  // is remembered and sent to it alone by the next scan, while it still describes the cluster.
-  await deps.alertState.save(config.name, { ...next, undelivered });
+  // The reconcilers' drift alerts go through the same pipeline (engine/drift/announce-drift.ts): one set of rules for
+  // appearing, changed, resolved and scan-failing alerts, and for a channel that missed one.
+  const { alerts, deliveryErrors } = await announceDrift(
+    config.name,
+    outcome,
+    { state: deps.alertState, channels: deps.channels, renotifyHours: deps.renotifyHours },
+    deps.now(),
+  );
   return {
     cluster: config.name,
     outcome,
     ...(stats ? { stats } : {}),
-    alerts: sends.map((s) => s.alert.kind),
+    alerts,
     deliveryErrors,
     durationMs: deps.now().getTime() - started.getTime(),
   };
