@@ -25,4 +25,22 @@ describe('function bundling', () => {
     expect(bundle).toContain('import("@kubernetes/client-node")');
     expect(bundle.length).toBeLessThan(10_000);
   });
+
+  it('bundles isomorphic-git from its ES module build, which tree-shakes, and it still reads and writes objects', async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'tidemark-bundle-')), 'index.mjs');
+    const result = await build({
+      ...esbuildOptions(join(projectRoot, 'infra/fixtures/git-objects.ts'), outfile, false),
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((p) => p.includes('node_modules/isomorphic-git/'));
+    expect(inputs).toEqual(['node_modules/isomorphic-git/index.js']);
+    // Three commands of about eighty: the CommonJS build would be 160 KB whatever was imported.
+    expect(
+      result.metafile.outputs[Object.keys(result.metafile.outputs)[0]!]!.inputs[inputs[0]!]!.bytesInOutput,
+    ).toBeLessThan(80_000);
+    const { roundTrip } = await import(pathToFileURL(outfile).href);
+    expect(await roundTrip(mkdtempSync(join(tmpdir(), 'tidemark-git-')), 'kind: ConfigMap\n')).toBe(
+      'kind: ConfigMap\n',
+    );
+  });
 });

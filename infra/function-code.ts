@@ -29,7 +29,7 @@ export function esbuildOptions(entry: string, outfile: string, sourceMap: boolea
     },
     sourcemap: sourceMap ? 'external' : false,
     sourcesContent: false,
-    plugins: [withoutZodLocales, withoutKubeconfigPlugins],
+    plugins: [withoutZodLocales, withoutKubeconfigPlugins, isomorphicGitAsEsm],
     logLevel: 'warning',
   };
 }
@@ -64,6 +64,29 @@ const withoutKubeconfigPlugins: Plugin = {
     build.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) =>
       args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
     );
+  },
+};
+
+/**
+ * isomorphic-git's `exports` map sends the `node` condition (which esbuild's platform `node` sets) to `index.cjs`, one
+ * CommonJS module that esbuild must keep whole: 160 KB of the image updater, though it uses a dozen commands. The same
+ * release's `index.js` is the same code as ES modules, which esbuild tree-shakes to the commands imported (78 KB).
+ * `isomorphic-git/http/node` already resolves to its ESM build through the `import` condition.
+ */
+const isomorphicGitAsEsm: Plugin = {
+  name: 'tidemark-isomorphic-git-as-esm',
+  setup(build) {
+    build.onResolve({ filter: /^isomorphic-git$/ }, async (args) => {
+      if (args.pluginData === isomorphicGitAsEsm) return undefined; // the resolution below, not a second lookup
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: isomorphicGitAsEsm,
+      });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: resolved.path.replace(/index\.cjs$/, 'index.js') };
+    });
   },
 };
 
