@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { ConfigError } from '../core/config/config-error';
 import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/deployment-config';
+import * as z from '../core/zod';
 
 /**
  * The environment every Tidemark Lambda function receives. The CDK stack sets it (infra/), and so does the local
@@ -22,22 +22,22 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  * delivery id), and the image updater's, prefixed with the function name by Powertools (adapters/state/claim-ledger.ts).
  */
 const FunctionEnvSchema = z.object({
-  TIDEMARK_TABLE_NAME: z.string().min(1),
-  TIDEMARK_SYNC_QUEUE_URLS: z
-    .string()
-    .default('{}')
-    .transform((s, ctx) => {
+  TIDEMARK_TABLE_NAME: z.string().check(z.minLength(1)),
+  TIDEMARK_SYNC_QUEUE_URLS: z.pipe(
+    z._default(z.string(), '{}'),
+    z.transform((s: string, ctx) => {
       try {
-        return z.record(z.string(), z.string().url()).parse(JSON.parse(s));
+        return z.record(z.string(), z.url()).parse(JSON.parse(s));
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of cluster name to queue URL' });
+        ctx.issues.push({ code: 'custom', message: 'must be a JSON object of cluster name to queue URL', input: s });
         return z.NEVER;
       }
     }),
-  TIDEMARK_ALERTS_TOPIC_ARN: z.string().optional(),
-  TIDEMARK_FLUSH_QUEUE_URL: z.string().url().optional(),
-  TIDEMARK_EVENTS_DLQ_URL: z.string().url().optional(),
-  TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.string().min(1).optional(),
+  ),
+  TIDEMARK_ALERTS_TOPIC_ARN: z.optional(z.string()),
+  TIDEMARK_FLUSH_QUEUE_URL: z.optional(z.url()),
+  TIDEMARK_EVENTS_DLQ_URL: z.optional(z.url()),
+  TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.optional(z.string().check(z.minLength(1))),
 });
 
 export interface FunctionEnv {

@@ -43,4 +43,18 @@ describe('function bundling', () => {
       'kind: ConfigMap\n',
     );
   });
+
+  it("keeps zod's English messages for schemas written with zod/mini, which registers none of its own", async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'tidemark-bundle-')), 'index.mjs');
+    await build(esbuildOptions(join(projectRoot, 'infra/fixtures/config-messages.ts'), outfile, false));
+    const { messageFor } = await import(pathToFileURL(outfile).href);
+    const config = {
+      configRepo: { provider: 'git', url: 'https://git.example.com/config.git', authSecretName: '' },
+      clusters: [{ name: 'dev', eksClusterName: 'dev', region: 'us-east-1', path: 'clusters/dev' }],
+      images: { ecrRepositories: ['web'] },
+    };
+    expect(messageFor(config)).toBe(
+      'configRepo.authSecretName: Too small: expected string to have >=1 characters. See the annotated tidemark.config.yaml for the expected shape',
+    );
+  });
 });

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
+import * as z from '../../core/zod';
 import type { GitCredentials } from '../git/run-git';
 
 /**
@@ -8,11 +8,11 @@ import type { GitCredentials } from '../git/run-git';
  * drift scanner and the webhook read their secrets here, so a secret that works for one works for all.
  */
 const ConfigRepoSecret = z.union([
-  z.object({ token: z.string().min(1), username: z.string().min(1).optional() }),
+  z.object({ token: z.string().check(z.minLength(1)), username: z.optional(z.string().check(z.minLength(1))) }),
   z.object({
-    appId: z.coerce.number().int().positive(),
-    privateKey: z.string().min(1),
-    installationId: z.coerce.number().int().positive(),
+    appId: z.pipe(z.coerce.number(), z.int().check(z.positive())),
+    privateKey: z.string().check(z.minLength(1)),
+    installationId: z.pipe(z.coerce.number(), z.int().check(z.positive())),
   }),
 ]);
 export type ConfigRepoCredentials = z.infer<typeof ConfigRepoSecret>;

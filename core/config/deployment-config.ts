@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { defaultNotificationSettings, NotificationSettings } from '../notify/notification-settings';
 import { checkResourceFolders, reconcilerFilesSchema, resourceFolderSchema } from '../resources/resources-settings';
+import * as z from '../zod';
 import { ConfigError } from './config-error';
 
 /**
@@ -12,22 +12,28 @@ import { ConfigError } from './config-error';
 
 const awsRegion = z
   .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "is not an AWS region. Use a region code such as 'eu-west-1'");
+  .check(
+    z.regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "is not an AWS region. Use a region code such as 'eu-west-1'"),
+  );
 
-const repoPath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
-    message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
-  })
-  .transform((p) => p.replace(/\/+$/, ''));
+const repoPath = z.pipe(
+  z.string().check(
+    z.minLength(1),
+    z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+      message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
+    }),
+  ),
+  z.transform((p: string) => p.replace(/\/+$/, '')),
+);
 
 /** An EventBridge Scheduler expression: `rate(15 minutes)` or `cron(0/15 * * * ? *)`. */
 const scheduleExpression = z
   .string()
-  .regex(
-    /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
-    "is not a schedule expression. Use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'",
+  .check(
+    z.regex(
+      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
+      "is not a schedule expression. Use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'",
+    ),
   );
 
 export const ConfigRepoSettings = z.object({
@@ -37,29 +43,31 @@ export const ConfigRepoSettings = z.object({
     "is not a provider Tidemark knows. Use 'github' (the GitHub REST API) or 'git' (any smart-HTTP git server)",
   ),
   /** HTTPS clone URL of the config repo. */
-  url: z.string().url("is not a URL. Use the repo's HTTPS clone URL, such as 'https://github.com/acme/config.git'"),
-  branch: z.string().min(1).default('main'),
+  url: z.url("is not a URL. Use the repo's HTTPS clone URL, such as 'https://github.com/acme/config.git'"),
+  branch: z._default(z.string().check(z.minLength(1)), 'main'),
   /**
    * Secrets Manager secret holding the credentials: `{"token": "…"}` (GitHub token or git password with `username`),
    * or `{"appId", "privateKey", "installationId"}` for a GitHub App.
    */
-  authSecretName: z.string().min(1),
+  authSecretName: z.string().check(z.minLength(1)),
 });
 
 export const ClusterSettings = z.object({
   /** Tidemark's name for the cluster; used in alerts, queue names and the `tidemark.dev/sync` label. */
   name: z
     .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label of at most 32 characters, such as 'prod'"),
+    .check(
+      z.regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label of at most 32 characters, such as 'prod'"),
+    ),
   /** The EKS cluster's name in AWS. */
-  eksClusterName: z.string().min(1),
+  eksClusterName: z.string().check(z.minLength(1)),
   region: awsRegion,
   /** Folder of the config repo that this cluster's agent applies. */
   path: repoPath,
   /** Namespace the agent runs in. */
-  agentNamespace: z.string().default('tidemark-system'),
+  agentNamespace: z._default(z.string(), 'tidemark-system'),
   /** ServiceAccount of the agent (for the EKS Pod Identity association). */
-  agentServiceAccount: z.string().default('tidemark-agent'),
+  agentServiceAccount: z._default(z.string(), 'tidemark-agent'),
 });
 
 /** ECR's rule for repository names (CreateRepository), plus an optional trailing `*` for a name prefix. */
@@ -70,9 +78,8 @@ export const ecrRepositoryArnPattern = /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:re
 /** An image URI's registry part; the name rule alone would accept `123456789012.dkr.ecr.us-east-1.amazonaws.com/web`. */
 export const ecrRegistryPrefixPattern = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
 
-const ecrRepository = z
-  .string()
-  .refine(
+const ecrRepository = z.string().check(
+  z.refine(
     (entry) =>
       !ecrRegistryPrefixPattern.test(entry) &&
       ecrRepositoryNamePattern.test(ecrRepositoryArnPattern.exec(entry)?.[1] ?? entry),
@@ -80,7 +87,8 @@ const ecrRepository = z
       message:
         "is not an ECR repository name, prefix or ARN. Write a name such as 'web' (not the image URI), a prefix such as 'team/*', or an ARN such as 'arn:aws:ecr:us-east-1:123456789012:repository/web'",
     },
-  );
+  ),
+);
 
 export const ImagesSettings = z.object({
   /**
@@ -88,46 +96,48 @@ export const ImagesSettings = z.object({
    * The policies in the config repo's `.tidemark/images.yaml` decide what a push changes; this list only narrows the
    * EventBridge rule and the `ecr:DescribeImages` grant.
    */
-  ecrRepositories: z.array(ecrRepository).min(1, 'must list at least one ECR repository to watch'),
+  ecrRepositories: z.array(ecrRepository).check(z.minLength(1, 'must list at least one ECR repository to watch')),
 });
 
 export const AlertSettings = z.object({
   /** E-mail addresses subscribed to the alerts topic. */
-  snsEmails: z.array(z.string().email('is not an e-mail address')).default([]),
+  snsEmails: z._default(z.array(z.email('is not an e-mail address')), []),
   /** Secrets Manager secret whose value is the Slack incoming-webhook URL. Omit to send no Slack messages. */
-  slackWebhookSecretName: z.string().min(1).optional(),
+  slackWebhookSecretName: z.optional(z.string().check(z.minLength(1))),
   /**
    * Whether the CDK stack creates the Slack secret (empty; you then put the URL in it) or references an existing one
    * of that name. Only used when `slackWebhookSecretName` is set.
    */
-  createSlackWebhookSecret: z.boolean().default(true),
+  createSlackWebhookSecret: z._default(z.boolean(), true),
   /** Hours after which an unchanged drift is announced again. */
-  renotifyHours: z.number().positive().default(24),
+  renotifyHours: z._default(z.number().check(z.positive()), 24),
 });
 
 export const ScheduleSettings = z.object({
-  driftScan: scheduleExpression.default('rate(15 minutes)'),
-  imageCatchUp: scheduleExpression.default('rate(10 minutes)'),
+  driftScan: z._default(scheduleExpression, 'rate(15 minutes)'),
+  imageCatchUp: z._default(scheduleExpression, 'rate(10 minutes)'),
 });
 
 export const ThresholdSettings = z.object({
   /** An agent whose last applied revision lags the branch head for longer than this is reported. */
-  revisionLagMinutes: z.number().positive().default(10),
+  revisionLagMinutes: z._default(z.number().check(z.positive()), 10),
 });
 
 export const WebhookSettings = z.object({
   /** Secrets Manager secret holding the webhook secret (GitHub `X-Hub-Signature-256` key or GitLab token). */
-  secretName: z.string().min(1).default('tidemark/webhook'),
+  secretName: z._default(z.string().check(z.minLength(1)), 'tidemark/webhook'),
   /** Whether the CDK stack creates the secret with a generated value, or references an existing one of that name. */
-  createSecret: z.boolean().default(true),
+  createSecret: z._default(z.boolean(), true),
 });
 
 /** `registry/path/name[:tag][@sha256:…]`, as `docker pull` takes it. */
 const imageReference = z
   .string()
-  .regex(
-    /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
-    "is neither 'published' nor an image reference. Write 'published', { build: { platform: linux/amd64 } }, or a reference such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/tidemark-agent:0.1.0'",
+  .check(
+    z.regex(
+      /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+      "is neither 'published' nor an image reference. Write 'published', { build: { platform: linux/amd64 } }, or a reference such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/tidemark-agent:0.1.0'",
+    ),
   );
 
 /**
@@ -140,9 +150,9 @@ const imageReference = z
 export const AgentImageSetting = z.union(
   [
     z.literal('published'),
-    z
-      .object({ build: z.object({ platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64') }).strict() })
-      .strict(),
+    z.strictObject({
+      build: z.strictObject({ platform: z._default(z.enum(['linux/amd64', 'linux/arm64']), 'linux/amd64') }),
+    }),
     imageReference,
   ],
   {
@@ -152,66 +162,67 @@ export const AgentImageSetting = z.union(
 );
 
 export const DeploymentConfigSchema = z
-  .object({
+  .strictObject({
     configRepo: ConfigRepoSettings,
-    clusters: z.array(ClusterSettings).min(1, 'must list at least one cluster'),
+    clusters: z.array(ClusterSettings).check(z.minLength(1, 'must list at least one cluster')),
     images: ImagesSettings,
-    alerts: AlertSettings.default({ snsEmails: [], renotifyHours: 24, createSlackWebhookSecret: true }),
-    schedules: ScheduleSettings.default({ driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
-    thresholds: ThresholdSettings.default({ revisionLagMinutes: 10 }),
-    webhook: WebhookSettings.default({ secretName: 'tidemark/webhook', createSecret: true }),
-    agentImage: AgentImageSetting.default('published'),
+    alerts: z._default(AlertSettings, { snsEmails: [], renotifyHours: 24, createSlackWebhookSecret: true }),
+    schedules: z._default(ScheduleSettings, { driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
+    thresholds: z._default(ThresholdSettings, { revisionLagMinutes: 10 }),
+    webhook: z._default(WebhookSettings, { secretName: 'tidemark/webhook', createSecret: true }),
+    agentImage: z._default(AgentImageSetting, 'published'),
     /** Folders of declarations that reconcilers apply beyond Kubernetes (Route 53, PostgreSQL, your own). */
-    resources: z.array(resourceFolderSchema({ repoPath, scheduleExpression })).default([]),
+    resources: z._default(z.array(resourceFolderSchema({ repoPath, scheduleExpression })), []),
     /** Files of your own reconcilers, relative to this file; the CDK app bundles each into its folder's Lambda. */
     reconcilers: reconcilerFilesSchema,
     /** Deployment events: routing to channels, folding, GitHub statuses and Deployments, EventBridge (core/notify). */
-    notifications: NotificationSettings.default(defaultNotificationSettings),
+    notifications: z._default(NotificationSettings, defaultNotificationSettings),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    for (const problem of checkResourceFolders(config)) ctx.addIssue({ code: 'custom', ...problem });
-    const bytes = lambdaEnvironmentBytes(config);
-    if (bytes > lambdaEnvironmentLimit) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `the functions' environment would be about ${bytes} bytes (this config as JSON, plus a sync queue URL per cluster), more than the ${lambdaEnvironmentLimit} Lambda allows. Shorten it: a prefix such as 'team/*' covers many ECR repositories, a list address many e-mail subscribers; or split the clusters across stacks`,
+  .check(
+    z.superRefine((config, ctx) => {
+      for (const problem of checkResourceFolders(config)) ctx.addIssue({ code: 'custom', ...problem });
+      const bytes = lambdaEnvironmentBytes(config);
+      if (bytes > lambdaEnvironmentLimit) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `the functions' environment would be about ${bytes} bytes (this config as JSON, plus a sync queue URL per cluster), more than the ${lambdaEnvironmentLimit} Lambda allows. Shorten it: a prefix such as 'team/*' covers many ECR repositories, a list address many e-mail subscribers; or split the clusters across stacks`,
+        });
+      }
+      config.notifications.routes.forEach((route, i) => {
+        route.channels.forEach((channel, j) => {
+          if (channel === 'slack' && config.alerts.slackWebhookSecretName === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['notifications', 'routes', i, 'channels', j],
+              message:
+                "names the alerts Slack webhook, but alerts.slackWebhookSecretName is not set. Set it, or name a webhook secret of this route's own as {slack: SECRET_NAME}",
+            });
+          }
+        });
       });
-    }
-    config.notifications.routes.forEach((route, i) => {
-      route.channels.forEach((channel, j) => {
-        if (channel === 'slack' && config.alerts.slackWebhookSecretName === undefined) {
+      const seen = new Set<string>();
+      config.clusters.forEach((cluster, i) => {
+        if (seen.has(cluster.name)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['notifications', 'routes', i, 'channels', j],
-            message:
-              "names the alerts Slack webhook, but alerts.slackWebhookSecretName is not set. Set it, or name a webhook secret of this route's own as {slack: SECRET_NAME}",
+            path: ['clusters', i, 'name'],
+            message: `'${cluster.name}' is used by two clusters. Give each cluster its own name`,
+          });
+        }
+        seen.add(cluster.name);
+        // One CDK stack serves one region: EKS access entries and Pod Identity associations are regional resources.
+        const first = config.clusters[0]!;
+        if (cluster.region !== first.region) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', i, 'region'],
+            message: `'${cluster.region}' differs from clusters[0].region '${first.region}', and one deployment serves one region. Write one config file per region and deploy each with 'cdk deploy -c config=FILE -c stackName=NAME'`,
           });
         }
       });
-    });
-    const seen = new Set<string>();
-    config.clusters.forEach((cluster, i) => {
-      if (seen.has(cluster.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', i, 'name'],
-          message: `'${cluster.name}' is used by two clusters. Give each cluster its own name`,
-        });
-      }
-      seen.add(cluster.name);
-      // One CDK stack serves one region: EKS access entries and Pod Identity associations are regional resources.
-      const first = config.clusters[0]!;
-      if (cluster.region !== first.region) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', i, 'region'],
-          message: `'${cluster.region}' differs from clusters[0].region '${first.region}', and one deployment serves one region. Write one config file per region and deploy each with 'cdk deploy -c config=FILE -c stackName=NAME'`,
-        });
-      }
-    });
-  });
+    }),
+  );
 
 /** Lambda's limit on the total size of a function's environment variables. */
 const lambdaEnvironmentLimit = 4096;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod';
 import { publicUrl, redactSecrets } from './redact';
 
 /**
@@ -33,62 +33,66 @@ export type DeploymentEventKind = (typeof deploymentEventKinds)[number];
 /** The version of this schema, carried by every event. */
 export const deploymentEventVersion = 1;
 
-const text = (max: number) => z.string().transform((s) => cut(redactSecrets(s), max));
-const kubeName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'is not a Kubernetes object name');
-const sha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'is not a full commit sha');
-const count = z.number().int().min(0);
+const text = (max: number) =>
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => cut(redactSecrets(s), max)),
+  );
+const kubeName = z.string().check(z.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'is not a Kubernetes object name'));
+const sha = z.string().check(z.regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'is not a full commit sha'));
+const count = z.number().check(z.int(), z.gte(0));
 
 export const DeploymentEventSchema = z.object({
   version: z.literal(deploymentEventVersion),
   /** Unique per emission ({@link deploymentEventId}); a retried send keeps it, so consumers can drop repeats. */
-  id: z.string().regex(/^[0-9a-f]{32}$/, 'is not an event id (32 hex characters)'),
+  id: z.string().check(z.regex(/^[0-9a-f]{32}$/, 'is not an event id (32 hex characters)')),
   /** When the agent observed the transition (ISO 8601, UTC). */
   at: z.iso.datetime({ offset: true }),
   /** Tidemark's name of the cluster (`clusters[].name`). */
-  cluster: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, 'is not a cluster name'),
+  cluster: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, 'is not a cluster name')),
   sync: z.object({ namespace: kubeName, name: kubeName }),
   /** The config repository, without credentials. */
-  repo: z.string().url().transform(publicUrl),
+  repo: z.pipe(z.url(), z.transform(publicUrl)),
   /** The commit the event is about; absent when the agent could not learn one (the fetch failed). */
-  revision: sha.optional(),
+  revision: z.optional(sha),
   /** The commit's subject line. */
-  subject: text(200).default(''),
+  subject: z._default(text(200), ''),
   kind: z.enum(deploymentEventKinds),
   /** A CamelCase reason, as on the Sync's Ready condition: `ReconciliationSucceeded`, `RenderFailed`, `Healed`… */
-  reason: z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'is not a CamelCase reason'),
+  reason: z.string().check(z.regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'is not a CamelCase reason')),
   /** What happened, for people: the Ready message, naming objects, files and the fix. */
-  message: text(2000).default(''),
+  message: z._default(text(2000), ''),
   /** The images the applied objects run, with the digest when it is known (pinned in Git, or reported by the Pod). */
-  images: z
-    .array(
-      z.object({
-        name: z.string().max(512),
-        digest: z
-          .string()
-          .regex(/^sha256:[0-9a-f]{64}$/)
-          .nullable(),
-      }),
-    )
-    .max(50)
-    .default([]),
-  health: z
-    .object({ current: count, inProgress: count, failed: count, notReady: z.array(text(300)).max(10) })
-    .default({ current: 0, inProgress: 0, failed: 0, notReady: [] }),
+  images: z._default(
+    z
+      .array(
+        z.object({
+          name: z.string().check(z.maxLength(512)),
+          digest: z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/))),
+        }),
+      )
+      .check(z.maxLength(50)),
+    [],
+  ),
+  health: z._default(
+    z.object({ current: count, inProgress: count, failed: count, notReady: z.array(text(300)).check(z.maxLength(10)) }),
+    { current: 0, inProgress: 0, failed: 0, notReady: [] },
+  ),
   /** What the reconcile changed, for `deployed`: a revision that changed nothing in this Sync is not announced in chat. */
-  changes: z.object({ created: count, configured: count, deleted: count }).optional(),
+  changes: z.optional(z.object({ created: count, configured: count, deleted: count })),
   /** Where in Git a `failed` comes from, when the error names it (a render error: the file and line). */
-  location: z.object({ file: text(300), line: z.number().int().positive().optional() }).optional(),
+  location: z.optional(z.object({ file: text(300), line: z.optional(z.number().check(z.int(), z.positive())) })),
   /** For `healed`: the object put back and the field manager whose change was reverted (`deleted` if it was deleted). */
-  heal: z.object({ object: text(300), changedBy: text(200) }).optional(),
+  heal: z.optional(z.object({ object: text(300), changedBy: text(200) })),
   /** For `recovered`: the failure that cleared. */
-  previous: z
-    .object({
+  previous: z.optional(
+    z.object({
       kind: z.enum(['failed', 'degraded']),
-      reason: z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/),
-      revision: sha.optional(),
+      reason: z.string().check(z.regex(/^[A-Z][A-Za-z0-9]{0,63}$/)),
+      revision: z.optional(sha),
       since: z.iso.datetime({ offset: true }),
-    })
-    .optional(),
+    }),
+  ),
 });
 
 export type DeploymentEvent = z.output<typeof DeploymentEventSchema>;
@@ -116,7 +120,7 @@ export function severityOf(kind: DeploymentEventKind): Severity {
 
 /**
  * A valid event from what the agent observed: fills in `version` and `id`, redacts and cuts the text fields.
- * @throws z.ZodError naming the field when the input is not an event (a bug in the caller).
+ * @throws z.core.$ZodError naming the field when the input is not an event (a bug in the caller).
  * @example
  * deploymentEvent({ at: new Date().toISOString(), cluster: 'prod', sync: { namespace: 'tidemark-system', name: 'prod' },
  *   repo: 'https://github.com/acme/config.git', revision: 'a'.repeat(40), kind: 'deployed', reason: 'ReconciliationSucceeded' });

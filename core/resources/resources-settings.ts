@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod';
 import { ownerIdPattern } from './ownership';
 
 /** The reconcilers that ship with Tidemark, by the name a folder's `reconciler` gives them. */
@@ -12,88 +12,103 @@ const reconcilerFile = /^(\.{1,2}\/)?[\w@./-]+\.(ts|mts|js|mjs)$/;
  * one reconciler applies. Built from the config schema's own path and schedule rules (passed in, so the two files do
  * not import each other).
  */
-export function resourceFolderSchema(rules: { repoPath: z.ZodType<string>; scheduleExpression: z.ZodType<string> }) {
-  return z
-    .object({
-      /** Names the folder's Lambda, its sync queue, its status (`resources#<name>`) and its alerts (`resources/<name>`). */
-      name: z
-        .string()
-        .regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label of at most 32 characters, such as 'dns'"),
-      /** Folder of the config repo holding the declarations. */
-      path: rules.repoPath,
-      /** `route53`, `postgres`, or a file listed under `reconcilers` (`./reconcilers/github-repo.ts`). */
-      reconciler: z.string().min(1),
-      /**
-       * Written into every ownership marker this folder's reconciler writes, and required on an object before it is
-       * changed or deleted. Choose it once: renaming the stack, this entry, the folder or the repository keeps it.
-       */
-      ownerId: z
-        .string()
-        .regex(
+export function resourceFolderSchema(rules: {
+  repoPath: z.ZodMiniType<string, string>;
+  scheduleExpression: z.ZodMiniType<string, string>;
+}) {
+  return z.strictObject({
+    /** Names the folder's Lambda, its sync queue, its status (`resources#<name>`) and its alerts (`resources/<name>`). */
+    name: z
+      .string()
+      .check(
+        z.regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label of at most 32 characters, such as 'dns'"),
+      ),
+    /** Folder of the config repo holding the declarations. */
+    path: rules.repoPath,
+    /** `route53`, `postgres`, or a file listed under `reconcilers` (`./reconcilers/github-repo.ts`). */
+    reconciler: z.string().check(z.minLength(1)),
+    /**
+     * Written into every ownership marker this folder's reconciler writes, and required on an object before it is
+     * changed or deleted. Choose it once: renaming the stack, this entry, the folder or the repository keeps it.
+     */
+    ownerId: z
+      .string()
+      .check(
+        z.regex(
           ownerIdPattern,
           "must be 2–63 lower-case letters, digits, '.', '_' or '-', such as 'acme-prod-dns'. Choose it once: every ownership marker carries it",
         ),
-      /** Owner ids whose objects this folder takes over (its own previous id, or another deployment handing over). */
-      adoptOwnerIds: z.array(z.string().regex(ownerIdPattern, 'is not an owner id')).default([]),
-      /** Delete objects that left Git (only ones in the inventory that still carry this folder's marker). */
-      prune: z.boolean().default(true),
-      /** The largest share of the inventory one reconcile may delete; more deletes nothing and says why. */
-      maxPrunePercent: z.number().min(0).max(100).default(20),
-      /** Let the drift scan put back what was changed outside Git (it always says what it reverted). */
-      selfHeal: z.boolean().default(false),
-      /** How often the provider is compared with Git. @default schedules.driftScan */
-      driftScan: rules.scheduleExpression.optional(),
-      /** The reconciler's own settings (Route 53: `hostedZoneIds`; PostgreSQL: the server and its admin secret). */
-      settings: z.record(z.string(), z.unknown()).default({}),
-      /** Where the Lambda runs when it must reach something inside a VPC (an RDS instance). */
-      network: z
-        .object({
-          vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC id such as 'vpc-0123456789abcdef0'"),
-          subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'is not a subnet id')).min(1),
-          securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'is not a security group id')).min(1),
-        })
-        .strict()
-        .optional(),
-      /** For a reconciler of your own: the IAM statements its Lambda needs (built-in reconcilers derive theirs). */
-      permissions: z
-        .array(
-          z
-            .object({
-              actions: z
-                .array(
-                  z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, "is not an IAM action such as 'ssm:PutParameter'"),
-                )
-                .min(1),
-              resources: z.array(z.string().min(1)).min(1),
-              /**
-               * Why the statement needs a wildcard (`*` in an action or a resource): cdk-nag reports every wildcard,
-               * and the stack acknowledges this statement's with your reason.
-               */
-              reason: z.string().min(20, 'must say in a sentence why the wildcard is needed').optional(),
-            })
-            .strict()
-            .refine((p) => p.reason !== undefined || ![...p.actions, ...p.resources].some((x) => x.includes('*')), {
+      ),
+    /** Owner ids whose objects this folder takes over (its own previous id, or another deployment handing over). */
+    adoptOwnerIds: z._default(z.array(z.string().check(z.regex(ownerIdPattern, 'is not an owner id'))), []),
+    /** Delete objects that left Git (only ones in the inventory that still carry this folder's marker). */
+    prune: z._default(z.boolean(), true),
+    /** The largest share of the inventory one reconcile may delete; more deletes nothing and says why. */
+    maxPrunePercent: z._default(z.number().check(z.gte(0), z.lte(100)), 20),
+    /** Let the drift scan put back what was changed outside Git (it always says what it reverted). */
+    selfHeal: z._default(z.boolean(), false),
+    /** How often the provider is compared with Git. @default schedules.driftScan */
+    driftScan: z.optional(rules.scheduleExpression),
+    /** The reconciler's own settings (Route 53: `hostedZoneIds`; PostgreSQL: the server and its admin secret). */
+    settings: z._default(z.record(z.string(), z.unknown()), {}),
+    /** Where the Lambda runs when it must reach something inside a VPC (an RDS instance). */
+    network: z.optional(
+      z.strictObject({
+        vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC id such as 'vpc-0123456789abcdef0'")),
+        subnetIds: z
+          .array(z.string().check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'is not a subnet id')))
+          .check(z.minLength(1)),
+        securityGroupIds: z
+          .array(z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'is not a security group id')))
+          .check(z.minLength(1)),
+      }),
+    ),
+    /** For a reconciler of your own: the IAM statements its Lambda needs (built-in reconcilers derive theirs). */
+    permissions: z._default(
+      z.array(
+        z
+          .strictObject({
+            actions: z
+              .array(
+                z
+                  .string()
+                  .check(z.regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, "is not an IAM action such as 'ssm:PutParameter'")),
+              )
+              .check(z.minLength(1)),
+            resources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+            /**
+             * Why the statement needs a wildcard (`*` in an action or a resource): cdk-nag reports every wildcard,
+             * and the stack acknowledges this statement's with your reason.
+             */
+            reason: z.optional(z.string().check(z.minLength(20, 'must say in a sentence why the wildcard is needed'))),
+          })
+          .check(
+            z.refine((p) => p.reason !== undefined || ![...p.actions, ...p.resources].some((x) => x.includes('*')), {
               message:
                 "has a wildcard, so it needs a reason: say why in 'reason' (cdk-nag reports the wildcard with it), or name the resources",
               path: ['reason'],
             }),
-        )
-        .default([]),
-    })
-    .strict();
+          ),
+      ),
+      [],
+    ),
+  });
 }
 
 /** `reconcilers:` of tidemark.config.yaml: files of your own reconcilers, relative to the config file. */
-export const reconcilerFilesSchema = z
-  .array(
+export const reconcilerFilesSchema = z._default(
+  z.array(
     z
       .string()
-      .regex(
-        reconcilerFile,
-        "is not a reconciler file. Name a TypeScript or JavaScript file relative to the config, such as './reconcilers/github-repo.ts'",
+      .check(
+        z.regex(
+          reconcilerFile,
+          "is not a reconciler file. Name a TypeScript or JavaScript file relative to the config, such as './reconcilers/github-repo.ts'",
+        ),
       ),
-  )
-  .default([]);
+  ),
+  [],
+);
 
 export type ResourceFolderConfig = z.infer<ReturnType<typeof resourceFolderSchema>>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../core/zod';
 import type { WebhookProvider } from './verify-signature';
 
 /** A push, the same for GitHub and GitLab: what the webhook needs to decide which clusters to wake. */
@@ -27,35 +27,35 @@ export type PushParse = { kind: 'push'; push: Push } | { kind: 'invalid'; reason
 /** GitHub and GitLab both list at most 20 commits with their files in some payloads; past that, paths are missing. */
 const listedCommitsLimit = 20;
 
-const paths = z.array(z.string()).default([]);
+const paths = z._default(z.array(z.string()), []);
 const commit = z.object({ added: paths, modified: paths, removed: paths });
 
 /** The fields of GitHub's `push` payload we use (docs.github.com, "Webhook events and payloads", push). */
 const GitHubPush = z.object({
-  ref: z.string().min(1),
-  before: z.string().optional(),
-  after: z.string().regex(/^[0-9a-f]{40,64}$/),
-  created: z.boolean().default(false),
-  deleted: z.boolean().default(false),
-  forced: z.boolean().default(false),
-  commits: z.array(commit).default([]),
+  ref: z.string().check(z.minLength(1)),
+  before: z.optional(z.string()),
+  after: z.string().check(z.regex(/^[0-9a-f]{40,64}$/)),
+  created: z._default(z.boolean(), false),
+  deleted: z._default(z.boolean(), false),
+  forced: z._default(z.boolean(), false),
+  commits: z._default(z.array(commit), []),
   repository: z.object({
-    clone_url: z.string().optional(),
-    html_url: z.string().optional(),
+    clone_url: z.optional(z.string()),
+    html_url: z.optional(z.string()),
     // A number (epoch seconds) on push events, an ISO string on the repository objects of other events.
-    pushed_at: z.union([z.number(), z.string(), z.null()]).optional(),
+    pushed_at: z.optional(z.union([z.number(), z.string(), z.null()])),
   }),
 });
 
 /** The fields of GitLab's push event we use (docs.gitlab.com, "Webhook events", push events). */
 const GitLabPush = z.object({
   object_kind: z.literal('push'),
-  ref: z.string().min(1),
+  ref: z.string().check(z.minLength(1)),
   before: z.string(),
-  after: z.string().regex(/^[0-9a-f]{40,64}$/),
-  total_commits_count: z.number().int().nonnegative().optional(),
-  commits: z.array(commit).default([]),
-  project: z.object({ git_http_url: z.string().optional(), web_url: z.string().optional() }),
+  after: z.string().check(z.regex(/^[0-9a-f]{40,64}$/)),
+  total_commits_count: z.optional(z.int().check(z.nonnegative())),
+  commits: z._default(z.array(commit), []),
+  project: z.object({ git_http_url: z.optional(z.string()), web_url: z.optional(z.string()) }),
 });
 
 const zeroSha = /^0+$/;
@@ -107,7 +107,7 @@ function changedPaths(commits: z.infer<typeof commit>[]): string[] {
   return [...new Set(commits.flatMap((c) => [...c.added, ...c.modified, ...c.removed]))];
 }
 
-function invalid(error: z.ZodError): PushParse {
+function invalid(error: z.core.$ZodError): PushParse {
   const issue = error.issues[0]!;
   return { kind: 'invalid', reason: `${issue.path.join('.') || 'payload'}: ${issue.message}` };
 }
