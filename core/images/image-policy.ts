@@ -1,6 +1,6 @@
 import { validRange } from 'semver';
 import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from '../zod';
 import { parseImageRef } from './image-ref';
 
 /** Where image policies live in the config repo. */
@@ -59,40 +59,45 @@ export class ImagePolicyError extends Error {
 }
 
 function regex(what: string) {
-  return z.string().transform((source, ctx) => {
-    try {
-      return new RegExp(source);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `is not a valid regular expression (${(e as Error).message}). ${what}` });
-      return z.NEVER;
-    }
-  });
+  return z.pipe(
+    z.string(),
+    z.transform((source: string, ctx) => {
+      try {
+        return new RegExp(source);
+      } catch (e) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `is not a valid regular expression (${(e as Error).message}). ${what}`,
+          input: source,
+        });
+        return z.NEVER;
+      }
+    }),
+  );
 }
 
 const patternWithExtract = z
-  .object({
+  .strictObject({
     tagPattern: regex("Write a JavaScript regex with a named group, such as '^build-(?<n>\\d+)$'"),
-    extract: z.string().min(1),
+    extract: z.string().check(z.minLength(1)),
   })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (!new RegExp(`\\(\\?<${s.extract}>`).test(s.tagPattern.source)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['extract'],
-        message: `names a group '${s.extract}' that tagPattern does not have. Add '(?<${s.extract}>…)' to tagPattern`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((s, ctx) => {
+      if (!new RegExp(`\\(\\?<${s.extract}>`).test(s.tagPattern.source)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extract'],
+          message: `names a group '${s.extract}' that tagPattern does not have. Add '(?<${s.extract}>…)' to tagPattern`,
+        });
+      }
+    }),
+  );
 
 /** Exactly one of the keys of `shape` must be set; the error names them all, and a bad value is reported at its key. */
-function oneOf<T extends z.ZodRawShape>(shape: T, what: string) {
+function oneOf<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
   const keys = Object.keys(shape);
-  return z
-    .object(shape)
-    .partial()
-    .strict()
-    .superRefine((value, ctx) => {
+  return z.partial(z.strictObject(shape)).check(
+    z.superRefine((value, ctx) => {
       const set = keys.filter((k) => (value as Record<string, unknown>)[k] !== undefined);
       if (set.length !== 1) {
         ctx.addIssue({
@@ -100,50 +105,62 @@ function oneOf<T extends z.ZodRawShape>(shape: T, what: string) {
           message: `must set exactly one of ${keys.join(', ')}, not ${set.length}. ${what}`,
         });
       }
-    });
+    }),
+  );
 }
 
-const StrategySchema = oneOf(
-  {
-    semver: z.string().refine((r) => validRange(r) !== null, {
-      message: "is not a semver range. Use a range such as '>=1.0.0 <2.0.0' or '~1.0.0'",
-    }),
-    latestPushed: z.object({ tagPattern: regex('Write a JavaScript regex').optional() }).strict(),
-    numeric: patternWithExtract,
-    alphabetical: patternWithExtract,
-  },
-  'Pick one strategy, such as \'semver: ">=1.0.0 <2.0.0"\'',
-).transform((s): TagStrategy => {
-  if (s.semver !== undefined) return { kind: 'semver', range: s.semver };
-  if (s.latestPushed) return { kind: 'latest-pushed', tagPattern: s.latestPushed.tagPattern };
-  if (s.numeric) return { kind: 'numeric', ...s.numeric };
-  return { kind: 'alphabetical', ...s.alphabetical! };
-});
+const StrategySchema = z.pipe(
+  oneOf(
+    {
+      semver: z.string().check(
+        z.refine((r) => validRange(r) !== null, {
+          message: "is not a semver range. Use a range such as '>=1.0.0 <2.0.0' or '~1.0.0'",
+        }),
+      ),
+      latestPushed: z.strictObject({ tagPattern: z.optional(regex('Write a JavaScript regex')) }),
+      numeric: patternWithExtract,
+      alphabetical: patternWithExtract,
+    },
+    'Pick one strategy, such as \'semver: ">=1.0.0 <2.0.0"\'',
+  ),
+  z.transform((s): TagStrategy => {
+    if (s.semver !== undefined) return { kind: 'semver', range: s.semver };
+    if (s.latestPushed) return { kind: 'latest-pushed', tagPattern: s.latestPushed.tagPattern };
+    if (s.numeric) return { kind: 'numeric', ...s.numeric };
+    return { kind: 'alphabetical', ...s.alphabetical! };
+  }),
+);
 
-const repoPath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
-    message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
-  })
-  .transform((p) => p.replace(/\/+$/, '').replace(/^\.\//, ''));
+const repoPath = z.pipe(
+  z.string().check(
+    z.minLength(1),
+    z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+      message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'clusters/dev'",
+    }),
+  ),
+  z.transform((p: string) => p.replace(/\/+$/, '').replace(/^\.\//, '')),
+);
 
 // A Kubernetes namespace (a DNS label) and an object name (a DNS subdomain), as a Flux marker writes them.
 const fluxPolicyName = z
   .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
-    "must be the Flux ImagePolicy's namespace:name, as its markers write it, such as 'flux-system:podinfo'",
+  .check(
+    z.regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+      "must be the Flux ImagePolicy's namespace:name, as its markers write it, such as 'flux-system:podinfo'",
+    ),
   );
 
-const branchName = z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+(?<!\/)$/, 'is not a branch name');
+const branchName = z.string().check(z.regex(/^(?!\/)(?!.*\.\.)[\w./-]+(?<!\/)$/, 'is not a branch name'));
 
-const PolicySchema = z
-  .object({
-    name: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be lower-case letters, digits, '-' or '.', such as 'web-prod'"),
-    repository: z.string().refine(
+const PolicySchema = z.strictObject({
+  name: z
+    .string()
+    .check(
+      z.regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be lower-case letters, digits, '-' or '.', such as 'web-prod'"),
+    ),
+  repository: z.string().check(
+    z.refine(
       (r) => {
         const ref = parseImageRef(r);
         return ref !== undefined && !ref.tag && !ref.digest;
@@ -152,28 +169,35 @@ const PolicySchema = z
         message: "must be an image repository without tag, such as '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web'",
       },
     ),
-    strategy: StrategySchema,
-    digest: z.enum(['pin', 'none']).default('none'),
-    fluxImagePolicy: fluxPolicyName.optional(),
-    update: z
-      .object({ paths: z.array(repoPath).min(1, 'must list at least one folder or file the policy may change') })
-      .strict(),
-    writeBack: oneOf(
-      {
-        push: z.object({ branch: branchName.optional() }).strict(),
-        pullRequest: z.object({ base: branchName.optional(), branchPrefix: branchName.default('tidemark/') }).strict(),
-      },
-      "Choose how changes are written back: 'push: {branch: main}' or 'pullRequest: {base: main}'",
-    )
-      .transform((w): WriteBack => (w.push ? { kind: 'push', ...w.push } : { kind: 'pull-request', ...w.pullRequest! }))
-      .default({ kind: 'push' }),
-  })
-  .strict();
+  ),
+  strategy: StrategySchema,
+  digest: z._default(z.enum(['pin', 'none']), 'none'),
+  fluxImagePolicy: z.optional(fluxPolicyName),
+  update: z.strictObject({
+    paths: z.array(repoPath).check(z.minLength(1, 'must list at least one folder or file the policy may change')),
+  }),
+  writeBack: z._default(
+    z.pipe(
+      oneOf(
+        {
+          push: z.strictObject({ branch: z.optional(branchName) }),
+          pullRequest: z.strictObject({
+            base: z.optional(branchName),
+            branchPrefix: z._default(branchName, 'tidemark/'),
+          }),
+        },
+        "Choose how changes are written back: 'push: {branch: main}' or 'pullRequest: {base: main}'",
+      ),
+      z.transform(
+        (w): WriteBack => (w.push ? { kind: 'push', ...w.push } : { kind: 'pull-request', ...w.pullRequest! }),
+      ),
+    ),
+    { kind: 'push' },
+  ),
+});
 
-const PolicyFileSchema = z
-  .object({ policies: z.array(PolicySchema) })
-  .strict()
-  .superRefine((file, ctx) => {
+const PolicyFileSchema = z.strictObject({ policies: z.array(PolicySchema) }).check(
+  z.superRefine((file, ctx) => {
     const seen = new Set<string>();
     const flux = new Map<string, string>();
     file.policies.forEach((p, i) => {
@@ -195,7 +219,8 @@ const PolicyFileSchema = z
       }
       if (p.fluxImagePolicy) flux.set(p.fluxImagePolicy, p.name);
     });
-  });
+  }),
+);
 
 function keyOf(path: readonly PropertyKey[]): string {
   return path.reduce<string>(

@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { ImagePush } from '../../core/images/plan-image-update';
+import { EventBridgeEvent } from './ecr-image-push';
 import type { UpdateRecorder } from './record-update';
 import { readImagePolicies, type UpdateImagesDeps, type UpdateImagesResult, updateImages } from './update-images';
 
@@ -34,6 +34,6 @@ export async function catchUp(
 
 /** A schedule's event (EventBridge Scheduler, or an EventBridge rule), the catch-up's trigger. */
 export function isSchedule(event: unknown): boolean {
-  const scheduled = EventBridgeSchema.safeParse(event);
+  const scheduled = EventBridgeEvent.safeParse(event);
   return scheduled.success && ['aws.events', 'aws.scheduler'].includes(scheduled.data.source);
 }
