@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,23 @@ describe('function bundling', () => {
     const { roundTrip } = await import(pathToFileURL(outfile).href);
     expect(await roundTrip(mkdtempSync(join(tmpdir(), 'tidemark-git-')), 'kind: ConfigMap\n')).toBe(
       'kind: ConfigMap\n',
+    );
+  });
+
+  it("hashes isomorphic-git's objects and packs with Node's SHA-1 instead of sha.js, and git accepts the pack", async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'tidemark-bundle-')), 'index.mjs');
+    const result = await build({
+      ...esbuildOptions(join(projectRoot, 'infra/fixtures/git-objects.ts'), outfile, false),
+      metafile: true,
+    });
+    expect(Object.keys(result.metafile.inputs).filter((p) => p.includes('node_modules/sha.js/'))).toEqual([]);
+    const { packOf } = await import(pathToFileURL(outfile).href);
+    // What a push sends: git itself checks the pack's SHA-1 trailer and the id of every object in it.
+    const pack: string = await packOf(mkdtempSync(join(tmpdir(), 'tidemark-git-')), ['a: 1\n', 'b: 2\n']);
+    execFileSync('git', ['index-pack', pack]); // refuses a pack whose trailer is not its SHA-1
+    const verified = execFileSync('git', ['verify-pack', '-v', pack], { encoding: 'utf8' });
+    expect(verified).toContain(
+      execFileSync('git', ['hash-object', '--stdin'], { input: 'a: 1\n', encoding: 'utf8' }).trim(),
     );
   });
 

@@ -29,7 +29,7 @@ export function esbuildOptions(entry: string, outfile: string, sourceMap: boolea
     },
     sourcemap: sourceMap ? 'external' : false,
     sourcesContent: false,
-    plugins: [withoutZodLocales, withoutKubeconfigPlugins, isomorphicGitAsEsm],
+    plugins: [withoutZodLocales, withoutKubeconfigPlugins, isomorphicGitAsEsm, nodeSha1],
     logLevel: 'warning',
   };
 }
@@ -87,6 +87,27 @@ const isomorphicGitAsEsm: Plugin = {
       if (resolved.errors.length > 0) return { errors: resolved.errors };
       return { path: resolved.path.replace(/index\.cjs$/, 'index.js') };
     });
+  },
+};
+
+/**
+ * isomorphic-git hashes with `sha.js`, a pure-JavaScript SHA-1 for browsers, whose typed-array polyfills (`to-buffer`,
+ * `which-typed-array`, `get-intrinsic`, …) add 26 KB to a function. It calls only `new Hash()`, `update(buffer)` and
+ * `digest(encoding?)`, which Node's own `createHash('sha1')` answers the same way, so the module is replaced by that.
+ */
+const nodeSha1: Plugin = {
+  name: 'tidemark-node-sha1',
+  setup(build) {
+    build.onResolve({ filter: /^sha\.js\/sha1(\.js)?$/ }, (args) =>
+      /node_modules[\\/]isomorphic-git[\\/]/.test(args.importer)
+        ? { path: 'sha1', namespace: 'tidemark-node-sha1' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'tidemark-node-sha1' }, () => ({
+      contents:
+        "import { createHash } from 'node:crypto'; export default function Sha1() { return createHash('sha1'); }",
+      loader: 'js',
+    }));
   },
 };
 
