@@ -1,4 +1,4 @@
-import { validRange } from 'semver';
+import validRange from 'semver/ranges/valid.js';
 import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import * as z from '../zod';
 import { parseImageRef } from './image-ref';

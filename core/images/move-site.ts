@@ -1,4 +1,4 @@
-import { valid } from 'semver';
+import valid from 'semver/functions/valid.js';
 import type { ImagePolicy } from './image-policy';
 import type { ImageSite, ValueSlot } from './image-site';
 import type { ScalarEdit } from './rewrite-yaml';

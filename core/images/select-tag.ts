@@ -1,4 +1,7 @@
-import { compareBuild, compare as compareSemver, satisfies, valid } from 'semver';
+import compareSemver from 'semver/functions/compare.js';
+import compareBuild from 'semver/functions/compare-build.js';
+import satisfies from 'semver/functions/satisfies.js';
+import valid from 'semver/functions/valid.js';
 import type { TagStrategy } from './image-policy';
 
 /** A tag as a policy sees it: its name and, when known, when it was pushed. */
