@@ -1,11 +1,11 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from '../../core/zod';
 
 /** A reminder to the notifier that a storm's gathered message is due (core/notify/storm.ts). */
 export const StormFlush = z.object({
   type: z.literal('storm-flush'),
   /** The State table item of the storm. */
-  stormId: z.string().min(1),
+  stormId: z.string().check(z.minLength(1)),
   /** When it is due; an early delivery waits for its turn, a late one is sent at once. */
   due: z.iso.datetime({ offset: true }),
 });
