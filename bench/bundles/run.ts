@@ -1,5 +1,7 @@
 /**
- * Bundle size and cold initialisation of each Lambda function, against the targets of issue 7.
+ * Bundle size and cold initialisation of each Lambda function, against the targets of issue 7 (sizes for the webhook,
+ * the image updater and the drift scanner; the notifier and the reconcilers, which came later, have the init target
+ * only, and their sizes are printed so that growth shows).
  *
  *   npx tsx bench/bundles/run.ts [--runs N]
  *
@@ -24,8 +26,11 @@ import { type Figure, reportFigures } from '../support/bench-report';
 interface Target {
   name: string;
   entry: string;
-  maxBytes: number;
+  /** No size target: printed, not judged. */
+  maxBytes?: number;
   maxInitMs: number;
+  /** What the stack adds to this function's environment (a reconciler is told its folder). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const MB = 1024 * 1024;
@@ -33,6 +38,19 @@ const targets: Target[] = [
   { name: 'webhook', entry: 'functions/webhook/handler.ts', maxBytes: 0.5 * MB, maxInitMs: 300 },
   { name: 'image-updater', entry: 'functions/image-updater/handler.ts', maxBytes: 1 * MB, maxInitMs: 300 },
   { name: 'drift-scanner', entry: 'functions/drift-scanner/handler.ts', maxBytes: 2.5 * MB, maxInitMs: 300 },
+  { name: 'notifier', entry: 'functions/notifier/handler.ts', maxInitMs: 300 },
+  {
+    name: 'reconciler-route53',
+    entry: 'functions/reconcilers/route53/handler.ts',
+    maxInitMs: 300,
+    env: { TIDEMARK_RESOURCES_FOLDER: 'dns' },
+  },
+  {
+    name: 'reconciler-postgres',
+    entry: 'functions/reconcilers/postgres/handler.ts',
+    maxInitMs: 300,
+    env: { TIDEMARK_RESOURCES_FOLDER: 'databases' },
+  },
 ];
 
 const runsArg = process.argv.indexOf('--runs');
@@ -56,6 +74,8 @@ const functionEnvironment: NodeJS.ProcessEnv = {
     ),
   ),
   TIDEMARK_ALERTS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:tidemark-alerts',
+  TIDEMARK_FLUSH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/tidemark-flush',
+  TIDEMARK_EVENTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/tidemark-events-dlq.fifo',
   POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
   POWERTOOLS_DEV: 'false',
 };
@@ -77,11 +97,11 @@ interface Init {
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Medians over `runs` fresh processes importing the bundle. */
-function coldInit(bundle: string, nodeOptions: string[]): Init {
+function coldInit(bundle: string, nodeOptions: string[], env: NodeJS.ProcessEnv = {}): Init {
   const samples: Init[] = [];
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', importProbe(bundle)], {
-      env: functionEnvironment,
+      env: { ...functionEnvironment, ...env },
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`importing ${bundle} failed: ${r.stderr}`);
@@ -112,16 +132,16 @@ for (const t of targets) {
   await build(esbuildOptions(join(projectRoot, t.entry), plain, false));
   await build(esbuildOptions(join(projectRoot, t.entry), mapped, true));
   const bytes = statSync(plain).size;
-  const init = coldInit(plain, []);
-  const deployed = coldInit(mapped, ['--enable-source-maps']);
-  const met = bytes <= t.maxBytes && init.wall <= t.maxInitMs;
+  const init = coldInit(plain, [], t.env);
+  const deployed = coldInit(mapped, ['--enable-source-maps'], t.env);
+  const sizeMet = t.maxBytes === undefined || bytes <= t.maxBytes;
+  const met = sizeMet && init.wall <= t.maxInitMs;
   allMet &&= met;
   figures.push(
     {
       figure: `${t.name} bundle`,
-      value: `${(bytes / MB).toFixed(2)} MB`,
-      target: `≤ ${(t.maxBytes / MB).toFixed(1)} MB`,
-      met: bytes <= t.maxBytes,
+      value: `${(bytes / MB).toFixed(3)} MB`,
+      ...(t.maxBytes !== undefined && { target: `≤ ${(t.maxBytes / MB).toFixed(1)} MB`, met: sizeMet }),
     },
     {
       figure: `${t.name} cold init (median of ${runs})`,
@@ -132,9 +152,9 @@ for (const t of targets) {
   );
   rows.push([
     t.name,
-    `${(bytes / MB).toFixed(2)} MB`,
-    `${(t.maxBytes / MB).toFixed(1)} MB`,
-    (bytes / t.maxBytes).toFixed(2),
+    `${(bytes / MB).toFixed(3)} MB`,
+    t.maxBytes === undefined ? '—' : `${(t.maxBytes / MB).toFixed(1)} MB`,
+    t.maxBytes === undefined ? '—' : (bytes / t.maxBytes).toFixed(2),
     `${init.wall.toFixed(0)} ms`,
     (init.wall / t.maxInitMs).toFixed(2),
     `${init.cpu.toFixed(0)} ms`,
