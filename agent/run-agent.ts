@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CheckoutCache } from '../adapters/git/checkout-cache';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { redactSecrets } from '../core/notify/redact';
 import { tidemarkVersion } from '../core/version';
 import { AgentMetrics } from './agent-metrics';
 import { LeaderElection } from './leader-election';
@@ -48,7 +49,13 @@ export interface RunningAgent {
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // The version on every line, so a log read after an upgrade says which agent wrote it.
-  const logger = new Logger({ serviceName: 'tidemark-agent', persistentKeys: { version: tidemarkVersion } });
+  const logger = new Logger({
+    serviceName: 'tidemark-agent',
+    persistentKeys: { version: tidemarkVersion },
+    // Every string of every line through the credential scrubber: a URL with user-info or a token in an error message
+    // must not reach a log that more people read than the Secrets it came from.
+    jsonReplacerFn: (_key, value) => (typeof value === 'string' ? redactSecrets(value) : value),
+  });
   logger.info('agent starting', { node: process.version, pid: process.pid });
   const cluster = ClusterClient.fromKubeconfig(options.kubeconfig);
   const metrics = new AgentMetrics();

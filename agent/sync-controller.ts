@@ -7,6 +7,7 @@ import type { HelmReleaseStatus } from '../core/helm/release-status';
 import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
 import { type DeploymentEvent, type DeploymentEventInput, deploymentEvent } from '../core/notify/deployment-event';
 import { reconcileEvents } from '../core/notify/reconcile-events';
+import { publicUrl, redactSecrets } from '../core/notify/redact';
 import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
@@ -305,7 +306,7 @@ export class SyncController {
       } catch (error) {
         outcome = {
           kind: 'fetch-failed',
-          message: `Fetching ${spec.url} (${spec.branch}) failed: ${(error as Error).message}`,
+          message: `Fetching ${publicUrl(spec.url)} (${spec.branch}) failed: ${(error as Error).message}`,
         };
         return outcome;
       }
@@ -362,11 +363,12 @@ export class SyncController {
   private async finish(
     sync: Sync,
     ref: SyncRef,
-    outcome: SyncOutcome,
+    reported: SyncOutcome,
     requestedAt: string | undefined,
     ms: number,
     applied: { subject?: string; desired?: KubeObject[]; release?: HelmReleaseStatus } = {},
   ) {
+    const outcome = withoutCredentials(reported);
     const label = syncLabelValue(ref);
     const status = statusAfter(sync.status, outcome, {
       now: new Date(),
@@ -538,4 +540,17 @@ function nextDelayMs(sync: Sync, outcome: SyncOutcome | undefined, progressingRu
   if (outcome?.kind === 'progressing') return Math.min(interval, 5000, 1000 * 2 ** Math.max(0, progressingRuns - 1));
   if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
   return interval;
+}
+
+/**
+ * The outcome with credentials removed from every message it carries: status, Events, deployment events and the log
+ * all take their text from it. A Sync URL may hold user-info (`https://user:token@host/…`; the CRD refuses it, an older
+ * CRD did not), git and the API server quote URLs and headers in their errors, and Events are readable by the built-in
+ * `view` role, which cannot read Secrets.
+ */
+function withoutCredentials(outcome: SyncOutcome): SyncOutcome {
+  const redacted: Record<string, unknown> = { ...outcome };
+  if (typeof redacted.message === 'string') redacted.message = redactSecrets(redacted.message);
+  if (Array.isArray(redacted.failures)) redacted.failures = redacted.failures.map((f) => redactSecrets(String(f)));
+  return redacted as SyncOutcome;
 }

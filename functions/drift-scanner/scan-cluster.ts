@@ -9,6 +9,7 @@ import { sameRepo } from '../../core/config/repo-url';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
 import { syncFindings } from '../../core/drift/sync-findings';
+import { redactSecrets } from '../../core/notify/redact';
 import { inventoryKinds } from '../../core/sync/inventory';
 import type { KubeObject } from '../../core/sync/kube-object';
 import type { SyncRef } from '../../core/sync/ownership';
@@ -69,7 +70,8 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
     outcome = { kind: 'scanned', report: result.report };
     stats = result.stats;
   } catch (error) {
-    outcome = { kind: 'failed', cluster: config.name, message: (error as Error).message };
+    // The reason goes to Slack, SNS and the State table: no URL user-info or token in it (core/notify/redact.ts).
+    outcome = { kind: 'failed', cluster: config.name, message: redactSecrets((error as Error).message) };
   }
   // The reconcilers' drift alerts go through the same pipeline (engine/drift/announce-drift.ts): one set of rules for
   // appearing, changed, resolved and scan-failing alerts, and for a channel that missed one.
