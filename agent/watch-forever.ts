@@ -6,6 +6,7 @@ export interface WatchTarget {
   /** All namespaces when absent. */
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
 }
 
 /**

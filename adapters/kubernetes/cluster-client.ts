@@ -20,6 +20,8 @@ export interface ListOptions {
   /** Limit to one namespace; all namespaces when absent. */
   namespace?: string;
   labelSelector?: string;
+  /** `metadata.name=web-values`: one object by name, without listing or watching its neighbours. */
+  fieldSelector?: string;
 }
 
 export interface WatchEvent {
@@ -140,6 +142,7 @@ export class ClusterClient {
     do {
       const query = new URLSearchParams({ limit: '500' });
       if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
       if (continueToken) query.set('continue', continueToken);
       const page = await this.request<{ items: KubeObject[]; metadata: { continue?: string } }>(
         'GET',
@@ -226,6 +229,7 @@ export class ClusterClient {
     const path = await this.pathFor({ apiVersion, kind, namespace: options.namespace });
     const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true' });
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
     const response = await this.transport.stream(`${path}?${query}`, kind, options.signal);
     let resourceVersion = options.resourceVersion;
