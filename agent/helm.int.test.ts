@@ -93,6 +93,54 @@ describe('the agent with a Helm chart', () => {
     expect((await deployment('web-podinfo'))?.spec).toMatchObject({ replicas: 3 });
   });
 
+  it('re-renders as soon as a values ConfigMap appears or a values Secret changes, without waiting for the interval', async () => {
+    const repo = await createGitRepo('agent-helm-values', chartFiles('podinfo', 'charts/podinfo'));
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'watched-values', namespace: ns },
+      stringData: { 'values.yaml': 'replicaCount: 1\n' },
+    });
+    // An hour between reconciles and no requested-at: only the watch on the values objects can bring the changes in.
+    await createSync(cluster, ns, 'watched', {
+      url: repo.url,
+      path: '.',
+      interval: '1h',
+      helm: {
+        chart: { path: 'charts/podinfo' },
+        valuesFrom: [
+          { kind: 'Secret', name: 'watched-values' },
+          { kind: 'ConfigMap', name: 'watched-overrides', optional: true },
+        ],
+      },
+    });
+    await readyAt(cluster, ns, 'watched', repo.head(), 90_000);
+    expect((await deployment('watched-podinfo'))?.spec).toMatchObject({ replicas: 1 });
+
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'watched-values', namespace: ns },
+      stringData: { 'values.yaml': 'replicaCount: 2\n' },
+    });
+    const replicas = async () =>
+      ((await deployment('watched-podinfo'))?.spec as { replicas?: number } | undefined)?.replicas;
+    await eventually(async () => ((await replicas()) === 2 ? true : undefined), 60_000);
+
+    // The optional ConfigMap did not exist at the first render: creating it is a change too.
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched-overrides', namespace: ns },
+      data: { 'values.yaml': 'ui:\n  message: from-a-configmap\n' },
+    });
+    await eventually(
+      async () => (JSON.stringify(await deployment('watched-podinfo')).includes('from-a-configmap') ? true : undefined),
+      60_000,
+    );
+    expect((await deployment('watched-podinfo'))?.spec).toMatchObject({ replicas: 2 });
+  });
+
   it('pulls an OCI chart with basic auth and follows a semver range to a newly pushed version', async () => {
     const { registry } = localEnv();
     const helm = helmBinary();

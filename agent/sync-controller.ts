@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import type { HelmSource } from '../core/helm/chart-source';
 import type { HelmReleaseStatus } from '../core/helm/release-status';
 import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
 import { type DeploymentEvent, type DeploymentEventInput, deploymentEvent } from '../core/notify/deployment-event';
@@ -19,10 +20,11 @@ import { statusAfter } from '../core/sync/sync-status';
 import { defaultConcurrency } from '../engine/concurrency';
 import { ChartCredentialsSource } from '../engine/render/chart-credentials';
 import { syncFolder } from '../engine/sync/sync-folder';
-import { syncRelease } from '../engine/sync/sync-release';
+import { type SyncReleaseResult, syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
 import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
+import { type ValuesObject, ValuesWatch } from './values-watch';
 import { watchForever } from './watch-forever';
 
 /** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
@@ -81,6 +83,8 @@ export class SyncController {
   private listed = false;
   /** ECR tokens and secretRef credentials for Helm charts, cached across reconciles (tokens renewed before expiry). */
   private chartCredentials?: ChartCredentialsSource;
+  /** The values ConfigMaps/Secrets of Helm releases: a change reconciles the Syncs that read them. */
+  private readonly valuesWatch: ValuesWatch;
 
   constructor(
     private readonly cluster: ClusterClient,
@@ -89,7 +93,12 @@ export class SyncController {
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
     private readonly options: SyncControllerOptions = {},
-  ) {}
+  ) {
+    this.valuesWatch = new ValuesWatch(cluster, logger, (label) => {
+      const state = this.syncs.get(label);
+      if (state) this.trigger(state);
+    });
+  }
 
   private get charts(): ChartCredentialsSource {
     this.chartCredentials ??= new ChartCredentialsSource(this.cluster);
@@ -112,6 +121,7 @@ export class SyncController {
   /** Stops scheduling; resolves when running reconciles have finished (and written their status). */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.valuesWatch.stop();
     for (const state of this.syncs.values()) clearTimeout(state.timer);
     await Promise.allSettled([...this.syncs.values()].map((state) => state.running));
   }
@@ -221,6 +231,7 @@ export class SyncController {
     clearTimeout(state?.timer);
     this.syncs.delete(key);
     this.selfHeal.track(key, undefined);
+    this.valuesWatch.track(key, []);
   }
 
   private trigger(state: SyncState): void {
@@ -287,6 +298,7 @@ export class SyncController {
     let desired: KubeObject[] | undefined;
     let release: HelmReleaseStatus | undefined;
     let subject: string | undefined;
+    let valuesRead: ValuesRead | undefined;
     this.selfHeal.pause(label);
     try {
       if (!parsed.ok) {
@@ -339,6 +351,7 @@ export class SyncController {
             })
           : await syncFolder(this.cluster, request);
         if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
+        if (spec.helm) valuesRead = (result as SyncReleaseResult).valuesSources;
         outcome = result.outcome;
         if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
       } catch (error) {
@@ -356,6 +369,7 @@ export class SyncController {
       await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
       if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
       this.selfHeal.resume(label);
+      if (parsed.ok) this.valuesWatch.track(label, valuesObjectsOf(ref, parsed.spec.helm, valuesRead));
     }
   }
 
@@ -531,6 +545,24 @@ export class SyncController {
     const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
     return { username: decode(data.username) || 'git', password: decode(data.password) };
   }
+}
+
+type ValuesRead = NonNullable<SyncReleaseResult['valuesSources']>;
+
+/**
+ * What to watch for a Sync: every `valuesFrom` reference of its release (also a missing or optional one, so that
+ * creating it reconciles), at the resourceVersion this reconcile read, when it read one.
+ */
+function valuesObjectsOf(ref: SyncRef, helm: HelmSource | undefined, read: ValuesRead | undefined): ValuesObject[] {
+  return (helm?.valuesFrom ?? []).map((from) => {
+    const seen = read?.find((r) => r.kind === from.kind && r.name === from.name);
+    return {
+      kind: from.kind,
+      namespace: ref.namespace,
+      name: from.name,
+      ...(seen ? { resourceVersion: seen.resourceVersion } : read ? { resourceVersion: '' } : {}),
+    };
+  });
 }
 
 function nextDelayMs(sync: Sync, outcome: SyncOutcome | undefined, progressingRuns: number): number {

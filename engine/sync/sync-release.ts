@@ -7,7 +7,7 @@ import { ChangeSet } from '../../core/sync/change-set';
 import { RenderError } from '../../core/sync/render';
 import { revisionApplied } from '../../core/sync/sync-outcome';
 import type { ChartCredentials } from '../render/helm-chart';
-import { renderRelease } from '../render/render-release';
+import { type RenderedRelease, renderRelease } from '../render/render-release';
 import { runHooks } from './run-hooks';
 import { type SyncFolderRequest, type SyncFolderResult, syncFolder } from './sync-folder';
 
@@ -35,12 +35,18 @@ export interface SyncReleaseRequest extends Omit<SyncFolderRequest, 'rendered'> 
  * `helm upgrade` would run them once per change, never on a steady-state reconcile. A failed hook stops the reconcile
  * with the hook's name; a pre hook that fails leaves the release objects untouched.
  */
-export async function syncRelease(
-  cluster: ClusterClient,
-  request: SyncReleaseRequest,
-): Promise<SyncFolderResult & { release?: ReleaseStatus }> {
+export interface SyncReleaseResult extends SyncFolderResult {
+  release?: ReleaseStatus;
+  /**
+   * The ConfigMaps and Secrets of the Sync's namespace the values came from, at the resourceVersions read (absent when
+   * the render failed): the agent watches them so that a change re-renders at once.
+   */
+  valuesSources?: RenderedRelease['valuesSources'];
+}
+
+export async function syncRelease(cluster: ClusterClient, request: SyncReleaseRequest): Promise<SyncReleaseResult> {
   const phase: ReleasePhase = request.previous && request.previous.entries.length > 0 ? 'upgrade' : 'install';
-  let rendered: Awaited<ReturnType<typeof renderRelease>>;
+  let rendered: RenderedRelease;
   try {
     rendered = await renderRelease(cluster, {
       sync: request.sync,
@@ -85,13 +91,18 @@ export async function syncRelease(
       desired: [],
       // The render did not become the release: keep the previous revision so the hooks run again next time.
       release: { ...release, revision: request.previousRelease?.revision ?? '' },
+      valuesSources: rendered.valuesSources,
     };
   }
   const result = await syncFolder(cluster, { ...request, rendered: rendered.objects });
   if (!revisionApplied(result.outcome) || hooks.post.length === 0) {
     return revisionApplied(result.outcome)
-      ? { ...result, release }
-      : { ...result, release: { ...release, revision: request.previousRelease?.revision ?? '' } };
+      ? { ...result, release, valuesSources: rendered.valuesSources }
+      : {
+          ...result,
+          release: { ...release, revision: request.previousRelease?.revision ?? '' },
+          valuesSources: rendered.valuesSources,
+        };
   }
   const post = await runHooks(cluster, hooks.post, hookOptions);
   release.hooks.push(...post.ran);
@@ -108,7 +119,8 @@ export async function syncRelease(
       },
       desired: result.desired,
       release: { ...release, revision: request.previousRelease?.revision ?? '' },
+      valuesSources: rendered.valuesSources,
     };
   }
-  return { ...result, release };
+  return { ...result, release, valuesSources: rendered.valuesSources };
 }
