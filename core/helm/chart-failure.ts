@@ -13,6 +13,8 @@ export type ChartFailureReason =
   | 'ChartNotFound'
   /** The registry or chart repository refused the credentials. */
   | 'ChartAuthFailed'
+  /** Its TLS certificate is not signed by a CA the agent trusts (a company CA not given as `ca.crt`). */
+  | 'ChartServerUntrusted'
   /** `dependencies:` in Chart.yaml that are not vendored in `charts/`. */
   | 'ChartDependenciesMissing'
   /** Anything else Helm reported (a template error, invalid YAML out of a template). */
@@ -52,6 +54,8 @@ function reasonOf(message: string): ChartFailureReason {
   if (/values don't meet the specifications of the schema/.test(message)) return 'ChartValuesInvalid';
   if (/chart requires kubeVersion: .* which is incompatible with Kubernetes/.test(message))
     return 'ChartKubeVersionUnsupported';
+  if (/x509:|failed to verify certificate|certificate signed by unknown authority/.test(message))
+    return 'ChartServerUntrusted';
   if (/\b(401|403)\b|unauthorized|denied|authentication required/i.test(message)) return 'ChartAuthFailed';
   if (/execution error at \(/.test(message)) return 'ChartValuesRequired';
   if (/not found|no such host|failed to fetch|no chart version|no chart name|could not find/i.test(message))

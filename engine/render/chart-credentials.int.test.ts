@@ -33,7 +33,7 @@ describe('ChartCredentialsSource', () => {
     const chart = { oci: `oci://${localEnv().aws.accountId}.dkr.ecr.us-east-1.amazonaws.com/charts/web` };
     const first = await source.for(chart, 'default');
     expect(first?.username).toBe('AWS');
-    expect(first?.password.length).toBeGreaterThan(0);
+    expect(first?.password?.length).toBeGreaterThan(0);
     await source.for(chart, 'default');
     expect(calls).toBe(1);
     now = new Date('2014-12-31T23:30:00Z'); // half an hour before expiry: renewed

@@ -6,8 +6,8 @@ import type { ChartCredentials } from './helm-chart';
 
 /**
  * Credentials for pulling a Sync's chart: an ECR token (GetAuthorizationToken with the process's AWS identity, cached
- * per registry and renewed an hour before its 12-hour expiry), or the `username`/`password` of the secretRef in the
- * Sync's namespace. A chart in Git needs none.
+ * per registry and renewed an hour before its 12-hour expiry), or the `username`/`password` (and `ca.crt`, the PEM of
+ * a private CA) of the secretRef in the Sync's namespace. A chart in Git needs none.
  */
 export class ChartCredentialsSource {
   private readonly tokens = new Map<string, { credentials: ChartCredentials; expiresAt: Date }>();
@@ -29,12 +29,13 @@ export class ChartCredentialsSource {
       const decode = (key: string) => (data[key] ? Buffer.from(data[key], 'base64').toString('utf8') : undefined);
       const username = decode('username');
       const password = decode('password');
-      if (!username || !password) {
+      const ca = decode('ca.crt');
+      if (!secret || (!(username && password) && !ca)) {
         throw new Error(
-          `Secret/${namespace}/${auth.name} ${secret ? 'has no username and password' : 'does not exist'}. Create it with keys username and password for the chart registry`,
+          `Secret/${namespace}/${auth.name} ${secret ? 'has neither username and password nor ca.crt' : 'does not exist'}. Create it with keys username and password (and ca.crt for a private CA) for the chart registry or repository`,
         );
       }
-      return { username, password };
+      return { ...(username && password ? { username, password } : {}), ...(ca ? { ca } : {}) };
     }
     const key = `${auth.registryId}/${auth.region}`;
     const cached = this.tokens.get(key);

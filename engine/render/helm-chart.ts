@@ -40,9 +40,12 @@ export interface ValuesLayer {
   secret: boolean;
 }
 
+/** How to reach a registry or chart repository: basic auth (or an ECR token as user `AWS`), and/or a private CA. */
 export interface ChartCredentials {
-  username: string;
-  password: string;
+  username?: string;
+  password?: string;
+  /** PEM of the CA that signed the server's certificate (a chart repository or registry inside the company). */
+  ca?: string;
 }
 
 export interface ChartRenderRequest {
@@ -106,6 +109,8 @@ function fixFor(failure: ChartFailure): string {
       return 'Check spec.helm.chart (reference, name and version); nothing was applied';
     case 'ChartAuthFailed':
       return "Check spec.helm.chart.secretRef, or the agent's ECR pull permission; nothing was applied";
+    case 'ChartServerUntrusted':
+      return "Put the PEM of the CA that signed the server's certificate under ca.crt in spec.helm.chart.secretRef; nothing was applied";
     case 'ChartDependenciesMissing':
       return "Run 'helm dependency build' and commit the chart's charts/ folder (Tidemark never fetches dependencies at render time); nothing was applied";
     case 'ChartRenderFailed':
@@ -159,7 +164,7 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
   const cache = request.chartCache ?? process.env.TIDEMARK_CHART_CACHE ?? join(tmpdir(), 'tidemark-charts');
   const secrets = [
     ...request.values.filter((v) => v.secret).flatMap((v) => secretStrings(v.text)),
-    ...(request.credentials ? [request.credentials.password] : []),
+    ...(request.credentials?.password ? [request.credentials.password] : []),
     ...(request.lookup?.secrets ?? []),
   ];
   const home = join(cache, 'helm-home');
@@ -366,13 +371,19 @@ async function locateChart(
     const args = ['pull', chart.oci ?? (chart.name as string), '--untar', '--untardir', pulled];
     if (chart.repository !== undefined) args.push('--repo', chart.repository);
     if (chart.version !== undefined) args.push('--version', chart.version);
-    if (request.credentials) {
-      args.push('--username', request.credentials.username, '--password', request.credentials.password);
-      if (chart.repository !== undefined) args.push('--pass-credentials');
+    const { username, password, ca } = request.credentials ?? {};
+    // Not --pass-credentials: Helm then sends them only to the repository's own host, never to another host an
+    // index.yaml points a chart's URL at (whoever can edit the index could otherwise collect the password).
+    if (username !== undefined && password !== undefined) args.push('--username', username, '--password', password);
+    if (ca !== undefined) {
+      const caFile = join(pulled, '.ca.crt');
+      await writeFile(caFile, ca, { mode: 0o600 });
+      args.push('--ca-file', caFile);
     }
     const host = chart.oci ? chart.oci.slice('oci://'.length).split('/')[0] : undefined;
     if (host !== undefined && loopback.test(host)) args.push('--plain-http');
     await helmRun(args, label);
+    await rm(join(pulled, '.ca.crt'), { force: true });
     const [name] = await readdir(pulled);
     if (name === undefined) throw new RenderError(label, undefined, 'helm pull wrote no chart', 'Check the reference');
     const version = String(
