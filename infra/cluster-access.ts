@@ -4,7 +4,9 @@ import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/config/config-error';
 import type { ClusterConfig } from '../core/config/deployment-config';
+import { grantChartPull } from './chart-pull';
 import type { DeploymentEvents } from './deployment-events';
+import type { EcrRepositorySelector } from './ecr-repository-selector';
 import type { SyncQueue } from './sync-queue';
 
 /** AWS's read-only access policy for EKS access entries: get/list/watch of most kinds, no Secrets. */
@@ -26,6 +28,12 @@ export interface ClusterAccessProps {
    * @default - the agent reports no events
    */
   readonly events?: DeploymentEvents;
+  /**
+   * ECR repositories of Helm charts (`charts.ecrRepositories`) the agent may pull from with its Pod Identity, so an
+   * `oci://…dkr.ecr…` chart needs no token Secret (and no CronJob refreshing one).
+   * @default - none: the agent's role has no ECR permission
+   */
+  readonly chartRepositories?: readonly EcrRepositorySelector[];
 }
 
 /**
@@ -77,6 +85,7 @@ export class ClusterAccess extends Construct {
     });
     props.syncQueue.grantReceiveSyncRequests(this.agentRole);
     props.events?.grantSendEvents(cluster.name, this.agentRole);
+    grantChartPull(this.agentRole, props.chartRepositories ?? []);
     new CfnPodIdentityAssociation(this, 'AgentPodIdentity', {
       clusterName: cluster.eksClusterName,
       namespace: cluster.agentNamespace,

@@ -4,6 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
+import { chartRepositoriesOf, grantChartPull } from './chart-pull';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
 import type { ClusterAccess } from './cluster-access';
 import { FunctionSchedule } from './function-schedule';
@@ -107,6 +108,8 @@ export class DriftScanner extends Construct {
     this.digestKey.grantRead(this.handler);
     this.handler.function.addEnvironment('TIDEMARK_DRIFT_CACHE_KEY_SECRET', this.digestKey.secretArn);
     for (const cluster of props.clusters) cluster.grantDriftScan(this.handler.function.role as IRole);
+    // It renders the same OCI charts as the agents, so it pulls them from ECR with its own role too.
+    grantChartPull(this.handler.function.role as IRole, chartRepositoriesOf(props.config));
 
     this.schedule = new FunctionSchedule(this, 'Schedule', {
       function: this.handler.function,

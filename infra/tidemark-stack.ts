@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import { AgentImage } from './agent-image';
 import { type AgentInstallOutput, agentInstallOutputKey } from './agent-install-output';
 import { Alerts } from './alerts';
+import { chartRepositoriesOf } from './chart-pull';
 import { ClusterAccess } from './cluster-access';
 import { DeploymentEvents } from './deployment-events';
 import { DriftScanner } from './drift-scanner';
@@ -93,12 +94,14 @@ export class TidemarkStack extends Stack {
     this.deploymentEvents = new DeploymentEvents(this, 'DeploymentEvents', {
       clusterNames: config.clusters.map((c) => c.name),
     });
+    const chartRepositories = chartRepositoriesOf(config);
     this.clusters = config.clusters.map(
       (cluster) =>
         new ClusterAccess(this, `Cluster-${cluster.name}`, {
           cluster,
           syncQueue: this.webhook.syncQueue(cluster.name),
           events: this.deploymentEvents,
+          chartRepositories,
         }),
     );
     this.imageUpdater = new ImageUpdater(this, 'ImageUpdater', {

@@ -99,6 +99,15 @@ export const ImagesSettings = z.object({
   ecrRepositories: z.array(ecrRepository).check(z.minLength(1, 'must list at least one ECR repository to watch')),
 });
 
+export const ChartSettings = z.object({
+  /**
+   * ECR repositories holding Helm charts (OCI) that Syncs and the drift scanner pull, as names (`charts/web`), name
+   * prefixes (`charts/*`) or ARNs. The agent's Pod Identity role and the drift scanner's role get
+   * `ecr:GetAuthorizationToken` and the pull actions on these only; a chart elsewhere in ECR fails with ChartAuthFailed.
+   */
+  ecrRepositories: z._default(z.array(ecrRepository), []),
+});
+
 export const AlertSettings = z.object({
   /** E-mail addresses subscribed to the alerts topic. */
   snsEmails: z._default(z.array(z.email('is not an e-mail address')), []),
@@ -166,6 +175,7 @@ export const DeploymentConfigSchema = z
     configRepo: ConfigRepoSettings,
     clusters: z.array(ClusterSettings).check(z.minLength(1, 'must list at least one cluster')),
     images: ImagesSettings,
+    charts: z._default(ChartSettings, { ecrRepositories: [] }),
     alerts: z._default(AlertSettings, { snsEmails: [], renotifyHours: 24, createSlackWebhookSecret: true }),
     schedules: z._default(ScheduleSettings, { driftScan: 'rate(15 minutes)', imageCatchUp: 'rate(10 minutes)' }),
     thresholds: z._default(ThresholdSettings, { revisionLagMinutes: 10 }),
