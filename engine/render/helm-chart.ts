@@ -6,6 +6,7 @@ import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import type { Credentials } from '../../adapters/kubernetes/kube-credentials';
 import { type ChartFailure, chartFailureOf } from '../../core/helm/chart-failure';
 import type { HelmSource, Release } from '../../core/helm/chart-source';
 import { rotatingFields, usesRandomness } from '../../core/helm/generated-fields';
@@ -14,6 +15,7 @@ import { templatesUsingLookup } from '../../core/helm/lookup-templates';
 import { isFromCrdsFolder, splitChartOutput } from '../../core/helm/rendered-chart';
 import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
 import { parseManifests, RenderError } from '../../core/sync/render';
+import { type LookupReads, LookupRecorder, readsUnchanged } from './lookup-recorder';
 
 const run = promisify(execFile);
 
@@ -25,11 +27,13 @@ export interface ClusterCapabilities {
   apiVersions: string[];
 }
 
-/** How Helm reaches the cluster for `lookup`: a kubeconfig with the agent's own identity (it only reads). */
+/**
+ * How Helm's `lookup` reaches the cluster: with the agent's own identity, through a loopback proxy that forwards only
+ * reads and records them (engine/render/lookup-recorder.ts), so a later reconcile can tell whether a render would come
+ * out the same without running Helm.
+ */
 export interface LookupAccess {
-  kubeconfig: string;
-  /** The token or key inside it, masked in every message. */
-  secrets: string[];
+  credentials: Credentials;
 }
 
 /** One layer of values, in merge order. `secret` layers are masked in every message. */
@@ -165,7 +169,6 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
   const secrets = [
     ...request.values.filter((v) => v.secret).flatMap((v) => secretStrings(v.text)),
     ...(request.credentials?.password ? [request.credentials.password] : []),
-    ...(request.lookup?.secrets ?? []),
   ];
   const home = join(cache, 'helm-home');
   const env = {
@@ -217,22 +220,43 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
       common.push('--values', path);
     }
     const args = request.phase === 'upgrade' ? [...common, '--is-upgrade'] : [...common];
-    if (request.lookup) {
-      const kubeconfig = join(scratch, 'kubeconfig');
-      await writeFile(kubeconfig, request.lookup.kubeconfig, { mode: 0o600 });
-      args.push('--dry-run=server', '--kubeconfig', kubeconfig);
-    }
     const label = `chart ${chart.name} ${chart.version}`;
-    const random = usesRandomness(files) || files.some((f) => /^charts\/[^/]+\.tgz$/.test(f.path));
+    // A vendored .tgz subchart is not scanned: it may call anything, so it counts as doing so.
+    const packed = files.some((f) => /^charts\/[^/]+\.tgz$/.test(f.path) || /\/charts\/[^/]+\.tgz$/.test(f.path));
+    const random = usesRandomness(files) || packed;
     const lookupTemplates = templatesUsingLookup(files, chart.name);
-    // A render that depends only on its inputs is remembered: the same chart files, values and capabilities render the
-    // same bytes, and a steady-state reconcile then costs no Helm process. Not remembered:
-    // a chart with random functions (a new value each time), or one calling lookup against the cluster (its answer
-    // depends on what the cluster holds now).
-    const key = renderKey(chartDir, digest, request, args);
-    const deterministic = !random && (request.lookup === undefined || lookupTemplates.size === 0);
-    const output = (deterministic ? renders.get(key) : undefined) ?? (await helmRun(args, label));
-    if (deterministic) remember(key, output);
+    const live = request.lookup !== undefined && (lookupTemplates.size > 0 || packed);
+    // Install and upgrade render the same bytes unless a template reads .Release.IsInstall/IsUpgrade (hooks are chosen
+    // by phase after the render): then the first upgrade after the install needs no Helm process either.
+    const phaseMatters = packed || files.some((f) => /\.Release\.Is(Install|Upgrade)\b/.test(f.text));
+    // Renders are remembered by their inputs (chart files, values, capabilities, phase where it matters), so a
+    // steady-state reconcile costs no Helm process:
+    // - a chart calling lookup against the cluster is reused only while every object its lookups read answers with
+    //   the same resourceVersion (one GET each, instead of a `helm template` of several hundred milliseconds);
+    // - a chart calling random functions is reused too: the fields that differ between two renders are generated
+    //   fields, which render-release.ts replaces with what the cluster holds, so a fresh render would apply the same.
+    const key = renderKey(chartDir, digest, request, { phaseMatters, live });
+    const known = renders.get(key);
+    let output =
+      known && (known.reads === undefined || (await readsUnchanged(request.lookup!.credentials, known.reads)))
+        ? known.output
+        : undefined;
+    if (output === undefined && live) {
+      const recorder = await LookupRecorder.start(request.lookup!.credentials);
+      secrets.push(recorder.secret);
+      try {
+        const kubeconfig = join(scratch, 'kubeconfig');
+        await writeFile(kubeconfig, recorder.kubeconfig(), { mode: 0o600 });
+        output = await helmRun([...args, '--dry-run=server', '--kubeconfig', kubeconfig], label);
+      } finally {
+        await recorder.close();
+      }
+      const reads = recorder.reads();
+      if (reads !== undefined) remember(key, { output, reads });
+    } else if (output === undefined) {
+      output = await helmRun(args, label);
+      remember(key, { output });
+    }
     const first = sortOutput(output);
     // Which fields are generated is asked of two dry install renders, whatever the cluster holds: with lookup, a
     // chart stops generating once its Secret exists (redis, the AWS Load Balancer Controller), and the annotation
@@ -270,19 +294,27 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
   }
 }
 
+/** A remembered render: Helm's output, and what its lookups read (to check before reuse) when it read the cluster. */
+interface Remembered {
+  output: string;
+  reads?: LookupReads;
+}
+
 /** Remembered renders by input (at most 64 MB of output), and the generated fields found per input. */
-const renders = new Map<string, string>();
+const renders = new Map<string, Remembered>();
 const generatedByInput = new Map<string, Map<string, string[]>>();
 let remembered = 0;
 
-function remember(key: string, output: string): void {
-  if (renders.has(key)) return;
-  renders.set(key, output);
-  remembered += output.length;
-  for (const [oldest, text] of renders) {
+function remember(key: string, entry: Remembered): void {
+  const before = renders.get(key);
+  if (before) remembered -= before.output.length;
+  renders.delete(key);
+  renders.set(key, entry);
+  remembered += entry.output.length;
+  for (const [oldest, old] of renders) {
     if (remembered <= 64 * 1024 * 1024) break;
     renders.delete(oldest);
-    remembered -= text.length;
+    remembered -= old.output.length;
   }
 }
 
@@ -290,10 +322,15 @@ function remember(key: string, output: string): void {
  * The inputs of a render: the chart's files (a folder given to `tidemark apply` can change under the same path),
  * release, phase, values and capabilities; not the temporary file names.
  */
-function renderKey(chartDir: string, digest: string, request: ChartRenderRequest, args: readonly string[]): string {
+function renderKey(
+  chartDir: string,
+  digest: string,
+  request: ChartRenderRequest,
+  how: { phaseMatters: boolean; live: boolean },
+): string {
   const hash = createHash('sha256').update(digest);
   hash.update(
-    JSON.stringify([chartDir, request.release, request.phase, request.capabilities, args.includes('--dry-run=server')]),
+    JSON.stringify([chartDir, request.release, how.phaseMatters ? request.phase : '', request.capabilities, how.live]),
   );
   for (const layer of request.values) hash.update(`\0${layer.text}`);
   return hash.digest('hex');

@@ -11,13 +11,7 @@ import { releaseRevision } from '../../core/helm/release-revision';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf, objectKey, parseObjectKey } from '../../core/sync/object-id';
 import { RenderError } from '../../core/sync/render';
-import {
-  type ChartCredentials,
-  type ClusterCapabilities,
-  type LookupAccess,
-  renderChart,
-  type ValuesLayer,
-} from './helm-chart';
+import { type ChartCredentials, type ClusterCapabilities, renderChart, type ValuesLayer } from './helm-chart';
 
 export interface ReleaseRenderRequest {
   /** The Sync: its namespace holds the valuesFrom ConfigMaps/Secrets and the chart credentials Secret. */
@@ -75,7 +69,7 @@ export async function renderRelease(cluster: ReleaseCluster, request: ReleaseRen
     values: layers,
     phase: request.phase,
     capabilities: await capabilitiesOf(cluster),
-    lookup: request.lookupAs ? await lookupAccessOf(request.lookupAs) : undefined,
+    lookup: request.lookupAs ? { credentials: request.lookupAs } : undefined,
     credentials: request.chartCredentials,
     helm: request.helm,
     chartCache: request.chartCache,
@@ -251,26 +245,4 @@ export function kubeVersionOf(version: { gitVersion: string; major?: string; min
   if (!version.major || !minor || version.gitVersion.startsWith(`v${version.major}.${minor}.`))
     return version.gitVersion;
   return `v${version.major}.${minor}.0`;
-}
-
-/** A kubeconfig for Helm's `lookup` with the same identity the agent's requests use (token or client certificate). */
-async function lookupAccessOf(credentials: Credentials): Promise<LookupAccess> {
-  const cluster: Record<string, unknown> = { server: credentials.server.toString().replace(/\/$/, '') };
-  if (credentials.tls.ca) cluster['certificate-authority-data'] = credentials.tls.ca.toString('base64');
-  if (credentials.tls.rejectUnauthorized === false) cluster['insecure-skip-tls-verify'] = true;
-  if (credentials.tls.servername) cluster['tls-server-name'] = credentials.tls.servername;
-  const user: Record<string, unknown> = {};
-  const authorization = (await credentials.headers()).Authorization ?? (await credentials.headers()).authorization;
-  if (authorization?.startsWith('Bearer ')) user.token = authorization.slice('Bearer '.length);
-  if (credentials.tls.cert) user['client-certificate-data'] = credentials.tls.cert.toString('base64');
-  if (credentials.tls.key) user['client-key-data'] = credentials.tls.key.toString('base64');
-  const kubeconfig = JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'target', cluster }],
-    users: [{ name: 'tidemark', user }],
-    contexts: [{ name: 'target', context: { cluster: 'target', user: 'tidemark' } }],
-    'current-context': 'target',
-  });
-  return { kubeconfig, secrets: typeof user.token === 'string' ? [user.token] : [] };
 }
