@@ -264,7 +264,9 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
     let generated = new Map<string, string[]>();
     if (random) {
       // Which fields rotate depends only on the inputs (the renders are dry), so it is found once per input.
-      const known = generatedByInput.get(key);
+      // Keyed without phase or lookup: the two renders are dry installs either way.
+      const inputs = renderKey(chartDir, digest, request, { phaseMatters: false, live: false });
+      const known = generatedByInput.get(inputs);
       if (known) generated = known;
       else {
         const dry = [sortOutput(await helmRun(common, label)), sortOutput(await helmRun(common, label))];
@@ -272,7 +274,7 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
           [...(dry[0]?.crds ?? []), ...(dry[0]?.objects ?? [])],
           dry[1] as ReturnType<typeof sortOutput>,
         );
-        generatedByInput.set(key, generated);
+        generatedByInput.set(inputs, generated);
         if (generatedByInput.size > 64) generatedByInput.delete(generatedByInput.keys().next().value as string);
       }
     }
