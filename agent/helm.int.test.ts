@@ -10,6 +10,7 @@ import { requestedAtAnnotation } from '../core/sync/ownership';
 import { syncApiVersion, syncKind } from '../core/sync/sync';
 import { helmBinary } from '../engine/render/helm-chart';
 import { createSync, eventually, installSyncCrd, readyAt, syncStatus } from '../test/support/agent';
+import { startChartRepository } from '../test/support/chart-repository';
 import { uniqueNamespace } from '../test/support/cluster';
 import { corpusPath } from '../test/support/corpus';
 import { createGitRepo } from '../test/support/git-repo';
@@ -139,6 +140,50 @@ describe('the agent with a Helm chart', () => {
       60_000,
     );
     expect((await deployment('watched-podinfo'))?.spec).toMatchObject({ replicas: 2 });
+  });
+
+  it('releases the HelmReleases of a Flux folder (spec.fluxHelmReleases) and lists them in status', async () => {
+    const charts = await startChartRepository([{ chart: 'podinfo', version: '6.14.1' }]);
+    try {
+      await cluster.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'podinfo-charts', namespace: ns },
+        stringData: { username: charts.username, password: charts.password, 'ca.crt': charts.ca },
+      });
+      const repo = await createGitRepo('agent-helm-flux', {
+        'apps/podinfo.yaml': [
+          'apiVersion: source.toolkit.fluxcd.io/v1',
+          'kind: HelmRepository',
+          'metadata: { name: podinfo, namespace: ' + ns + ' }',
+          'spec:',
+          '  url: ' + charts.url,
+          '  secretRef: { name: podinfo-charts }',
+          '---',
+          'apiVersion: helm.toolkit.fluxcd.io/v2',
+          'kind: HelmRelease',
+          'metadata: { name: frontend, namespace: ' + ns + ' }',
+          'spec:',
+          '  chart:',
+          '    spec: { chart: podinfo, version: 6.x, sourceRef: { kind: HelmRepository, name: podinfo } }',
+          '  values: { replicaCount: 2 }',
+          '',
+        ].join('\n'),
+      });
+      await createSync(cluster, ns, 'flux', { url: repo.url, path: 'apps', fluxHelmReleases: true });
+      const status = await readyAt(cluster, ns, 'flux', repo.head(), 90_000);
+      expect(status.helmReleases).toEqual([
+        expect.objectContaining({
+          origin: `HelmRelease/${ns}/frontend`,
+          name: 'frontend',
+          chart: 'podinfo',
+          version: '6.14.1',
+        }),
+      ]);
+      expect((await deployment('frontend-podinfo'))?.spec).toMatchObject({ replicas: 2 });
+    } finally {
+      await charts.close();
+    }
   });
 
   it('pulls an OCI chart with basic auth and follows a semver range to a newly pushed version', async () => {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CheckoutCache } from '../adapters/git/checkout-cache';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { type ChartMirror, parseChartMirrors } from '../core/helm/chart-mirrors';
 import { redactSecrets } from '../core/notify/redact';
 import { tidemarkVersion } from '../core/version';
 import { AgentMetrics } from './agent-metrics';
@@ -30,6 +31,11 @@ export interface AgentOptions {
    * events queue (SQS FIFO), naming the cluster as `cluster` (`clusters[].name` in tidemark.config.yaml).
    */
   events?: { queueUrl: string; cluster: string };
+  /**
+   * Where Helm charts are pulled from instead of the URL Git names (core/helm/chart-mirrors.ts).
+   * @default - `TIDEMARK_CHART_MIRRORS` (a YAML or JSON list), else none
+   */
+  chartMirrors?: ChartMirror[];
   /** Called when the leader lease is lost; default: exit so Kubernetes restarts the pod as a standby. */
   onLeadershipLost?: () => void;
 }
@@ -73,6 +79,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const publisher = options.events ? await eventPublisher(options.events.queueUrl, metrics, logger) : undefined;
   const controller = new SyncController(cluster, new CheckoutCache(options.cacheDir), selfHeal, metrics, logger, {
     namespace: options.watchNamespace,
+    chartMirrors: options.chartMirrors ?? parseChartMirrors(process.env.TIDEMARK_CHART_MIRRORS),
     ...(publisher && options.events
       ? { deploymentEvents: { cluster: options.events.cluster, publish: (...e) => publisher.publish(...e) } }
       : {}),

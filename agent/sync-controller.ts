@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckoutCache } from '../adapters/git/checkout-cache';
 import type { GitCredentials } from '../adapters/git/run-git';
 import type { ClusterClient } from '../adapters/kubernetes/cluster-client';
+import { type ChartMirror, mirrorChart } from '../core/helm/chart-mirrors';
 import type { HelmSource } from '../core/helm/chart-source';
 import type { HelmReleaseStatus } from '../core/helm/release-status';
 import { type AppliedImage, appliedImages, withPulledDigests } from '../core/notify/applied-images';
@@ -19,6 +20,7 @@ import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
 import { defaultConcurrency } from '../engine/concurrency';
 import { ChartCredentialsSource } from '../engine/render/chart-credentials';
+import { syncFluxReleases } from '../engine/sync/sync-flux-releases';
 import { syncFolder } from '../engine/sync/sync-folder';
 import { type SyncReleaseResult, syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
@@ -67,6 +69,8 @@ export interface SyncControllerOptions {
    * `publish` must not wait: a reconcile never waits on the queue. Absent: no events, only status and Kubernetes Events.
    */
   deploymentEvents?: { cluster: string; publish(...events: DeploymentEvent[]): void };
+  /** Where charts are pulled from instead of the URL Git names (the cluster's network; core/helm/chart-mirrors.ts). */
+  chartMirrors?: readonly ChartMirror[];
 }
 
 /**
@@ -299,6 +303,7 @@ export class SyncController {
     let release: HelmReleaseStatus | undefined;
     let subject: string | undefined;
     let valuesRead: ValuesRead | undefined;
+    let fluxReleases: HelmReleaseStatus[] | undefined;
     this.selfHeal.pause(label);
     try {
       if (!parsed.ok) {
@@ -340,18 +345,35 @@ export class SyncController {
           prune: spec.prune,
           maxPruneShare: spec.maxPrunePercent / 100,
         };
+        const mirrors = this.options.chartMirrors ?? [];
+        const mirrored = spec.helm ? mirrorChart(spec.helm.chart, mirrors) : undefined;
         const result = spec.helm
           ? await syncRelease(this.cluster, {
               ...request,
-              helm: spec.helm,
+              helm: { ...spec.helm, chart: mirrored?.chart ?? spec.helm.chart },
               repoRoot: source.dir,
               previousRelease: sync.status.helm,
               lookupAs: this.cluster.credentials,
-              chartCredentials: await this.charts.for(spec.helm.chart, ref.namespace),
+              chartCredentials: mirrored?.mirror?.secretRef
+                ? await this.charts.for(
+                    { ...(mirrored.chart ?? spec.helm.chart), secretRef: { name: mirrored.mirror.secretRef.name } },
+                    mirrored.mirror.secretRef.namespace,
+                  )
+                : await this.charts.for(mirrored?.chart ?? spec.helm.chart, ref.namespace),
             })
-          : await syncFolder(this.cluster, request);
+          : spec.fluxHelmReleases
+            ? await syncFluxReleases(this.cluster, {
+                ...request,
+                repoRoot: source.dir,
+                previousReleases: sync.status.helmReleases,
+                mirrors,
+                chartCredentials: (chart, namespace) => this.charts.for(chart, namespace),
+                lookupAs: this.cluster.credentials,
+              })
+            : await syncFolder(this.cluster, request);
         if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
-        if (spec.helm) valuesRead = (result as SyncReleaseResult).valuesSources;
+        if ('releases' in result) fluxReleases = result.releases as HelmReleaseStatus[];
+        if (spec.helm || spec.fluxHelmReleases) valuesRead = (result as SyncReleaseResult).valuesSources;
         outcome = result.outcome;
         if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
       } catch (error) {
@@ -366,10 +388,21 @@ export class SyncController {
       }
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
+      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, {
+        subject,
+        desired,
+        release,
+        fluxReleases,
+      });
       if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
       this.selfHeal.resume(label);
-      if (parsed.ok) this.valuesWatch.track(label, valuesObjectsOf(ref, parsed.spec.helm, valuesRead));
+      if (parsed.ok)
+        this.valuesWatch.track(
+          label,
+          parsed.spec.fluxHelmReleases && valuesRead
+            ? valuesRead.map((v) => ({ ...v, namespace: ref.namespace }))
+            : valuesObjectsOf(ref, parsed.spec.helm, valuesRead),
+        );
     }
   }
 
@@ -380,7 +413,12 @@ export class SyncController {
     reported: SyncOutcome,
     requestedAt: string | undefined,
     ms: number,
-    applied: { subject?: string; desired?: KubeObject[]; release?: HelmReleaseStatus } = {},
+    applied: {
+      subject?: string;
+      desired?: KubeObject[];
+      release?: HelmReleaseStatus;
+      fluxReleases?: HelmReleaseStatus[];
+    } = {},
   ) {
     const outcome = withoutCredentials(reported);
     const label = syncLabelValue(ref);
@@ -393,6 +431,9 @@ export class SyncController {
     // A release that did not become current keeps the previous revision (sync-release.ts), so its hooks run again.
     const { release } = applied;
     if (release) status.helm = release.revision ? release : { ...release, revision: sync.status.helm?.revision ?? '' };
+    // A render failure names no release: the last known ones stay (their revisions decide the next hooks).
+    if (applied.fluxReleases && (applied.fluxReleases.length > 0 || revisionApplied(outcome)))
+      status.helmReleases = applied.fluxReleases;
     await this.announce(sync, ref, outcome, applied);
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     this.metrics.reconcileDuration.observe({ sync: label, outcome: outcome.kind }, ms / 1000);

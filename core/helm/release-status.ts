@@ -3,6 +3,8 @@
  * release Secrets. `tidemark get` shows the chart and version from here; `revision` decides whether upgrade hooks run.
  */
 export interface HelmReleaseStatus {
+  /** `HelmRelease/<namespace>/<name>` for a Flux HelmRelease of the folder; absent for `spec.helm`. */
+  origin?: string;
   name: string;
   namespace: string;
   chart: string;

@@ -35,6 +35,8 @@ export interface SyncStatus {
   history?: SyncAttempt[];
   /** The Helm release, for a Sync with `spec.helm`. */
   helm?: HelmReleaseStatus;
+  /** The Flux HelmReleases of the folder, released (`spec.fluxHelmReleases`), each with its `origin`. */
+  helmReleases?: HelmReleaseStatus[];
 }
 
 /**

@@ -13,26 +13,38 @@ export const syncKind = 'Sync';
  * The spec, with the defaults the issue and the CRD declare. Parsed with zod so a Sync written by hand with a wrong
  * field is reported on its status by name instead of crashing the loop.
  */
-export const SyncSpec = z.object({
-  /** HTTPS URL of the config repository. */
-  url: z.string().min(1),
-  branch: z.string().min(1).default('main'),
-  /** Folder in the repository to apply. */
-  path: z.string().default('.'),
-  /** How often to fetch and reconcile, as a Go-style duration (`30s`, `1m`, `1h30m`). */
-  interval: z
-    .string()
-    .default('1m')
-    .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h'),
-  prune: z.boolean().default(true),
-  selfHeal: z.boolean().default(true),
-  suspend: z.boolean().default(false),
-  /** A Secret in the Sync's namespace with `username` and `password` (or token) for the repository. */
-  secretRef: z.object({ name: z.string().min(1) }).optional(),
-  maxPrunePercent: z.number().int().min(0).max(100).default(20),
-  /** A Helm chart to release instead of applying the folder (core/helm/chart-source.ts; agent/README.md). */
-  helm: HelmSource.optional(),
-});
+export const SyncSpec = z
+  .object({
+    /** HTTPS URL of the config repository. */
+    url: z.string().min(1),
+    branch: z.string().min(1).default('main'),
+    /** Folder in the repository to apply. */
+    path: z.string().default('.'),
+    /** How often to fetch and reconcile, as a Go-style duration (`30s`, `1m`, `1h30m`). */
+    interval: z
+      .string()
+      .default('1m')
+      .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h'),
+    prune: z.boolean().default(true),
+    selfHeal: z.boolean().default(true),
+    suspend: z.boolean().default(false),
+    /** A Secret in the Sync's namespace with `username` and `password` (or token) for the repository. */
+    secretRef: z.object({ name: z.string().min(1) }).optional(),
+    maxPrunePercent: z.number().int().min(0).max(100).default(20),
+    /** A Helm chart to release instead of applying the folder (core/helm/chart-source.ts; agent/README.md). */
+    helm: HelmSource.optional(),
+    /**
+     * Release the folder's Flux `HelmRelease` objects (with their `HelmRepository`/`OCIRepository` sources) as Helm
+     * releases, for a Flux config repo moved over unchanged (core/helm/flux-helm-release.ts). Only where Flux's CRDs
+     * are not installed: there the objects are Flux's controllers' to act on.
+     */
+    fluxHelmReleases: z.boolean().default(false),
+  })
+  .refine((spec) => !(spec.helm && spec.fluxHelmReleases), {
+    path: ['fluxHelmReleases'],
+    message:
+      'cannot be set with helm: a Sync releases either its own chart or the HelmReleases of its folder. Remove one',
+  });
 export type SyncSpec = z.infer<typeof SyncSpec>;
 
 export interface SyncObject extends KubeObject {
