@@ -21,8 +21,15 @@ describe('parseSyncSpec', () => {
         selfHeal: true,
         suspend: false,
         maxPrunePercent: 20,
+        fluxHelmReleases: false,
       },
     });
+  });
+
+  it('refuses a Sync that releases both its own chart and the Flux HelmReleases of its folder', () => {
+    expect(
+      parseSyncSpec(sync({ url: 'u', helm: { chart: { path: 'charts/web' } }, fluxHelmReleases: true })),
+    ).toMatchObject({ ok: false, message: expect.stringMatching(/^spec\.fluxHelmReleases: cannot be set with helm/) });
   });
 
   it('names the wrong field and the fix', () => {
