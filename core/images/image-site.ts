@@ -51,7 +51,7 @@ export function isManifestFile(path: string): boolean {
 }
 
 /** What kind of place holds the image, which decides how it is rewritten and reported. */
-export type ImageSiteKind = 'image' | 'helm-values' | 'kustomize-images' | 'setter';
+export type ImageSiteKind = 'image' | 'helm-values' | 'kustomize-images' | 'setter' | 'chart-version';
 
 /**
  * One place in a YAML file that holds an image, or parts of one, that an image policy could move: an `image:` value,
@@ -124,7 +124,8 @@ export function findImageSites(file: string, source: string): ImageSite[] {
   return refs;
 }
 
-function scalarSite(source: string, node: Scalar, lines: LineCounter): ScalarSite | undefined {
+/** The editable characters of a scalar, or undefined when its source text is not its value (escapes, folding). */
+export function scalarSite(source: string, node: Scalar, lines: LineCounter): ScalarSite | undefined {
   if (!node.range) return undefined;
   const [from, to] = node.range;
   let start = from;

@@ -1,3 +1,4 @@
+import { findChartSites, ociHelmRepositoriesIn } from './chart-site';
 import type { ImagePolicy, WriteBack } from './image-policy';
 import { policyCovers } from './image-policy';
 import { findImageSites, type ImageSite, isManifestFile } from './image-site';
@@ -136,10 +137,16 @@ export function planImageUpdate(
 ): ImageUpdatePlan {
   const pushes = Array.isArray(push) ? (push as readonly ImagePush[]) : [push as ImagePush];
   const sites = new Map<string, ImageSite[]>();
+  let helmRepositories: Map<string, string> | undefined;
   const sitesIn = (file: string) => {
     let found = sites.get(file);
     if (!found) {
-      found = isManifestFile(file) ? findImageSites(file, files.get(file)!) : [];
+      const text = files.get(file)!;
+      // Chart versions are sites too (a chart pushed to ECR is an `ECR Image Action` whose tag is the version).
+      helmRepositories ??= ociHelmRepositoriesIn(files);
+      found = isManifestFile(file)
+        ? [...findImageSites(file, text), ...findChartSites(file, text, helmRepositories)]
+        : [];
       sites.set(file, found);
     }
     return found;
