@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitConfigRepo } from '../adapters/config-repo/git';
 import { ClusterClient } from '../adapters/kubernetes/cluster-client';
 import { requestedAtAnnotation } from '../core/sync/ownership';
 import { syncApiVersion, syncKind } from '../core/sync/sync';
 import { helmBinary } from '../engine/render/helm-chart';
+import { updateImages } from '../functions/image-updater/update-images';
 import { createSync, eventually, installSyncCrd, readyAt, syncStatus } from '../test/support/agent';
 import { startChartRepository } from '../test/support/chart-repository';
 import { uniqueNamespace } from '../test/support/cluster';
+import { createConfigRepo } from '../test/support/config-repo';
 import { corpusPath } from '../test/support/corpus';
 import { createGitRepo } from '../test/support/git-repo';
 import { localEnv } from '../test/support/local-env';
@@ -50,6 +53,27 @@ function chartFiles(chart: string, prefix: string): Record<string, string> {
     files[`${prefix}/${relative(root, path)}`] = readFileSync(path, 'utf8');
   }
   return files;
+}
+
+/** `helm push` of the corpus podinfo chart at `version` to `target` (an oci:// prefix) of the local registry. */
+async function chartPusher(): Promise<(version: string, target: string) => Promise<void>> {
+  const { registry } = localEnv();
+  const helm = helmBinary();
+  const work = await mkdtemp(join(tmpdir(), 'helm-push-'));
+  const env = { ...process.env, HELM_REGISTRY_CONFIG: join(work, 'registry.json') };
+  await run(
+    helm,
+    ['registry', 'login', registry.host, '-u', registry.username, '--password', registry.password, '--plain-http'],
+    { env },
+  );
+  return async (version, target) => {
+    const chart = join(work, `podinfo-${version}`);
+    await cp(corpusPath('helm-charts', 'podinfo'), chart, { recursive: true });
+    const file = join(chart, 'Chart.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^version: .*$/m, `version: ${version}`));
+    await run(helm, ['package', chart, '-d', work], { env });
+    await run(helm, ['push', join(work, `podinfo-${version}.tgz`), target, '--plain-http'], { env });
+  };
 }
 
 const deployment = (name: string) => cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name });
@@ -155,14 +179,14 @@ describe('the agent with a Helm chart', () => {
         'apps/podinfo.yaml': [
           'apiVersion: source.toolkit.fluxcd.io/v1',
           'kind: HelmRepository',
-          'metadata: { name: podinfo, namespace: ' + ns + ' }',
+          `metadata: { name: podinfo, namespace: ${ns} }`,
           'spec:',
-          '  url: ' + charts.url,
+          `  url: ${charts.url}`,
           '  secretRef: { name: podinfo-charts }',
           '---',
           'apiVersion: helm.toolkit.fluxcd.io/v2',
           'kind: HelmRelease',
-          'metadata: { name: frontend, namespace: ' + ns + ' }',
+          `metadata: { name: frontend, namespace: ${ns} }`,
           'spec:',
           '  chart:',
           '    spec: { chart: podinfo, version: 6.x, sourceRef: { kind: HelmRepository, name: podinfo } }',
@@ -186,28 +210,73 @@ describe('the agent with a Helm chart', () => {
     }
   });
 
+  it('moves to a chart version pushed to the registry: the image updater commits the new version, the agent applies it', async () => {
+    const { registry } = localEnv();
+    const chart = `${registry.host}/pushed-${ns}/podinfo`;
+    const push = await chartPusher();
+    await push('8.0.0', `oci://${registry.host}/pushed-${ns}`);
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'pushed-registry', namespace: ns },
+      stringData: { username: registry.username, password: registry.password },
+    });
+    const remote = await createConfigRepo('agent-helm-pushed', {
+      '.tidemark/images.yaml': [
+        'policies:',
+        '  - name: podinfo-chart',
+        `    repository: ${chart}`,
+        '    strategy: { semver: "^8.0.0" }',
+        '    update: { paths: [apps] }',
+        '    writeBack: { push: { branch: main } }',
+        '',
+      ].join('\n'),
+      'apps/podinfo.yaml': [
+        'apiVersion: source.toolkit.fluxcd.io/v1',
+        'kind: OCIRepository',
+        `metadata: { name: podinfo, namespace: ${ns} }`,
+        'spec:',
+        `  url: oci://${chart}`,
+        '  ref:',
+        '    tag: 8.0.0 # moved by the image updater',
+        '  secretRef: { name: pushed-registry }',
+        '---',
+        'apiVersion: helm.toolkit.fluxcd.io/v2',
+        'kind: HelmRelease',
+        `metadata: { name: pushed, namespace: ${ns} }`,
+        'spec:',
+        '  chartRef: { kind: OCIRepository, name: podinfo }',
+        '',
+      ].join('\n'),
+    });
+    await createSync(cluster, ns, 'pushed', { url: remote.url, path: 'apps', fluxHelmReleases: true });
+    const status = await readyAt(cluster, ns, 'pushed', remote.head(), 90_000);
+    expect(status.helmReleases?.[0]).toMatchObject({ chart: 'podinfo', version: '8.0.0' });
+
+    await push('8.1.0', `oci://${registry.host}/pushed-${ns}`);
+    // What the ECR event of a chart push becomes in the image updater (its tag is the chart version).
+    const { username, password } = localEnv().git;
+    const repo = await GitConfigRepo.open({
+      url: remote.url,
+      branch: 'main',
+      credentials: { username, password },
+      cacheDir: mkdtempSync(join(tmpdir(), 'agent-helm-updater-')),
+    });
+    const update = await updateImages([{ repository: chart, tag: '8.1.0' }], { repo });
+    expect(update.writes[0]).toMatchObject({ kind: 'committed', branch: 'main' });
+    expect(remote.file('apps/podinfo.yaml')).toContain('    tag: 8.1.0 # moved by the image updater\n');
+    await reconcileNow('pushed');
+    await eventually(
+      async () => ((await syncStatus(cluster, ns, 'pushed')).helmReleases?.[0]?.version === '8.1.0' ? true : undefined),
+      90_000,
+    );
+    expect((await deployment('pushed-podinfo'))?.metadata.labels?.['helm.sh/chart']).toBe('podinfo-8.1.0');
+  });
+
   it('pulls an OCI chart with basic auth and follows a semver range to a newly pushed version', async () => {
     const { registry } = localEnv();
-    const helm = helmBinary();
-    const work = await mkdtemp(join(tmpdir(), 'helm-push-'));
-    const env = { ...process.env, HELM_REGISTRY_CONFIG: join(work, 'registry.json') };
-    await run(
-      helm,
-      ['registry', 'login', registry.host, '-u', registry.username, '--password', registry.password, '--plain-http'],
-      { env },
-    );
-    const push = async (version: string) => {
-      const chart = join(work, `podinfo-${version}`);
-      await cp(corpusPath('helm-charts', 'podinfo'), chart, { recursive: true });
-      const file = join(chart, 'Chart.yaml');
-      await writeFile(file, (await readFile(file, 'utf8')).replace(/^version: .*$/m, `version: ${version}`));
-      await run(helm, ['package', chart, '-d', work], { env });
-      await run(
-        helm,
-        ['push', join(work, `podinfo-${version}.tgz`), `oci://${registry.host}/agent-${ns}`, '--plain-http'],
-        { env },
-      );
-    };
+    const pushTo = await chartPusher();
+    const push = (version: string) => pushTo(version, `oci://${registry.host}/agent-${ns}`);
     await push('7.0.0');
     await cluster.apply({
       apiVersion: 'v1',
