@@ -1,5 +1,6 @@
 import type { IgnoreRule } from '../../core/drift/ignore-rules';
 import type { HelmSource } from '../../core/helm/chart-source';
+import { fluxReleasesIn } from '../../core/helm/flux-helm-release';
 import { generatedFieldsOf } from '../../core/helm/generated-fields';
 import { groupOf, type KubeObject } from '../../core/sync/kube-object';
 import type { Sync } from '../../core/sync/sync';
@@ -52,4 +53,27 @@ export async function helmDesired(
       (o) => `${o}: rendered by a template that calls lookup (${rendered.unjudgeable.join(', ')})`,
     ),
   };
+}
+
+/**
+ * What a Sync with `spec.fluxHelmReleases` should look like: the folder's objects other than the Flux HelmReleases and
+ * their sources, and each release rendered as {@link helmDesired} renders one (dry, as an install). A HelmRelease the
+ * agent would refuse makes the render fail here too, with the same message.
+ */
+export async function fluxReleasesDesired(
+  cluster: ScannedCluster,
+  sync: Sync,
+  head: DesiredState,
+  dir: string,
+): Promise<{ objects: KubeObject[]; rules: IgnoreRule[]; unjudged: string[] }> {
+  const found = fluxReleasesIn(await head.render(dir));
+  if (found.problems.length > 0) throw new Error(`${found.problems.join('; ')}. Nothing was applied`);
+  const desired = { objects: [...found.rest], rules: [] as IgnoreRule[], unjudged: [] as string[] };
+  for (const release of found.releases) {
+    const one = await helmDesired(cluster, sync, release.source, head, dir);
+    desired.objects.push(...one.objects);
+    desired.rules.push(...one.rules);
+    desired.unjudged.push(...one.unjudged);
+  }
+  return desired;
 }

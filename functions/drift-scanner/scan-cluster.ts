@@ -21,7 +21,7 @@ import type { DriftScanStats } from '../../engine/drift/scan-drift';
 import { isUnknownKind } from '../../engine/live-state';
 import type { ReleaseCluster } from '../../engine/render/render-release';
 import type { DesiredState } from './desired-state';
-import { helmDesired } from './helm-desired';
+import { fluxReleasesDesired, helmDesired } from './helm-desired';
 
 /** A cluster as the scanner reaches it: the drift scan's reads plus LIST of Syncs, and a way to let go of it. */
 export type ScannedCluster = ReadOnlyCluster &
@@ -106,7 +106,11 @@ async function scanOnce(
     // A Helm release is rendered as the agent renders it, but dry (the scanner may not read Secrets, so no lookup):
     // generated fields and the objects of templates that call lookup are left out of the judgement.
     const helm =
-      spec?.ok && spec.spec.helm ? await helmDesired(cluster, syncs[0] as Sync, spec.spec.helm, head, dir) : undefined;
+      spec?.ok && spec.spec.helm
+        ? await helmDesired(cluster, syncs[0] as Sync, spec.spec.helm, head, dir)
+        : spec?.ok && spec.spec.fluxHelmReleases
+          ? await fluxReleasesDesired(cluster, syncs[0] as Sync, head, dir)
+          : undefined;
     const result = await diffFolder(cluster, {
       dir,
       render: helm ? async () => helm.objects : head.render,

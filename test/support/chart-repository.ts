@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,11 @@ export interface ChartRepository {
  * under a certificate signed by a CA made for this test with openssl (its SAN is 127.0.0.1). Nothing of Helm's
  * protocol is imitated here: the server only hands out the files Helm wrote.
  */
-export async function startChartRepository(charts: { chart: string; version: string }[]): Promise<ChartRepository> {
+export async function startChartRepository(
+  charts: { chart: string; version: string }[],
+  /** `open`: plain HTTP without auth, as a public repository behind a company proxy can be (the drift scanner's case). */
+  options: { open?: boolean } = {},
+): Promise<ChartRepository> {
   const root = await mkdtemp(join(tmpdir(), 'chart-repo-'));
   const files = join(root, 'files');
   const pki = join(root, 'pki');
@@ -88,28 +93,28 @@ export async function startChartRepository(charts: { chart: string; version: str
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const requests: string[] = [];
-  const server: Server = createServer(
-    { key: await readFile(join(pki, 'tls.key')), cert: await readFile(join(pki, 'tls.crt')) },
-    (req, res) => {
-      const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/'));
-      requests.push(path);
-      if (req.headers.authorization !== expected) {
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
-        return;
-      }
-      if (req.method !== 'GET' || path.includes('..')) {
-        res.writeHead(405).end();
-        return;
-      }
-      readFile(join(files, path))
-        .then((body) => res.writeHead(200).end(body))
-        .catch(() => res.writeHead(404).end());
-    },
-  );
+  const serve: Parameters<typeof createServer>[1] = (req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/'));
+    requests.push(path);
+    if (!options.open && req.headers.authorization !== expected) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
+      return;
+    }
+    if (req.method !== 'GET' || path.includes('..')) {
+      res.writeHead(405).end();
+      return;
+    }
+    readFile(join(files, path))
+      .then((body) => res.writeHead(200).end(body))
+      .catch(() => res.writeHead(404).end());
+  };
+  const server: Server | HttpServer = options.open
+    ? createHttpServer(serve)
+    : createServer({ key: await readFile(join(pki, 'tls.key')), cert: await readFile(join(pki, 'tls.crt')) }, serve);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `${options.open ? 'http' : 'https'}://127.0.0.1:${port}`,
     username,
     password,
     ca: await readFile(join(pki, 'ca.crt'), 'utf8'),
