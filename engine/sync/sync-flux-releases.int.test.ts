@@ -112,7 +112,7 @@ describe('a Flux config repo moved over unchanged (spec.fluxHelmReleases)', () =
       namespace: 'podinfo',
       name: 'podinfo',
     });
-    expect((route?.spec as { hostnames?: string[] }).hostnames).toEqual(['podinfo.staging']);
+    expect((route?.spec as { hostnames?: string[] } | undefined)?.hostnames).toEqual(['podinfo.staging']);
     expect(
       await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'podinfo', name: 'podinfo-redis' }),
     ).toBeDefined();
