@@ -1,4 +1,4 @@
-import semver from 'semver';
+import valid from 'semver/functions/valid.js';
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { type ImageSite, scalarSite } from './image-site';
 
@@ -50,7 +50,7 @@ export function findChartSites(
       const node = doc.getIn(path, true);
       if (!isScalar(node)) return;
       const site = scalarSite(source, node, lines);
-      if (!site || semver.valid(site.text) === null) return;
+      if (!site || valid(site.text) === null) return;
       sites.push({
         file,
         kind: 'chart-version',
