@@ -9,13 +9,35 @@ import type { SyncStatus } from './sync-status';
 export const syncApiVersion = 'tidemark.dev/v1alpha1';
 export const syncKind = 'Sync';
 
+/** The shortest `spec.interval`: a shorter one is a fetch loop, and a push reaches the agent through its queue anyway. */
+export const minimumIntervalSeconds = 10;
+
+/**
+ * Whether a Sync may fetch from `url`: HTTPS, or plain HTTP on a loopback host (the local git server of `tidemark local`
+ * and the tests). Not `file://` (the agent's own filesystem: other Syncs' checkouts, its ServiceAccount token), SSH or
+ * `git://` (credentials travel only as HTTP basic auth, and git:// has no encryption). The CRD's rule says the same.
+ */
+export function isRepoUrlAllowed(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return parsed.hostname !== '';
+  return parsed.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(parsed.hostname);
+}
+
 /**
  * The spec, with the defaults the issue and the CRD declare. Parsed with zod so a Sync written by hand with a wrong
  * field is reported on its status by name instead of crashing the loop.
  */
 export const SyncSpec = z.object({
   /** HTTPS URL of the config repository. */
-  url: z.string().min(1),
+  url: z
+    .string()
+    .min(1)
+    .refine(isRepoUrlAllowed, 'must be an HTTPS URL (plain http:// only on a loopback host, for a local git server)'),
   branch: z.string().min(1).default('main'),
   /** Folder in the repository to apply. */
   path: z.string().default('.'),
@@ -23,7 +45,11 @@ export const SyncSpec = z.object({
   interval: z
     .string()
     .default('1m')
-    .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h'),
+    .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h')
+    .refine(
+      (value) => (durationSeconds(value) ?? minimumIntervalSeconds) >= minimumIntervalSeconds,
+      `must be ${minimumIntervalSeconds}s or more, so a Sync cannot fetch in a loop`,
+    ),
   prune: z.boolean().default(true),
   selfHeal: z.boolean().default(true),
   suspend: z.boolean().default(false),
