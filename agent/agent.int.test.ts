@@ -114,4 +114,20 @@ describe('the agent', () => {
     expect(await cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'kept' })).toBeDefined();
     expect(await events(ns, 'RenderFailed')).not.toEqual([]);
   });
+
+  it('retries a failing Sync after growing, jittered delays rather than at its interval', async () => {
+    const repo = await createGitRepo('agent-backoff');
+    await createSync(cluster, ns, 'backoff', { url: `${repo.url.replace(/\.git$/, '')}-missing.git`, interval: '10s' });
+    // Four attempts: the history keeps their times (to the second).
+    const history = await eventually(async () => {
+      const attempts = (await syncStatus(cluster, ns, 'backoff')).history ?? [];
+      return attempts.length >= 4 ? attempts : undefined;
+    }, 60_000);
+    expect(history.every((attempt) => attempt.outcome === 'fetch-failed')).toBe(true);
+    const times = history.map((attempt) => Date.parse(attempt.time)).reverse();
+    const gaps = times.slice(1).map((time, i) => (time - (times[i] as number)) / 1000);
+    // About 2 s, 4 s, 8 s: each retry waits longer, and none waits for the 10 s interval.
+    expect(gaps[2]).toBeGreaterThan(gaps[0] as number);
+    expect(gaps[0]).toBeLessThan(5);
+  });
 });
