@@ -13,6 +13,7 @@ import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
 import { durationSeconds, parseSync, pulls, type Sync, syncApiVersion, syncKind } from '../core/sync/sync';
+import { nextReconcileMs } from '../core/sync/next-reconcile';
 import { eventsFor, healedEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
@@ -53,6 +54,8 @@ interface SyncState {
   driftTimer?: NodeJS.Timeout;
   /** What applying the current revision changed so far, over its reconciles (reported when it is deployed). */
   changes?: { revision: string; created: number; configured: number; deleted: number };
+  /** Reconciles in a row that failed: paces the retries (core/sync/next-reconcile.ts). */
+  failedRuns: number;
 }
 
 export interface SyncControllerOptions {
@@ -203,7 +206,7 @@ export class SyncController {
     const key = syncLabelValue(sync.ref);
     const known = this.syncs.get(key);
     if (known === undefined) {
-      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, images: [] };
+      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, failedRuns: 0, images: [] };
       this.syncs.set(key, state);
       state.lastRequestedAt = sync.status.lastHandledRequestedAt;
       this.trigger(state);
@@ -252,7 +255,15 @@ export class SyncController {
           this.trigger(state);
         } else {
           state.progressingRuns = outcome?.kind === 'progressing' ? state.progressingRuns + 1 : 0;
-          state.timer = setTimeout(() => this.trigger(state), nextDelayMs(state.sync, outcome, state.progressingRuns));
+          state.failedRuns = failed(outcome, state.sync) ? state.failedRuns + 1 : 0;
+          const delay = nextReconcileMs({
+            outcome,
+            intervalSeconds: state.sync.spec.ok ? (durationSeconds(state.sync.spec.spec.interval) ?? 60) : 60,
+            progressingRuns: state.progressingRuns,
+            failedRuns: state.failedRuns,
+            random: Math.random(),
+          });
+          state.timer = setTimeout(() => this.trigger(state), delay);
         }
       });
   }
@@ -533,13 +544,10 @@ export class SyncController {
   }
 }
 
-function nextDelayMs(sync: Sync, outcome: SyncOutcome | undefined, progressingRuns: number): number {
-  const interval = (sync.spec.ok ? (durationSeconds(sync.spec.spec.interval) ?? 60) : 60) * 1000;
-  // A rollout usually turns healthy within seconds of the apply: look again after 1 s, then 2 s, 4 s, and every 5 s,
-  // so Ready follows the rollout closely without re-reconciling a slow one every second.
-  if (outcome?.kind === 'progressing') return Math.min(interval, 5000, 1000 * 2 ** Math.max(0, progressingRuns - 1));
-  if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
-  return interval;
+/** Whether a reconcile failed (a crash, undefined, counts; a suspended Sync's skipped reconcile does not). */
+function failed(outcome: SyncOutcome | undefined, sync: Sync): boolean {
+  if (outcome === undefined) return !(sync.spec.ok && sync.spec.spec.suspend);
+  return outcome.kind !== 'applied' && outcome.kind !== 'progressing';
 }
 
 /**
