@@ -242,6 +242,15 @@ describe('syncFolder', () => {
     expect(actionFor(await s.run({ 'a.yaml': yamlOf(...all.slice(0, 4)) }), `ConfigMap/${ns}/cm-4`)).toBe('deleted');
   });
 
+  it('prunes one object of a small Sync under the default 20 %, which no share of 3 or 4 objects reaches', async () => {
+    const ns = await uniqueNamespace('sync-small');
+    const s = syncer('small', { maxPruneShare: 0.2 });
+    const all = Array.from({ length: 3 }, (_, i) => configMap(ns, `cm-${i}`));
+    await s.run({ 'a.yaml': yamlOf(...all) });
+    expect(actionFor(await s.run({ 'a.yaml': yamlOf(...all.slice(0, 2)) }), `ConfigMap/${ns}/cm-2`)).toBe('deleted');
+    expect(await get(ns, 'cm-2')).toBeUndefined();
+  });
+
   it("takes over kubectl's fields on the first apply, so a field Git lacks disappears", async () => {
     const ns = await uniqueNamespace('sync-takeover');
     const dir = mkdtempSync(join(tmpdir(), 'kubectl-'));
