@@ -11,9 +11,9 @@ import { publicUrl, redactSecrets } from '../core/notify/redact';
 import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
+import { nextReconcileMs } from '../core/sync/next-reconcile';
 import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
 import { durationSeconds, parseSync, pulls, type Sync, syncApiVersion, syncKind } from '../core/sync/sync';
-import { nextReconcileMs } from '../core/sync/next-reconcile';
 import { eventsFor, healedEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
@@ -289,6 +289,9 @@ export class SyncController {
     state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
     if (parsed.ok && parsed.spec.suspend) {
+      // Suspended means hands off: no reconcile, and no healing with what the last reconcile applied either (drift is
+      // still counted for `tidemark get`).
+      this.selfHeal.observeOnly(label);
       this.announceSuspension(state, true);
       return undefined;
     }
@@ -366,6 +369,8 @@ export class SyncController {
     } finally {
       await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
       if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
+      // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
+      else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
       this.selfHeal.resume(label);
     }
   }
