@@ -6,7 +6,10 @@ import { type KustomizeOptions, kustomize } from './kustomize';
 
 const kustomizationNames = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-/** Which program builds kustomizations: kubectl, or a kustomize binary where there is no kubectl (see kustomize.ts). */
+/**
+ * Which program builds kustomizations: kubectl, or a kustomize binary where there is no kubectl (see kustomize.ts);
+ * and the deadline and abort signal each build runs under.
+ */
 export type RenderOptions = KustomizeOptions;
 
 /**
