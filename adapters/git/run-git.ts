@@ -126,13 +126,19 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
       reject(new GitTimeoutError(args, `was not started: ${abortReason(options.signal)}`));
       return;
     }
-    const child = spawn('git', fullArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A process group of its own: `git fetch` talks HTTP through a `git-remote-https` child, which holds the connection
+    // and our stdout pipe. Killing git alone would leave that child hanging on a silent server (and `close` unfired).
+    const child = spawn('git', fullArgs, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let killedBecause: string | undefined;
     const kill = (because: string) => {
       killedBecause ??= because;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already, or was never made
+      }
     };
     const timer = setTimeout(
       () => kill(`did not finish within ${Math.round(timeoutMs / 1000)} s and was killed`),
