@@ -22,8 +22,10 @@ import { ChartCredentialsSource } from '../engine/render/chart-credentials';
 import { syncFolder } from '../engine/sync/sync-folder';
 import { syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
+import { deadline } from './deadline';
 import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
+import { Slots } from './slots';
 import { watchForever } from './watch-forever';
 
 /** Which Syncs a push concerns: the repository URL and branch a webhook or the image updater names. */
@@ -79,8 +81,10 @@ export interface SyncControllerOptions {
 export class SyncController {
   private readonly syncs = new Map<string, SyncState>();
   private readonly abort = new AbortController();
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
+  /** Reconciles past their fetch: render, apply, prune (the API server's load). */
+  private readonly applies: Slots;
+  /** Fetches in flight, apart from the applies: a slow git server never holds an apply slot. */
+  private readonly fetches = new Slots(defaultConcurrency.fetches);
   private listed = false;
   /** ECR tokens and secretRef credentials for Helm charts, cached across reconciles (tokens renewed before expiry). */
   private chartCredentials?: ChartCredentialsSource;
@@ -92,7 +96,9 @@ export class SyncController {
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
     private readonly options: SyncControllerOptions = {},
-  ) {}
+  ) {
+    this.applies = new Slots(options.concurrency ?? defaultConcurrency.reconciles);
+  }
 
   private get charts(): ChartCredentialsSource {
     this.chartCredentials ??= new ChartCredentialsSource(this.cluster);
@@ -112,9 +118,13 @@ export class SyncController {
     void this.watchLoop();
   }
 
-  /** Stops scheduling; resolves when running reconciles have finished (and written their status). */
+  /**
+   * Stops scheduling and cuts short the fetches and renders in flight (git and kustomize are killed); resolves when
+   * running reconciles have finished. One cut short writes no status: the next agent reconciles it again. An apply in
+   * progress is finished (and its status written), since the objects of a stage go out together.
+   */
   async stop(): Promise<void> {
-    this.abort.abort();
+    this.abort.abort(new Error('the agent is stopping'));
     for (const state of this.syncs.values()) clearTimeout(state.timer);
     await Promise.allSettled([...this.syncs.values()].map((state) => state.running));
   }
@@ -234,7 +244,7 @@ export class SyncController {
       return;
     }
     const waiters = state.waiters.splice(0);
-    state.running = this.slot(() => this.reconcile(state))
+    state.running = this.reconcile(state)
       .catch((error: Error) => {
         // Never leave a Sync without a next run because of a bug or an unforeseen failure: log it and carry on.
         this.logger.error('reconcile crashed', {
@@ -268,20 +278,6 @@ export class SyncController {
       });
   }
 
-  /** Runs `work` when fewer than `concurrency` reconciles are running. */
-  private async slot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= (this.options.concurrency ?? defaultConcurrency.reconciles)) {
-      await new Promise<void>((resolve) => this.queue.push(resolve));
-    }
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.queue.shift()?.();
-    }
-  }
-
   private async reconcile(state: SyncState): Promise<SyncOutcome | undefined> {
     const { sync } = state;
     const { ref, requestedAt, spec: parsed } = sync;
@@ -301,28 +297,34 @@ export class SyncController {
     let desired: KubeObject[] | undefined;
     let release: HelmReleaseStatus | undefined;
     let subject: string | undefined;
-    this.selfHeal.pause(label);
+    /** Cut short by stop(): nothing is written, the Sync is reconciled again by the next agent. */
+    let interrupted = false;
     try {
       if (!parsed.ok) {
         outcome = { kind: 'spec-invalid', message: parsed.message };
         return outcome;
       }
       const { spec } = parsed;
+      const timeoutSeconds = durationSeconds(spec.timeout) ?? 180;
       let source: { revision: string; dir: string };
+      const fetching = deadline(timeoutSeconds, this.abort.signal);
       try {
-        const checkout = await this.sources.fetch(
-          spec.url,
-          spec.branch,
-          await this.credentialsFor(ref, spec.secretRef?.name),
+        const checkout = await this.fetches.run(async () =>
+          this.sources.fetch(spec.url, spec.branch, await this.credentialsFor(ref, spec.secretRef?.name), {
+            signal: fetching.signal,
+          }),
         );
         source = checkout;
         subject = await checkout.subject().catch(() => undefined);
       } catch (error) {
+        interrupted = this.abort.signal.aborted;
         outcome = {
           kind: 'fetch-failed',
           message: `Fetching ${publicUrl(spec.url)} (${spec.branch}) failed: ${(error as Error).message}`,
         };
         return outcome;
+      } finally {
+        fetching.clear();
       }
       const dir = join(source.dir, normalize(spec.path));
       const inside = relative(source.dir, dir);
@@ -333,41 +335,54 @@ export class SyncController {
         };
         return outcome;
       }
-      try {
-        const request = {
-          sync: ref,
-          dir,
-          revision: source.revision,
-          previous: sync.status.inventory,
-          prune: spec.prune,
-          maxPruneShare: spec.maxPrunePercent / 100,
-        };
-        const result = spec.helm
-          ? await syncRelease(this.cluster, {
-              ...request,
-              helm: spec.helm,
-              repoRoot: source.dir,
-              previousRelease: sync.status.helm,
-              lookupAs: this.cluster.credentials,
-              chartCredentials: await this.charts.for(spec.helm.chart, ref.namespace),
-            })
-          : await syncFolder(this.cluster, request);
-        if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
-        outcome = result.outcome;
-        if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
-      } catch (error) {
-        // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
-        outcome = {
-          kind: 'apply-failed',
-          revision: source.revision,
-          message: (error as Error).message,
-          failures: [(error as Error).message],
-          changeSet: new ChangeSet(),
-        };
-      }
+      outcome = await this.applies.run(async () => {
+        // From here on the Sync's own applies and prunes are not drift; while it fetched, self-heal kept watching.
+        this.selfHeal.pause(label);
+        const rendering = deadline(timeoutSeconds, this.abort.signal);
+        try {
+          const request = {
+            sync: ref,
+            dir,
+            revision: source.revision,
+            previous: sync.status.inventory,
+            prune: spec.prune,
+            maxPruneShare: spec.maxPrunePercent / 100,
+            render: { signal: rendering.signal },
+          };
+          const result = spec.helm
+            ? await syncRelease(this.cluster, {
+                ...request,
+                helm: spec.helm,
+                repoRoot: source.dir,
+                previousRelease: sync.status.helm,
+                lookupAs: this.cluster.credentials,
+                chartCredentials: await this.charts.for(spec.helm.chart, ref.namespace),
+              })
+            : await syncFolder(this.cluster, request);
+          if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
+          if (revisionApplied(result.outcome) || result.outcome.kind === 'prune-refused') desired = result.desired;
+          interrupted = result.outcome.kind === 'render-failed' && this.abort.signal.aborted;
+          return result.outcome;
+        } catch (error) {
+          // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
+          return {
+            kind: 'apply-failed',
+            revision: source.revision,
+            message: (error as Error).message,
+            failures: [(error as Error).message],
+            changeSet: new ChangeSet(),
+          } satisfies SyncOutcome;
+        } finally {
+          rendering.clear();
+        }
+      });
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
+      if (interrupted) {
+        this.logger.info('reconcile cut short: the agent is stopping', { sync: label });
+      } else {
+        await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, { subject, desired, release });
+      }
       if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
       // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
       else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);

@@ -55,7 +55,12 @@ export class CheckoutCache {
    * a fetch still queued behind another of the same repository).
    * @throws Error naming the repository and branch when the branch does not exist, or git's own error.
    */
-  async fetch(url: string, branch: string, credentials?: GitCredentials, options: FetchOptions = {}): Promise<Checkout> {
+  async fetch(
+    url: string,
+    branch: string,
+    credentials?: GitCredentials,
+    options: FetchOptions = {},
+  ): Promise<Checkout> {
     const key = createHash('sha256').update(url).digest('hex').slice(0, 16);
     return this.serialised(key, async () => {
       // Waiting behind another fetch of the same repository counts against the caller's deadline too.

@@ -12,6 +12,9 @@ export const syncKind = 'Sync';
 /** The shortest `spec.interval`: a shorter one is a fetch loop, and a push reaches the agent through its queue anyway. */
 export const minimumIntervalSeconds = 10;
 
+/** `spec.timeout`'s bounds: a deadline under 5 s fails real fetches, one over an hour is no deadline. */
+export const timeoutBoundsSeconds = { min: 5, max: 3600 } as const;
+
 /**
  * Whether a Sync may fetch from `url`: HTTPS, or plain HTTP on a loopback host (the local git server of `tidemark local`
  * and the tests). Not `file://` (the agent's own filesystem: other Syncs' checkouts, its ServiceAccount token), SSH or
@@ -50,6 +53,18 @@ export const SyncSpec = z.object({
       (value) => (durationSeconds(value) ?? minimumIntervalSeconds) >= minimumIntervalSeconds,
       `must be ${minimumIntervalSeconds}s or more, so a Sync cannot fetch in a loop`,
     ),
+  /**
+   * How long fetching may take, and rendering, each (Flux's `timeout`): a server that accepts the connection and then
+   * sends nothing fails the reconcile after this long, saying so, instead of holding it forever.
+   */
+  timeout: z
+    .string()
+    .default('3m')
+    .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h')
+    .refine((value) => {
+      const seconds = durationSeconds(value) ?? timeoutBoundsSeconds.min;
+      return seconds >= timeoutBoundsSeconds.min && seconds <= timeoutBoundsSeconds.max;
+    }, `must be between ${timeoutBoundsSeconds.min}s and 1h`),
   prune: z.boolean().default(true),
   selfHeal: z.boolean().default(true),
   suspend: z.boolean().default(false),

@@ -11,7 +11,7 @@ import {
   type SyncOutcome,
 } from '../../core/sync/sync-outcome';
 import type { ClusterPort } from '../cluster-port';
-import { renderFolder } from '../render/render-folder';
+import { type RenderOptions, renderFolder } from '../render/render-folder';
 import { applyStaged } from './apply-staged';
 import { pruneStale } from './prune-stale';
 
@@ -34,6 +34,8 @@ export interface SyncFolderRequest {
   concurrency?: number;
   /** Objects already rendered (a Helm release: engine/sync/sync-release.ts); `dir` is not read then. */
   rendered?: KubeObject[];
+  /** How `dir` is rendered: the builder, and the deadline and abort signal of a kustomize build. */
+  render?: RenderOptions;
 }
 
 /** A reconcile's outcome, plus the desired objects as applied (the agent's self-heal compares against them). */
@@ -55,7 +57,7 @@ export async function syncFolder(cluster: ClusterPort, request: SyncFolderReques
   const { revision } = request;
   let rendered: KubeObject[];
   try {
-    rendered = request.rendered ?? (await renderFolder(request.dir));
+    rendered = request.rendered ?? (await renderFolder(request.dir, request.render));
   } catch (error) {
     if (error instanceof RenderError)
       return { outcome: { kind: 'render-failed', revision, message: error.message }, desired: [] };
