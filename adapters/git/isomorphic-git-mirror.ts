@@ -231,9 +231,8 @@ export class IsomorphicGitMirror implements RepoMirror {
     }
   }
 
-  /** What every remote operation passes: the repository, the remote, and credentials through `onAuth` only. */
   /**
-   * What every remote call passes to isomorphic-git. Each HTTP request is bounded by {@link remoteDeadlineMs} and by
+   * What every remote call passes to isomorphic-git: the repository, the remote, credentials through `onAuth` only. Each HTTP request is bounded by {@link remoteDeadlineMs} and by
    * `signal`: isomorphic-git's own timeouts are none, so a server that accepts the connection and then sends nothing
    * would hold the call forever.
    */
