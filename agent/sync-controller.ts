@@ -12,13 +12,15 @@ import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transition
 import { ChangeSet } from '../core/sync/change-set';
 import type { KubeObject } from '../core/sync/kube-object';
 import { nextReconcileMs } from '../core/sync/next-reconcile';
-import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
+import { describeObject, parseObjectKey } from '../core/sync/object-id';
+import { type SyncRef, syncFinalizer, syncLabelValue } from '../core/sync/ownership';
 import { durationSeconds, parseSync, pulls, type Sync, syncApiVersion, syncKind } from '../core/sync/sync';
-import { eventsFor, healedEvent } from '../core/sync/sync-events';
+import { deletionEvent, eventsFor, healedEvent, type SyncEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
 import { defaultConcurrency } from '../engine/concurrency';
 import { ChartCredentialsSource } from '../engine/render/chart-credentials';
+import { pruneStale } from '../engine/sync/prune-stale';
 import { syncFolder } from '../engine/sync/sync-folder';
 import { syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
@@ -225,7 +227,7 @@ export class SyncController {
     known.sync = sync;
     const specChanged = sync.generation !== known.lastGeneration;
     const requested = sync.requestedAt !== undefined && sync.requestedAt !== known.lastRequestedAt;
-    if (specChanged || requested) this.trigger(known);
+    if (specChanged || requested || isBeingDeleted(sync)) this.trigger(known);
   }
 
   private forget(object: KubeObject): void {
@@ -284,6 +286,11 @@ export class SyncController {
     const label = syncLabelValue(ref);
     state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
+    if (sync.object.metadata.deletionTimestamp) {
+      await this.finalize(state);
+      return undefined;
+    }
+    if (!(sync.object.metadata.finalizers ?? []).includes(syncFinalizer)) await this.addFinalizer(sync);
     if (parsed.ok && parsed.spec.suspend) {
       // Suspended means hands off: no reconcile, and no healing with what the last reconcile applied either (drift is
       // still counted for `tidemark get`).
@@ -388,6 +395,101 @@ export class SyncController {
       else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
       this.selfHeal.resume(label);
     }
+  }
+
+  /**
+   * Puts the finalizer on a Sync the first time it is reconciled, so that deleting it waits for {@link finalize}.
+   * Guarded by the resourceVersion read: a concurrent change wins and the next reconcile tries again.
+   */
+  private async addFinalizer(sync: Sync): Promise<void> {
+    const { ref, object } = sync;
+    try {
+      await this.cluster.mergePatch(
+        { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name },
+        {
+          metadata: {
+            finalizers: [...(object.metadata.finalizers ?? []), syncFinalizer],
+            resourceVersion: object.metadata.resourceVersion,
+          },
+        },
+      );
+    } catch (error) {
+      this.logger.warn('adding the finalizer failed; retried at the next reconcile', {
+        sync: syncLabelValue(ref),
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /**
+   * A Sync being deleted: with `prune: true`, deletes everything in its inventory by the prune rules (only objects that
+   * still carry its labels; Namespaces, PVCs, PVs and CRDs only with `tidemark.dev/prune: allow`), in reverse stage
+   * order; with `prune: false` (or suspended, or a spec that does not parse) leaves them and says so. Either way an
+   * Event tells what happened, then the finalizer is removed and the API server deletes the Sync. A deletion that fails
+   * keeps the finalizer and is retried with the failure backoff.
+   */
+  private async finalize(state: SyncState): Promise<void> {
+    const { sync } = state;
+    const { ref, spec: parsed, object } = sync;
+    const label = syncLabelValue(ref);
+    if (!(object.metadata.finalizers ?? []).includes(syncFinalizer)) return;
+    // Self-heal would re-create what is deleted below.
+    this.selfHeal.track(label, undefined);
+    const entries = sync.status.inventory?.entries ?? [];
+    const orphanBecause = !parsed.ok
+      ? 'a spec that does not parse (nothing is deleted on a guess)'
+      : !parsed.spec.prune
+        ? 'prune: false'
+        : parsed.spec.suspend
+          ? 'suspend: true'
+          : undefined;
+    let event: SyncEvent;
+    if (orphanBecause !== undefined) {
+      const subjects = entries.map((e) => describeObject(parseObjectKey(e.id)));
+      event = deletionEvent({ kind: 'orphaned', why: orphanBecause, subjects });
+    } else {
+      const changeSet = new ChangeSet();
+      // Everything goes at once, which is the intent of deleting the Sync: the share and empty-render guards that keep
+      // a reconcile from following a wrong path are opened (as `tidemark uninstall --prune` does); the ownership and
+      // protected-kind rules are not.
+      const pruned = await pruneStale(
+        this.cluster,
+        {
+          sync: ref,
+          previous: { entries },
+          current: { entries: [] },
+          renderedCount: entries.length,
+          maxPruneShare: 1,
+          dryRun: false,
+        },
+        changeSet,
+      ).catch((error: Error) => ({ kind: 'refused' as const, reason: error.message }));
+      const failures =
+        pruned.kind === 'refused' ? [pruned.reason] : pruned.failures.map((f) => `${f.key}: ${f.message}`);
+      if (failures.length > 0) {
+        await this.record(sync, deletionEvent({ kind: 'failed', failures }));
+        throw new Error(`deleting the objects of Sync ${label} failed: ${failures.join('; ')}`);
+      }
+      event = deletionEvent({ kind: 'pruned', changeSet });
+    }
+    await this.record(sync, event);
+    const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+    // The finalizers as they are now (another controller may have added or removed one), guarded by that version.
+    const current = await this.cluster.get(syncObjectRef);
+    if (current === undefined) return;
+    await this.cluster.mergePatch(syncObjectRef, {
+      metadata: {
+        finalizers: (current.metadata.finalizers ?? []).filter((f) => f !== syncFinalizer),
+        resourceVersion: current.metadata.resourceVersion,
+      },
+    });
+    this.logger.info('Sync deleted', { sync: label, reason: event.reason, objects: entries.length });
+  }
+
+  private async record(sync: Sync, event: SyncEvent): Promise<void> {
+    await recordEvent(this.cluster, sync.object, event).catch((error: Error) =>
+      this.logger.warn('recording an Event failed', { sync: syncLabelValue(sync.ref), error: error.message }),
+    );
   }
 
   /** Status (once), Events, metrics and a log line for a finished reconcile. */
@@ -562,6 +664,12 @@ export class SyncController {
     const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
     return { username: decode(data.username) || 'git', password: decode(data.password) };
   }
+}
+
+/** Whether the Sync is being deleted and still waits for this agent's finalizer. */
+function isBeingDeleted(sync: Sync): boolean {
+  const { metadata } = sync.object;
+  return metadata.deletionTimestamp !== undefined && (metadata.finalizers ?? []).includes(syncFinalizer);
 }
 
 /** Whether a reconcile failed (a crash, undefined, counts; a suspended Sync's skipped reconcile does not). */
