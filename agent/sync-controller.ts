@@ -354,7 +354,10 @@ export class SyncController {
             previous: sync.status.inventory,
             prune: spec.prune,
             maxPruneShare: spec.maxPrunePercent / 100,
-            render: { signal: rendering.signal },
+            render: {
+              signal: rendering.signal,
+              confine: { root: source.dir, remoteResources: spec.remoteResources },
+            },
           };
           const result = spec.helm
             ? await syncRelease(this.cluster, {

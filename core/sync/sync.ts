@@ -65,6 +65,11 @@ export const SyncSpec = z.object({
       const seconds = durationSeconds(value) ?? timeoutBoundsSeconds.min;
       return seconds >= timeoutBoundsSeconds.min && seconds <= timeoutBoundsSeconds.max;
     }, `must be between ${timeoutBoundsSeconds.min}s and 1h`),
+  /**
+   * Let kustomize fetch the remote resources a kustomization names (URLs, git repositories). Off: anyone who can commit
+   * would make the agent fetch any URL from inside the cluster's network.
+   */
+  remoteResources: z.boolean().default(false),
   prune: z.boolean().default(true),
   selfHeal: z.boolean().default(true),
   suspend: z.boolean().default(false),
