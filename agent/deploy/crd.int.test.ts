@@ -45,6 +45,18 @@ describe('the Sync CRD', () => {
     expect(await refusal({ url })).toMatch(/spec\.url/);
   });
 
+  it.each([
+    'https://user:token@git.example.com/config.git',
+    'https://token@git.example.com/config.git',
+    'http://x:y@127.0.0.1:8080/config.git',
+  ])('refuses the URL %s, which holds credentials', async (url) => {
+    expect(await refusal({ url })).toMatch(/spec\.url: Invalid value: .*must not hold credentials/);
+  });
+
+  it.each(['1s', '2h'])('refuses the timeout %j, outside 5s to 1h', async (timeout) => {
+    expect(await refusal({ url: 'https://git.example.com/config.git', timeout })).toMatch(/spec\.timeout/);
+  });
+
   it.each(['0s', '0m', '5s', ''])('refuses the interval %j, below the minimum of 10s', async (interval) => {
     expect(await refusal({ url: 'https://git.example.com/config.git', interval })).toMatch(/spec\.interval/);
   });

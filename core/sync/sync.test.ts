@@ -17,6 +17,8 @@ describe('parseSyncSpec', () => {
         branch: 'main',
         path: '.',
         interval: '1m',
+        timeout: '3m',
+        remoteResources: false,
         prune: true,
         selfHeal: true,
         suspend: false,
@@ -34,6 +36,13 @@ describe('parseSyncSpec', () => {
 });
 
 describe('parseSyncSpec refuses what the CRD refuses, for Syncs stored before a CRD upgrade', () => {
+  it('a URL that holds credentials (they belong in the Secret of secretRef)', () => {
+    const parsed = parseSyncSpec(sync({ url: 'https://user:token@git.example.com/config.git' }));
+    expect(parsed).toMatchObject({ ok: false });
+    expect(parsed.ok ? '' : parsed.message).toContain('spec.url: must not hold credentials');
+    expect(parsed.ok ? '' : parsed.message).not.toContain('token');
+  });
+
   it.each([
     'file:///var/run/secrets/kubernetes.io',
     'ssh://git@github.com/org/config.git',

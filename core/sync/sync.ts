@@ -31,6 +31,11 @@ export function isRepoUrlAllowed(url: string): boolean {
   return parsed.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(parsed.hostname);
 }
 
+/** Whether a URL carries `user[:password]@` before its host (what the CRD's rule refuses too). */
+export function hasUserinfo(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
+
 /**
  * The spec, with the defaults the issue and the CRD declare. Parsed with zod so a Sync written by hand with a wrong
  * field is reported on its status by name instead of crashing the loop.
@@ -40,7 +45,11 @@ export const SyncSpec = z.object({
   url: z
     .string()
     .min(1)
-    .refine(isRepoUrlAllowed, 'must be an HTTPS URL (plain http:// only on a loopback host, for a local git server)'),
+    .refine(isRepoUrlAllowed, 'must be an HTTPS URL (plain http:// only on a loopback host, for a local git server)')
+    .refine(
+      (url) => !hasUserinfo(url),
+      'must not hold credentials (user:password@): they would show in status, Events and logs. Put them in the Secret named by spec.secretRef',
+    ),
   branch: z.string().min(1).default('main'),
   /** Folder in the repository to apply. */
   path: z.string().default('.'),
