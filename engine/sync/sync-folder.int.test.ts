@@ -218,6 +218,20 @@ describe('syncFolder', () => {
     expect(await get(ns, 'b')).toBeDefined();
   });
 
+  it('deletes nothing when a document has more than 100 aliases (a YAML bomb), and calls it a render failure', async () => {
+    const ns = await uniqueNamespace('sync-aliases');
+    const s = syncer('aliases');
+    await s.run({ 'a.yaml': yamlOf(configMap(ns, 'a'), configMap(ns, 'b')) });
+    const aliases = Array.from({ length: 101 }, (_, i) => `  k${i}: *v`).join('\n');
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ${ns}}\nx: &v value\ndata:\n${aliases}\n`;
+    const outcome = await s.run({ 'a.yaml': bomb });
+    expect(outcome).toMatchObject({
+      kind: 'render-failed',
+      message: expect.stringMatching(/^a\.yaml \(document 0\): has more than 100 YAML aliases/),
+    });
+    expect(await get(ns, 'b')).toBeDefined();
+  });
+
   it('deletes nothing when the render is empty', async () => {
     const ns = await uniqueNamespace('sync-empty');
     const s = syncer('empty');
