@@ -10,6 +10,7 @@ import { reconcileEvents } from '../core/notify/reconcile-events';
 import { publicUrl, redactSecrets } from '../core/notify/redact';
 import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
+import type { Inventory } from '../core/sync/inventory';
 import type { KubeObject } from '../core/sync/kube-object';
 import { nextReconcileMs } from '../core/sync/next-reconcile';
 import { describeObject, parseObjectKey } from '../core/sync/object-id';
@@ -354,6 +355,7 @@ export class SyncController {
             previous: sync.status.inventory,
             prune: spec.prune,
             maxPruneShare: spec.maxPrunePercent / 100,
+            recordIntent: (intended: Inventory) => this.recordIntent(ref, intended),
             render: {
               signal: rendering.signal,
               confine: { root: source.dir, remoteResources: spec.remoteResources },
@@ -397,6 +399,22 @@ export class SyncController {
       // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
       else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
       this.selfHeal.resume(label);
+    }
+  }
+
+  /**
+   * Writes the inventory a reconcile is about to apply into the Sync's status, before it applies (see
+   * `recordIntent` in engine/sync/sync-folder.ts). The status written at the end of the reconcile replaces it.
+   */
+  private async recordIntent(ref: SyncRef, intended: Inventory): Promise<void> {
+    const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+    try {
+      await this.cluster.mergePatch(syncObjectRef, { status: { inventory: intended } }, 'status');
+    } catch (error) {
+      throw new Error(
+        `recording the objects about to be applied in status.inventory failed (${(error as Error).message}); nothing was applied`,
+        { cause: error },
+      );
     }
   }
 

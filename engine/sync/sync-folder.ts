@@ -36,6 +36,13 @@ export interface SyncFolderRequest {
   rendered?: KubeObject[];
   /** How `dir` is rendered: the builder, and the deadline and abort signal of a kustomize build. */
   render?: RenderOptions;
+  /**
+   * Stores what this reconcile is about to apply (with `previous`), before the first write, when it names objects
+   * `previous` lacks: an agent killed mid-apply then knows, on its next run, the objects it may have created, and
+   * prunes them if they left Git meanwhile. The agent writes it into the Sync's `status.inventory`. A failure stops the
+   * reconcile before anything is applied.
+   */
+  recordIntent?: (intended: Inventory) => Promise<void>;
 }
 
 /** A reconcile's outcome, plus the desired objects as applied (the agent's self-heal compares against them). */
@@ -64,6 +71,12 @@ export async function syncFolder(cluster: ClusterPort, request: SyncFolderReques
     throw error;
   }
   const desired = rendered.map((object) => withOwnership(object, request.sync));
+  if (request.recordIntent && !request.dryRun) {
+    const previous = request.previous ?? { entries: [] };
+    const known = new Set(previous.entries.map((e) => e.id));
+    const intended = unionOf(previous, inventoryOf(desired));
+    if (intended.entries.some((e) => !known.has(e.id))) await request.recordIntent(intended);
+  }
   const applied = await applyStaged(cluster, desired, {
     labelSelector: selectorFor(request.sync),
     dryRun: request.dryRun,
