@@ -114,4 +114,56 @@ describe('the agent', () => {
     expect(await cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'kept' })).toBeDefined();
     expect(await events(ns, 'RenderFailed')).not.toEqual([]);
   });
+
+  it('retries a failing Sync after growing, jittered delays rather than at its interval', async () => {
+    const repo = await createGitRepo('agent-backoff');
+    await createSync(cluster, ns, 'backoff', { url: `${repo.url.replace(/\.git$/, '')}-missing.git`, interval: '10s' });
+    // Four attempts: the history keeps their times (to the second).
+    const history = await eventually(async () => {
+      const attempts = (await syncStatus(cluster, ns, 'backoff')).history ?? [];
+      return attempts.length >= 4 ? attempts : undefined;
+    }, 60_000);
+    expect(history.every((attempt) => attempt.outcome === 'fetch-failed')).toBe(true);
+    const times = history.map((attempt) => Date.parse(attempt.time)).reverse();
+    const gaps = times.slice(1).map((time, i) => (time - (times[i] as number)) / 1000);
+    // About 2 s, 4 s, 8 s: each retry waits longer, and none waits for the 10 s interval.
+    expect(gaps[2]).toBeGreaterThan(gaps[0] as number);
+    expect(gaps[0]).toBeLessThan(5);
+  });
+
+  /** A hand edit of the ConfigMap's `mode`, as `kubectl edit` makes it. */
+  const handEdit = (name: string) =>
+    execFileSync('kubectl', ['-n', ns, 'edit', 'configmap', name], {
+      env: { ...process.env, KUBE_EDITOR: 'sed -i s/mode:\\ git/mode:\\ hand/' },
+      stdio: 'pipe',
+    });
+  const modeOf = async (name: string) =>
+    ((await cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name }))?.data as Record<string, string>)
+      ?.mode;
+  const syncRef = (name: string) => ({ apiVersion: syncApiVersion, kind: syncKind, namespace: ns, name });
+
+  it('stops reverting hand edits once the Sync is suspended', async () => {
+    const repo = await createGitRepo('agent-suspend', {
+      'apps/cm.yaml': configMapYaml(ns, 'suspended', { mode: 'git' }),
+    });
+    await createSync(cluster, ns, 'suspend', { url: repo.url, path: 'apps' });
+    await readyAt(cluster, ns, 'suspend', repo.head());
+    await cluster.mergePatch(syncRef('suspend'), { spec: { suspend: true } });
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // the agent sees the change through its watch
+    handEdit('suspended');
+    // Self-heal reverts within a second or two (see the test above); give it five.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await modeOf('suspended')).toBe('hand');
+  });
+
+  it('stops reverting hand edits once selfHeal is false, even while its reconciles fail', async () => {
+    const repo = await createGitRepo('agent-noheal', { 'apps/cm.yaml': configMapYaml(ns, 'noheal', { mode: 'git' }) });
+    await createSync(cluster, ns, 'noheal', { url: repo.url, path: 'apps' });
+    await readyAt(cluster, ns, 'noheal', repo.head());
+    await cluster.mergePatch(syncRef('noheal'), { spec: { selfHeal: false, branch: 'no-such-branch' } });
+    await eventually(async () => (await syncStatus(cluster, ns, 'noheal')).history?.[0]?.outcome === 'fetch-failed');
+    handEdit('noheal');
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await modeOf('noheal')).toBe('hand');
+  });
 });

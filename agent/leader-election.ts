@@ -23,16 +23,28 @@ interface LeaseSpec {
   leaseTransitions?: number;
 }
 
+/** Milliseconds of a clock that only moves forward (unlike `Date.now()`, which NTP may step back or forth). */
+const monotonicMs = () => performance.now();
+
 /**
  * One leader among the agent's replicas, with a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does:
  * the holder renews every retry period; a standby takes the lease once the holder has not renewed for the lease
  * duration. Every write is guarded by resourceVersion, so two candidates cannot both win. A leader that cannot renew
  * in time calls `onLost` — the agent then exits rather than risk two writers, and Kubernetes restarts it as a standby.
+ *
+ * "Has not renewed" is judged as client-go judges it: by when this replica last saw the lease record change, on its own
+ * monotonic clock, never by comparing the holder's `renewTime` with the local wall clock. Two pods' clocks can differ
+ * by more than a lease duration; with `renewTime`, a holder whose clock is behind looks expired while it still renews
+ * (two leaders), and one whose clock is ahead keeps the lease long after it died.
  */
 export class LeaderElection {
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
+  private stopped = false;
+  /** When this replica last renewed, on the monotonic clock. */
   private lastRenew = 0;
+  /** The lease record as last seen (its spec, as JSON) and when it was first seen so, on the monotonic clock. */
+  private observed: { record: string; at: number } | undefined;
 
   constructor(
     private readonly cluster: ClusterClient,
@@ -47,12 +59,15 @@ export class LeaderElection {
   /** Resolves when this replica leads; `onLost` is called if it later stops leading. */
   async run(onLost: () => void): Promise<void> {
     const retry = this.options.retryPeriodMs ?? 2000;
-    while (!(await this.tryAcquireOrRenew())) await new Promise((resolve) => setTimeout(resolve, retry));
+    while (!(await this.tryAcquireOrRenew().catch(() => false))) {
+      if (this.stopped) return new Promise(() => {}); // released while a standby: never leads
+      await new Promise((resolve) => setTimeout(resolve, retry));
+    }
     this.logger.info('became leader', { lease: `${this.options.namespace}/${this.options.name}` });
     this.timer = setInterval(async () => {
       const renewed = await this.tryAcquireOrRenew().catch(() => false);
       const duration = (this.options.leaseDurationSeconds ?? 15) * 1000;
-      if (!renewed && Date.now() - this.lastRenew > duration * 0.8) {
+      if (!renewed && monotonicMs() - this.lastRenew > duration * 0.8) {
         this.leading = false;
         clearInterval(this.timer);
         this.logger.error('lost the leader lease', { lease: `${this.options.namespace}/${this.options.name}` });
@@ -61,8 +76,12 @@ export class LeaderElection {
     }, retry);
   }
 
-  /** Gives the lease up (on SIGTERM), so a standby takes over at once instead of after the lease duration. */
+  /**
+   * Gives the lease up (on SIGTERM), so a standby takes over at once instead of after the lease duration. A standby
+   * stops trying to acquire it.
+   */
   async release(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     if (!this.leading) return;
     this.leading = false;
@@ -85,28 +104,33 @@ export class LeaderElection {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
+    if (this.stopped) return false;
     const now = new Date();
     const duration = this.options.leaseDurationSeconds ?? 15;
     const mine: LeaseSpec = {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: duration,
+      // Written for people reading the Lease (kubectl); no replica's decision depends on another's clock.
       renewTime: now.toISOString().replace('Z', '000Z'),
     };
     try {
       const lease = await this.cluster.get(this.ref());
+      let written: KubeObject;
       if (lease === undefined) {
-        await this.cluster.create({
+        written = await this.cluster.create({
           ...this.ref(),
           metadata: { name: this.options.name, namespace: this.options.namespace },
           spec: { ...mine, acquireTime: mine.renewTime, leaseTransitions: 0 },
         });
       } else {
         const spec = (lease.spec ?? {}) as LeaseSpec;
+        const record = JSON.stringify(spec);
+        if (this.observed?.record !== record) this.observed = { record, at: monotonicMs() };
         const held = spec.holderIdentity && spec.holderIdentity !== this.options.identity;
-        const expires = Date.parse(spec.renewTime ?? '') + (spec.leaseDurationSeconds ?? duration) * 1000;
-        if (held && expires > now.getTime()) return false;
+        const expiresAt = this.observed.at + (spec.leaseDurationSeconds ?? duration) * 1000;
+        if (held && expiresAt > monotonicMs()) return false;
         const taking = spec.holderIdentity !== this.options.identity;
-        await this.cluster.replace({
+        written = await this.cluster.replace({
           ...lease,
           spec: {
             ...spec,
@@ -115,8 +139,9 @@ export class LeaderElection {
           },
         } as KubeObject);
       }
+      this.observed = { record: JSON.stringify(written.spec ?? {}), at: monotonicMs() };
       this.leading = true;
-      this.lastRenew = now.getTime();
+      this.lastRenew = monotonicMs();
       return true;
     } catch (error) {
       // 409: another candidate wrote first. Anything else: try again next period.

@@ -45,7 +45,10 @@ export interface RunningAgent {
   metrics: AgentMetrics;
   /** The port the probe server listens on. */
   port: number;
-  /** Graceful shutdown: stop scheduling, let running reconciles write their status, release the lease. */
+  /**
+   * Graceful shutdown: stop scheduling, cut short fetches and renders (an apply in progress finishes and writes its
+   * status), release the lease.
+   */
   stop(): Promise<void>;
 }
 
@@ -106,8 +109,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     metrics,
     port: probes.port,
     async stop() {
-      await listener?.stop();
-      await controller.stop();
+      // Both at once: the listener waits for the reconciles of the messages in hand, which the controller cuts short
+      // (the listener then hands those messages back to the queue for the next agent).
+      await Promise.all([listener?.stop(), controller.stop()]);
       // The reconciles that just finished may have published; a pod has 30 s after SIGTERM, this takes at most 5.
       const unsent = await publisher?.stop(5000);
       if (unsent) logger.warn('deployment events not sent before shutdown', { unsent });

@@ -65,6 +65,14 @@ export class SelfHeal {
     for (const object of objects) this.watchKind(object.apiVersion, object.kind);
   }
 
+  /**
+   * Stops reverting a Sync's drift, keeping what it applied so drift is still counted: `spec.suspend` set, or
+   * `selfHeal: false` on a reconcile that failed before it applied anything (and so never called {@link track}).
+   */
+  observeOnly(sync: string): void {
+    this.healing.delete(sync);
+  }
+
   /** While a Sync reconciles, its own applies and prunes are not drift. */
   pause(sync: string): void {
     this.paused.add(sync);

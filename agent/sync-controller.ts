@@ -12,20 +12,26 @@ import { reconcileEvents } from '../core/notify/reconcile-events';
 import { publicUrl, redactSecrets } from '../core/notify/redact';
 import { advance, phaseOf, type SyncPhase } from '../core/notify/sync-transitions';
 import { ChangeSet } from '../core/sync/change-set';
+import type { Inventory } from '../core/sync/inventory';
 import type { KubeObject } from '../core/sync/kube-object';
-import { type SyncRef, syncLabelValue } from '../core/sync/ownership';
+import { nextReconcileMs } from '../core/sync/next-reconcile';
+import { describeObject, parseObjectKey } from '../core/sync/object-id';
+import { type SyncRef, syncFinalizer, syncLabelValue } from '../core/sync/ownership';
 import { durationSeconds, parseSync, pulls, type Sync, syncApiVersion, syncKind } from '../core/sync/sync';
-import { eventsFor, healedEvent } from '../core/sync/sync-events';
+import { deletionEvent, eventsFor, healedEvent, type SyncEvent } from '../core/sync/sync-events';
 import { revisionApplied, type SyncOutcome } from '../core/sync/sync-outcome';
 import { statusAfter } from '../core/sync/sync-status';
 import { defaultConcurrency } from '../engine/concurrency';
 import { ChartCredentialsSource } from '../engine/render/chart-credentials';
+import { pruneStale } from '../engine/sync/prune-stale';
 import { syncFluxReleases } from '../engine/sync/sync-flux-releases';
 import { syncFolder } from '../engine/sync/sync-folder';
 import { type SyncReleaseResult, syncRelease } from '../engine/sync/sync-release';
 import type { AgentMetrics } from './agent-metrics';
+import { deadline } from './deadline';
 import { recordEvent } from './events';
 import type { Heal, SelfHeal } from './self-heal';
+import { Slots } from './slots';
 import { type ValuesObject, ValuesWatch } from './values-watch';
 import { watchForever } from './watch-forever';
 
@@ -57,6 +63,8 @@ interface SyncState {
   driftTimer?: NodeJS.Timeout;
   /** What applying the current revision changed so far, over its reconciles (reported when it is deployed). */
   changes?: { revision: string; created: number; configured: number; deleted: number };
+  /** Reconciles in a row that failed: paces the retries (core/sync/next-reconcile.ts). */
+  failedRuns: number;
 }
 
 export interface SyncControllerOptions {
@@ -82,8 +90,10 @@ export interface SyncControllerOptions {
 export class SyncController {
   private readonly syncs = new Map<string, SyncState>();
   private readonly abort = new AbortController();
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
+  /** Reconciles past their fetch: render, apply, prune (the API server's load). */
+  private readonly applies: Slots;
+  /** Fetches in flight, apart from the applies: a slow git server never holds an apply slot. */
+  private readonly fetches = new Slots(defaultConcurrency.fetches);
   private listed = false;
   /** ECR tokens and secretRef credentials for Helm charts, cached across reconciles (tokens renewed before expiry). */
   private chartCredentials?: ChartCredentialsSource;
@@ -102,6 +112,7 @@ export class SyncController {
       const state = this.syncs.get(label);
       if (state) this.trigger(state);
     });
+    this.applies = new Slots(options.concurrency ?? defaultConcurrency.reconciles);
   }
 
   private get charts(): ChartCredentialsSource {
@@ -122,9 +133,13 @@ export class SyncController {
     void this.watchLoop();
   }
 
-  /** Stops scheduling; resolves when running reconciles have finished (and written their status). */
+  /**
+   * Stops scheduling and cuts short the fetches and renders in flight (git and kustomize are killed); resolves when
+   * running reconciles have finished. One cut short writes no status: the next agent reconciles it again. An apply in
+   * progress is finished (and its status written), since the objects of a stage go out together.
+   */
   async stop(): Promise<void> {
-    this.abort.abort();
+    this.abort.abort(new Error('the agent is stopping'));
     this.valuesWatch.stop();
     for (const state of this.syncs.values()) clearTimeout(state.timer);
     await Promise.allSettled([...this.syncs.values()].map((state) => state.running));
@@ -217,7 +232,7 @@ export class SyncController {
     const key = syncLabelValue(sync.ref);
     const known = this.syncs.get(key);
     if (known === undefined) {
-      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, images: [] };
+      const state: SyncState = { sync, again: false, waiters: [], progressingRuns: 0, failedRuns: 0, images: [] };
       this.syncs.set(key, state);
       state.lastRequestedAt = sync.status.lastHandledRequestedAt;
       this.trigger(state);
@@ -226,7 +241,7 @@ export class SyncController {
     known.sync = sync;
     const specChanged = sync.generation !== known.lastGeneration;
     const requested = sync.requestedAt !== undefined && sync.requestedAt !== known.lastRequestedAt;
-    if (specChanged || requested) this.trigger(known);
+    if (specChanged || requested || isBeingDeleted(sync)) this.trigger(known);
   }
 
   private forget(object: KubeObject): void {
@@ -246,7 +261,7 @@ export class SyncController {
       return;
     }
     const waiters = state.waiters.splice(0);
-    state.running = this.slot(() => this.reconcile(state))
+    state.running = this.reconcile(state)
       .catch((error: Error) => {
         // Never leave a Sync without a next run because of a bug or an unforeseen failure: log it and carry on.
         this.logger.error('reconcile crashed', {
@@ -267,23 +282,17 @@ export class SyncController {
           this.trigger(state);
         } else {
           state.progressingRuns = outcome?.kind === 'progressing' ? state.progressingRuns + 1 : 0;
-          state.timer = setTimeout(() => this.trigger(state), nextDelayMs(state.sync, outcome, state.progressingRuns));
+          state.failedRuns = failed(outcome, state.sync) ? state.failedRuns + 1 : 0;
+          const delay = nextReconcileMs({
+            outcome,
+            intervalSeconds: state.sync.spec.ok ? (durationSeconds(state.sync.spec.spec.interval) ?? 60) : 60,
+            progressingRuns: state.progressingRuns,
+            failedRuns: state.failedRuns,
+            random: Math.random(),
+          });
+          state.timer = setTimeout(() => this.trigger(state), delay);
         }
       });
-  }
-
-  /** Runs `work` when fewer than `concurrency` reconciles are running. */
-  private async slot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= (this.options.concurrency ?? defaultConcurrency.reconciles)) {
-      await new Promise<void>((resolve) => this.queue.push(resolve));
-    }
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.queue.shift()?.();
-    }
   }
 
   private async reconcile(state: SyncState): Promise<SyncOutcome | undefined> {
@@ -292,7 +301,15 @@ export class SyncController {
     const label = syncLabelValue(ref);
     state.lastGeneration = sync.generation;
     state.lastRequestedAt = requestedAt;
+    if (sync.object.metadata.deletionTimestamp) {
+      await this.finalize(state);
+      return undefined;
+    }
+    if (!(sync.object.metadata.finalizers ?? []).includes(syncFinalizer)) await this.addFinalizer(sync);
     if (parsed.ok && parsed.spec.suspend) {
+      // Suspended means hands off: no reconcile, and no healing with what the last reconcile applied either (drift is
+      // still counted for `tidemark get`).
+      this.selfHeal.observeOnly(label);
       this.announceSuspension(state, true);
       return undefined;
     }
@@ -304,28 +321,34 @@ export class SyncController {
     let subject: string | undefined;
     let valuesRead: ValuesRead | undefined;
     let fluxReleases: HelmReleaseStatus[] | undefined;
-    this.selfHeal.pause(label);
+    /** Cut short by stop(): nothing is written, the Sync is reconciled again by the next agent. */
+    let interrupted = false;
     try {
       if (!parsed.ok) {
         outcome = { kind: 'spec-invalid', message: parsed.message };
         return outcome;
       }
       const { spec } = parsed;
+      const timeoutSeconds = durationSeconds(spec.timeout) ?? 180;
       let source: { revision: string; dir: string };
+      const fetching = deadline(timeoutSeconds, this.abort.signal);
       try {
-        const checkout = await this.sources.fetch(
-          spec.url,
-          spec.branch,
-          await this.credentialsFor(ref, spec.secretRef?.name),
+        const checkout = await this.fetches.run(async () =>
+          this.sources.fetch(spec.url, spec.branch, await this.credentialsFor(ref, spec.secretRef?.name), {
+            signal: fetching.signal,
+          }),
         );
         source = checkout;
         subject = await checkout.subject().catch(() => undefined);
       } catch (error) {
+        interrupted = this.abort.signal.aborted;
         outcome = {
           kind: 'fetch-failed',
           message: `Fetching ${publicUrl(spec.url)} (${spec.branch}) failed: ${(error as Error).message}`,
         };
         return outcome;
+      } finally {
+        fetching.clear();
       }
       const dir = join(source.dir, normalize(spec.path));
       const inside = relative(source.dir, dir);
@@ -336,65 +359,84 @@ export class SyncController {
         };
         return outcome;
       }
-      try {
-        const request = {
-          sync: ref,
-          dir,
-          revision: source.revision,
-          previous: sync.status.inventory,
-          prune: spec.prune,
-          maxPruneShare: spec.maxPrunePercent / 100,
-        };
-        const mirrors = this.options.chartMirrors ?? [];
-        const mirrored = spec.helm ? mirrorChart(spec.helm.chart, mirrors) : undefined;
-        const result = spec.helm
-          ? await syncRelease(this.cluster, {
-              ...request,
-              helm: { ...spec.helm, chart: mirrored?.chart ?? spec.helm.chart },
-              repoRoot: source.dir,
-              previousRelease: sync.status.helm,
-              lookupAs: this.cluster.credentials,
-              chartCredentials: mirrored?.mirror?.secretRef
-                ? await this.charts.for(
-                    { ...(mirrored.chart ?? spec.helm.chart), secretRef: { name: mirrored.mirror.secretRef.name } },
-                    mirrored.mirror.secretRef.namespace,
-                  )
-                : await this.charts.for(mirrored?.chart ?? spec.helm.chart, ref.namespace),
-            })
-          : spec.fluxHelmReleases
-            ? await syncFluxReleases(this.cluster, {
+      outcome = await this.applies.run(async () => {
+        // From here on the Sync's own applies and prunes are not drift; while it fetched, self-heal kept watching.
+        this.selfHeal.pause(label);
+        const rendering = deadline(timeoutSeconds, this.abort.signal);
+        try {
+          const request = {
+            sync: ref,
+            dir,
+            revision: source.revision,
+            previous: sync.status.inventory,
+            prune: spec.prune,
+            maxPruneShare: spec.maxPrunePercent / 100,
+            recordIntent: (intended: Inventory) => this.recordIntent(ref, intended),
+            render: {
+              signal: rendering.signal,
+              confine: { root: source.dir, remoteResources: spec.remoteResources },
+            },
+          };
+          const mirrors = this.options.chartMirrors ?? [];
+          const mirrored = spec.helm ? mirrorChart(spec.helm.chart, mirrors) : undefined;
+          const result = spec.helm
+            ? await syncRelease(this.cluster, {
                 ...request,
+                helm: { ...spec.helm, chart: mirrored?.chart ?? spec.helm.chart },
                 repoRoot: source.dir,
-                previousReleases: sync.status.helmReleases,
-                mirrors,
-                chartCredentials: (chart, namespace) => this.charts.for(chart, namespace),
+                previousRelease: sync.status.helm,
                 lookupAs: this.cluster.credentials,
+                chartCredentials: mirrored?.mirror?.secretRef
+                  ? await this.charts.for(
+                      { ...(mirrored.chart ?? spec.helm.chart), secretRef: { name: mirrored.mirror.secretRef.name } },
+                      mirrored.mirror.secretRef.namespace,
+                    )
+                  : await this.charts.for(mirrored?.chart ?? spec.helm.chart, ref.namespace),
               })
-            : await syncFolder(this.cluster, request);
-        if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
-        if ('releases' in result) fluxReleases = result.releases as HelmReleaseStatus[];
-        if (spec.helm || spec.fluxHelmReleases) valuesRead = (result as SyncReleaseResult).valuesSources;
-        outcome = result.outcome;
-        if (revisionApplied(outcome) || outcome.kind === 'prune-refused') desired = result.desired;
-      } catch (error) {
-        // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
-        outcome = {
-          kind: 'apply-failed',
-          revision: source.revision,
-          message: (error as Error).message,
-          failures: [(error as Error).message],
-          changeSet: new ChangeSet(),
-        };
-      }
+            : spec.fluxHelmReleases
+              ? await syncFluxReleases(this.cluster, {
+                  ...request,
+                  repoRoot: source.dir,
+                  previousReleases: sync.status.helmReleases,
+                  mirrors,
+                  chartCredentials: (chart, namespace) => this.charts.for(chart, namespace),
+                  lookupAs: this.cluster.credentials,
+                })
+              : await syncFolder(this.cluster, request);
+          if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
+          if ('releases' in result) fluxReleases = result.releases as HelmReleaseStatus[];
+          if (spec.helm || spec.fluxHelmReleases) valuesRead = (result as SyncReleaseResult).valuesSources;
+          if (revisionApplied(result.outcome) || result.outcome.kind === 'prune-refused') desired = result.desired;
+          interrupted = result.outcome.kind === 'render-failed' && this.abort.signal.aborted;
+          return result.outcome;
+        } catch (error) {
+          // An unexpected failure (the API server unreachable mid-apply): reported and retried like an apply failure.
+          return {
+            kind: 'apply-failed',
+            revision: source.revision,
+            message: (error as Error).message,
+            failures: [(error as Error).message],
+            changeSet: new ChangeSet(),
+          } satisfies SyncOutcome;
+        } finally {
+          rendering.clear();
+        }
+      });
       return outcome;
     } finally {
-      await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, {
-        subject,
-        desired,
-        release,
-        fluxReleases,
-      });
+      if (interrupted) {
+        this.logger.info('reconcile cut short: the agent is stopping', { sync: label });
+      } else {
+        await this.finish(sync, ref, outcome, requestedAt, Date.now() - started, {
+          subject,
+          desired,
+          release,
+          fluxReleases,
+        });
+      }
       if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
+      // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
+      else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
       this.selfHeal.resume(label);
       if (parsed.ok)
         this.valuesWatch.track(
@@ -404,6 +446,117 @@ export class SyncController {
             : valuesObjectsOf(ref, parsed.spec.helm, valuesRead),
         );
     }
+  }
+
+  /**
+   * Writes the inventory a reconcile is about to apply into the Sync's status, before it applies (see
+   * `recordIntent` in engine/sync/sync-folder.ts). The status written at the end of the reconcile replaces it.
+   */
+  private async recordIntent(ref: SyncRef, intended: Inventory): Promise<void> {
+    const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+    try {
+      await this.cluster.mergePatch(syncObjectRef, { status: { inventory: intended } }, 'status');
+    } catch (error) {
+      throw new Error(
+        `recording the objects about to be applied in status.inventory failed (${(error as Error).message}); nothing was applied`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Puts the finalizer on a Sync the first time it is reconciled, so that deleting it waits for {@link finalize}.
+   * Guarded by the resourceVersion read: a concurrent change wins and the next reconcile tries again.
+   */
+  private async addFinalizer(sync: Sync): Promise<void> {
+    const { ref, object } = sync;
+    try {
+      await this.cluster.mergePatch(
+        { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name },
+        {
+          metadata: {
+            finalizers: [...(object.metadata.finalizers ?? []), syncFinalizer],
+            resourceVersion: object.metadata.resourceVersion,
+          },
+        },
+      );
+    } catch (error) {
+      this.logger.warn('adding the finalizer failed; retried at the next reconcile', {
+        sync: syncLabelValue(ref),
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /**
+   * A Sync being deleted: with `prune: true`, deletes everything in its inventory by the prune rules (only objects that
+   * still carry its labels; Namespaces, PVCs, PVs and CRDs only with `tidemark.dev/prune: allow`), in reverse stage
+   * order; with `prune: false` (or suspended, or a spec that does not parse) leaves them and says so. Either way an
+   * Event tells what happened, then the finalizer is removed and the API server deletes the Sync. A deletion that fails
+   * keeps the finalizer and is retried with the failure backoff.
+   */
+  private async finalize(state: SyncState): Promise<void> {
+    const { sync } = state;
+    const { ref, spec: parsed, object } = sync;
+    const label = syncLabelValue(ref);
+    if (!(object.metadata.finalizers ?? []).includes(syncFinalizer)) return;
+    // Self-heal would re-create what is deleted below.
+    this.selfHeal.track(label, undefined);
+    const entries = sync.status.inventory?.entries ?? [];
+    const orphanBecause = !parsed.ok
+      ? 'a spec that does not parse (nothing is deleted on a guess)'
+      : !parsed.spec.prune
+        ? 'prune: false'
+        : parsed.spec.suspend
+          ? 'suspend: true'
+          : undefined;
+    let event: SyncEvent;
+    if (orphanBecause !== undefined) {
+      const subjects = entries.map((e) => describeObject(parseObjectKey(e.id)));
+      event = deletionEvent({ kind: 'orphaned', why: orphanBecause, subjects });
+    } else {
+      const changeSet = new ChangeSet();
+      // Everything goes at once, which is the intent of deleting the Sync: the share and empty-render guards that keep
+      // a reconcile from following a wrong path are opened (as `tidemark uninstall --prune` does); the ownership and
+      // protected-kind rules are not.
+      const pruned = await pruneStale(
+        this.cluster,
+        {
+          sync: ref,
+          previous: { entries },
+          current: { entries: [] },
+          renderedCount: entries.length,
+          maxPruneShare: 1,
+          dryRun: false,
+        },
+        changeSet,
+      ).catch((error: Error) => ({ kind: 'refused' as const, reason: error.message }));
+      const failures =
+        pruned.kind === 'refused' ? [pruned.reason] : pruned.failures.map((f) => `${f.key}: ${f.message}`);
+      if (failures.length > 0) {
+        await this.record(sync, deletionEvent({ kind: 'failed', failures }));
+        throw new Error(`deleting the objects of Sync ${label} failed: ${failures.join('; ')}`);
+      }
+      event = deletionEvent({ kind: 'pruned', changeSet });
+    }
+    await this.record(sync, event);
+    const syncObjectRef = { apiVersion: syncApiVersion, kind: syncKind, namespace: ref.namespace, name: ref.name };
+    // The finalizers as they are now (another controller may have added or removed one), guarded by that version.
+    const current = await this.cluster.get(syncObjectRef);
+    if (current === undefined) return;
+    await this.cluster.mergePatch(syncObjectRef, {
+      metadata: {
+        finalizers: (current.metadata.finalizers ?? []).filter((f) => f !== syncFinalizer),
+        resourceVersion: current.metadata.resourceVersion,
+      },
+    });
+    this.logger.info('Sync deleted', { sync: label, reason: event.reason, objects: entries.length });
+  }
+
+  private async record(sync: Sync, event: SyncEvent): Promise<void> {
+    await recordEvent(this.cluster, sync.object, event).catch((error: Error) =>
+      this.logger.warn('recording an Event failed', { sync: syncLabelValue(sync.ref), error: error.message }),
+    );
   }
 
   /** Status (once), Events, metrics and a log line for a finished reconcile. */
@@ -606,13 +759,16 @@ function valuesObjectsOf(ref: SyncRef, helm: HelmSource | undefined, read: Value
   });
 }
 
-function nextDelayMs(sync: Sync, outcome: SyncOutcome | undefined, progressingRuns: number): number {
-  const interval = (sync.spec.ok ? (durationSeconds(sync.spec.spec.interval) ?? 60) : 60) * 1000;
-  // A rollout usually turns healthy within seconds of the apply: look again after 1 s, then 2 s, 4 s, and every 5 s,
-  // so Ready follows the rollout closely without re-reconciling a slow one every second.
-  if (outcome?.kind === 'progressing') return Math.min(interval, 5000, 1000 * 2 ** Math.max(0, progressingRuns - 1));
-  if (outcome && outcome.kind !== 'applied') return Math.min(interval, 30_000);
-  return interval;
+/** Whether the Sync is being deleted and still waits for this agent's finalizer. */
+function isBeingDeleted(sync: Sync): boolean {
+  const { metadata } = sync.object;
+  return metadata.deletionTimestamp !== undefined && (metadata.finalizers ?? []).includes(syncFinalizer);
+}
+
+/** Whether a reconcile failed (a crash, undefined, counts; a suspended Sync's skipped reconcile does not). */
+function failed(outcome: SyncOutcome | undefined, sync: Sync): boolean {
+  if (outcome === undefined) return !(sync.spec.ok && sync.spec.spec.suspend);
+  return outcome.kind !== 'applied' && outcome.kind !== 'progressing';
 }
 
 /**

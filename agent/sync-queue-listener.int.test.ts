@@ -5,6 +5,7 @@ import { SyncQueue } from '../adapters/sync-queue/sync-queue';
 import type { SyncRequest } from '../adapters/sync-queue/sync-request';
 import type { SyncOutcome } from '../core/sync/sync-outcome';
 import { createScratchQueue, type ScratchQueue } from '../local/invoke';
+import { eventually } from '../test/support/eventually';
 import type { SyncMatch } from './sync-controller';
 import { SyncQueueListener, type SyncReconciler } from './sync-queue-listener';
 
@@ -157,5 +158,76 @@ describe('SyncQueueListener', () => {
     await expect(
       Promise.race([stopping.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still polling'), 5000))]),
     ).resolves.toBe('stopped');
+  });
+
+  it('keeps receiving while one repo’s reconcile hangs: a push to another repo is reconciled and deleted at once', async () => {
+    const q = await createScratchQueue('listener-test');
+    queues.push(q);
+    const queue = new SyncQueue(q.url);
+    const other = 'http://127.0.0.1:9/other.git';
+    const reconciled: string[] = [];
+    let release: () => void = () => {};
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const reconciler: SyncReconciler = {
+      appliedRevisions: async () => ['0000001'],
+      async reconcileNow(match) {
+        if (match.url === repo) await hung; // a Sync whose git server accepts connections and never answers
+        reconciled.push(match.url);
+        return [];
+      },
+    };
+    const listener = new SyncQueueListener(queue, reconciler, logger, { waitTimeSeconds: 1 });
+    listener.start();
+    await queue.send(request('00000e1'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await queue.send(request('00000e2', { repo: other }));
+    try {
+      await eventually(async () => reconciled.includes(other), 5000);
+      // Only the hung repo's message is still in hand (hidden): the other one is deleted once its reconcile returned.
+      await eventually(async () => (await q.depth()) === 1, 5000, 'only the hung message left');
+    } finally {
+      release();
+      await listener.stop();
+    }
+    expect(reconciled).toEqual([other, repo]);
+  });
+
+  it('hands back at once the messages whose reconcile ends after stop, instead of deleting them', async () => {
+    const q = await createScratchQueue('listener-test');
+    queues.push(q);
+    const queue = new SyncQueue(q.url);
+    let release: (() => void) | undefined;
+    const reconciler: SyncReconciler = {
+      appliedRevisions: async () => ['0000001'],
+      reconcileNow: () => new Promise<SyncOutcome[]>((resolve) => (release = () => resolve([]))),
+    };
+    const listener = new SyncQueueListener(queue, reconciler, logger, { waitTimeSeconds: 1 });
+    listener.start();
+    await queue.send(request('00000e3'));
+    await eventually(async () => release !== undefined);
+    const stopping = listener.stop();
+    release?.();
+    await stopping;
+    const again = await queue.receive({ waitTimeSeconds: 5 });
+    expect(again.map((m) => m.kind === 'request' && m.request.revision)).toEqual(['00000e3']);
+  });
+
+  it('a message taken by a long poll that stop() aborted is back on the queue within seconds, not after the visibility timeout', async () => {
+    const q = await createScratchQueue('listener-test');
+    queues.push(q);
+    const queue = new SyncQueue(q.url);
+    const listener = new SyncQueueListener(queue, recordingReconciler('0000001'), logger, { waitTimeSeconds: 20 });
+    listener.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await listener.stop();
+    // SQS (and moto) keep an abandoned long poll open on their side: this message goes to it, and nobody reads it.
+    await queue.send(request('00000e4'));
+    const started = Date.now();
+    const back = await eventually(async () => {
+      const got = await queue.receive({ waitTimeSeconds: 5 });
+      return got.length > 0 ? got : undefined;
+    }, 30_000);
+    expect(back.map((m) => m.kind === 'request' && m.request.revision)).toEqual(['00000e4']);
+    expect(Date.now() - started).toBeLessThan(25_000);
   });
 });

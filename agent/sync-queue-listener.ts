@@ -35,6 +35,15 @@ export interface SyncQueueListenerOptions {
    * outlast the gap between heartbeats; a crashed agent's messages come back this long after the crash.
    */
   visibilityTimeoutSeconds?: number;
+  /**
+   * How long a message stays hidden when received, before the listener has seen it: a long poll aborted when the agent
+   * stops can still take a message on the SQS side, and nobody is left to hand it back. It then returns after this
+   * long instead of after `visibilityTimeoutSeconds`. The listener extends it at once for the messages it handles.
+   * @default 5
+   */
+  receiveVisibilitySeconds?: number;
+  /** Batches handled at once; a poll waits for one to finish beyond this. @default 10 */
+  concurrentBatches?: number;
 }
 
 /**
@@ -53,6 +62,8 @@ export interface SyncQueueListenerOptions {
 export class SyncQueueListener {
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
+  /** Batches being handled: the poll loop never waits for their reconciles, only {@link stop} does. */
+  private readonly handling = new Set<Promise<unknown>>();
 
   constructor(
     private readonly queue: SyncQueue,
@@ -66,23 +77,43 @@ export class SyncQueueListener {
     this.loop ??= this.run();
   }
 
-  /** Stops polling; resolves when the batch in hand has been handled (its reconciles finished). */
+  /**
+   * Stops polling at once (the long poll is aborted); resolves when the batches in hand have been handled. Messages
+   * whose reconcile finishes after the stop are handed back to the queue rather than deleted: the agent that stops
+   * (usually because the controller stops with it) may not have applied their revision.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    await Promise.allSettled([...this.handling]);
   }
 
   /** One long poll and the handling of what it returned. */
   async pollOnce(): Promise<ListenerBatch> {
-    const visibility = this.options.visibilityTimeoutSeconds ?? 120;
+    return this.handle(await this.receive());
+  }
+
+  private async receive(): Promise<ReceivedSyncRequest[]> {
     const received = await this.queue.receive({
       waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
-      visibilityTimeoutSeconds: visibility,
+      visibilityTimeoutSeconds: Math.min(this.visibility, this.options.receiveVisibilitySeconds ?? 5),
       abortSignal: this.abort.signal,
     });
     this.logger.debug('sync queue poll', { received: received.length });
+    return received;
+  }
+
+  private get visibility(): number {
+    return this.options.visibilityTimeoutSeconds ?? 120;
+  }
+
+  /**
+   * What one receive brought: malformed messages handed back for the DLQ, messages for applied revisions deleted, and
+   * one reconcile per repo and branch, all at once, each group's messages deleted as soon as its own reconcile ends.
+   */
+  private async handle(received: ReceivedSyncRequest[]): Promise<ListenerBatch> {
     const batch: ListenerBatch = { received: received.length, dropped: 0, reconciles: [], kept: 0 };
-    const toDelete: Receipt[] = [];
+    const heartbeat = this.keepHidden(this.visibility);
     for (const m of received) {
       if (m.kind === 'malformed') {
         // Poison: left for the redrive policy. Hand it back at once so it reaches the DLQ in a few receives.
@@ -95,52 +126,85 @@ export class SyncQueueListener {
         await this.queue.setVisibility(m.receipt, 0).catch(() => undefined);
       }
     }
-    for (const group of groupByRepoAndBranch(received)) {
-      const { match, messages } = group;
-      const applied = await this.reconciler.appliedRevisions(match);
-      const pending = messages.filter(
-        (m) => applied.length > 0 && !applied.every((revision) => revision === m.request.revision),
-      );
-      const skipped = messages.filter((m) => !pending.includes(m));
-      if (skipped.length > 0) {
-        batch.dropped += skipped.length;
-        toDelete.push(...skipped.map((m) => m.receipt));
-        this.logger.info(applied.length === 0 ? 'no Sync follows this repo and branch' : 'revision already applied', {
-          ...match,
-          revisions: skipped.map((m) => m.request.revision),
-        });
-      }
-      if (pending.length === 0) continue;
-      const heartbeat = this.keepHidden(
-        pending.map((m) => m.receipt),
-        visibility,
-      );
-      try {
-        const outcomes = await this.reconciler.reconcileNow(match);
-        const revisions = pending.map((m) => m.request.revision);
-        batch.reconciles.push({ match, revisions, outcomes });
-        toDelete.push(...pending.map((m) => m.receipt));
-        this.logLatency(pending, outcomes);
-      } catch (error) {
-        batch.kept += pending.length;
-        this.logger.error('reconcile for a sync request failed; the message will be received again', {
-          ...match,
-          error: (error as Error).message,
-        });
-      } finally {
-        clearInterval(heartbeat);
-      }
+    try {
+      await Promise.all(groupByRepoAndBranch(received).map((group) => this.handleGroup(group, batch, heartbeat)));
+    } finally {
+      heartbeat.stop();
     }
-    const notDeleted = await this.queue.delete(toDelete);
-    if (notDeleted.length > 0) this.logger.warn('deleting handled sync requests failed', { messageIds: notDeleted });
     return batch;
+  }
+
+  private async handleGroup(
+    group: { match: SyncMatch; messages: RequestMessage[] },
+    batch: ListenerBatch,
+    heartbeat: Heartbeat,
+  ): Promise<void> {
+    const { match, messages } = group;
+    const applied = await this.reconciler.appliedRevisions(match);
+    const pending = messages.filter(
+      (m) => applied.length > 0 && !applied.every((revision) => revision === m.request.revision),
+    );
+    const skipped = messages.filter((m) => !pending.includes(m));
+    if (skipped.length > 0) {
+      batch.dropped += skipped.length;
+      this.logger.info(applied.length === 0 ? 'no Sync follows this repo and branch' : 'revision already applied', {
+        ...match,
+        revisions: skipped.map((m) => m.request.revision),
+      });
+      await this.settle(skipped, heartbeat, 'delete');
+    }
+    if (pending.length === 0) return;
+    // Hidden for the whole timeout from now on: they were received with a short one (receiveVisibilitySeconds).
+    heartbeat.hold(pending.map((m) => m.receipt));
+    try {
+      const outcomes = await this.reconciler.reconcileNow(match);
+      if (this.abort.signal.aborted) {
+        // Stopping: the reconcile may have been cut short with the agent, so the next agent gets these at once.
+        batch.kept += pending.length;
+        await this.settle(pending, heartbeat, 'hand back');
+        return;
+      }
+      const revisions = pending.map((m) => m.request.revision);
+      batch.reconciles.push({ match, revisions, outcomes });
+      this.logLatency(pending, outcomes);
+      await this.settle(pending, heartbeat, 'delete');
+    } catch (error) {
+      batch.kept += pending.length;
+      heartbeat.release(pending.map((m) => m.receipt));
+      this.logger.error('reconcile for a sync request failed; the message will be received again', {
+        ...match,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Deletes handled messages, or hands them back (visible at once), and stops extending their visibility. */
+  private async settle(messages: RequestMessage[], heartbeat: Heartbeat, how: 'delete' | 'hand back'): Promise<void> {
+    const receipts = messages.map((m) => m.receipt);
+    heartbeat.release(receipts);
+    if (how === 'hand back') {
+      await Promise.all(receipts.map((r) => this.queue.setVisibility(r, 0).catch(() => undefined)));
+      return;
+    }
+    const notDeleted = await this.queue.delete(receipts).catch((error: Error) => {
+      this.logger.warn('deleting handled sync requests failed', { error: error.message });
+      return [];
+    });
+    if (notDeleted.length > 0) this.logger.warn('deleting handled sync requests failed', { messageIds: notDeleted });
   }
 
   private async run(): Promise<void> {
     let backoffMs = 1000;
     while (!this.abort.signal.aborted) {
       try {
-        await this.pollOnce();
+        // Never waits for the reconciles of what it received (one slow repository must not hold back the others'
+        // pushes), only for a free place when `concurrentBatches` are in hand.
+        while (this.handling.size >= (this.options.concurrentBatches ?? 10)) await Promise.race(this.handling);
+        const received = await this.receive();
+        const handling: Promise<unknown> = this.handle(received)
+          .catch((error: Error) => this.logger.error('handling sync requests failed', { error: error.message }))
+          .finally(() => this.handling.delete(handling));
+        this.handling.add(handling);
         backoffMs = 1000;
       } catch (error) {
         if (this.abort.signal.aborted) return;
@@ -155,18 +219,30 @@ export class SyncQueueListener {
     }
   }
 
-  /** Extends the messages' visibility every half timeout, so a long reconcile does not hand them to a second receive. */
-  private keepHidden(receipts: Receipt[], seconds: number): NodeJS.Timeout {
-    return setInterval(
-      () => {
-        for (const receipt of receipts) {
-          this.queue.setVisibility(receipt, seconds).catch((error: Error) => {
-            this.logger.warn('extending a sync request’s visibility failed', { error: error.message });
-          });
-        }
+  /**
+   * Hides held messages for `seconds` when held, and again every half of it, so a long reconcile does not hand them to
+   * a second receive; each is released when settled.
+   */
+  private keepHidden(seconds: number): Heartbeat {
+    const held = new Set<Receipt>();
+    const extend = (receipts: Iterable<Receipt>) => {
+      for (const receipt of receipts) {
+        this.queue.setVisibility(receipt, seconds).catch((error: Error) => {
+          this.logger.warn('extending a sync request’s visibility failed', { error: error.message });
+        });
+      }
+    };
+    const timer = setInterval(() => extend(held), (seconds * 1000) / 2).unref();
+    return {
+      hold: (receipts) => {
+        for (const receipt of receipts) held.add(receipt);
+        extend(receipts);
       },
-      (seconds * 1000) / 2,
-    ).unref();
+      release: (settled) => {
+        for (const receipt of settled) held.delete(receipt);
+      },
+      stop: () => clearInterval(timer),
+    };
   }
 
   private logLatency(messages: RequestMessage[], outcomes: SyncOutcome[]): void {
@@ -184,6 +260,13 @@ export class SyncQueueListener {
 }
 
 type RequestMessage = { request: SyncRequest; receipt: Receipt };
+
+/** Keeps received messages hidden until each is released (deleted or handed back). */
+interface Heartbeat {
+  hold(receipts: readonly Receipt[]): void;
+  release(receipts: readonly Receipt[]): void;
+  stop(): void;
+}
 
 /** Valid messages grouped by the Syncs they concern; repo URLs compare as {@link sameRepo} does. */
 function groupByRepoAndBranch(received: ReceivedSyncRequest[]): { match: SyncMatch; messages: RequestMessage[] }[] {

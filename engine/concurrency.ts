@@ -18,6 +18,11 @@ export const defaultConcurrency = {
   scanLists: 4,
   /** Reconciles of different Syncs at once in the agent: the API server usually shares the machine's cores. */
   reconciles: 2,
+  /**
+   * Fetches (git processes) at once in the agent, apart from the reconciles: a git server that never answers holds a
+   * fetch for up to the Sync's spec.timeout, and must not hold the applies of every other Sync meanwhile.
+   */
+  fetches: 8,
   /** Clusters one drift-scanner run scans at once: each holds a connection pool and dry-runs in flight, and four
    * keeps a 256 MB Lambda calm. */
   scannedClusters: 4,

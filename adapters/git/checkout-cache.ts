@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openGitMirror } from './open-git-mirror';
-import type { RepoMirror } from './repo-mirror';
+import type { FetchOptions, RepoMirror } from './repo-mirror';
 import type { GitCredentials } from './run-git';
 
 /** The tip of a branch, checked out. */
@@ -51,14 +51,22 @@ export class CheckoutCache {
   ) {}
 
   /**
-   * Fetches the tip of a branch and returns its revision and a checkout of it.
+   * Fetches the tip of a branch and returns its revision and a checkout of it. `options.signal` stops the fetch (and
+   * a fetch still queued behind another of the same repository).
    * @throws Error naming the repository and branch when the branch does not exist, or git's own error.
    */
-  async fetch(url: string, branch: string, credentials?: GitCredentials): Promise<Checkout> {
+  async fetch(
+    url: string,
+    branch: string,
+    credentials?: GitCredentials,
+    options: FetchOptions = {},
+  ): Promise<Checkout> {
     const key = createHash('sha256').update(url).digest('hex').slice(0, 16);
     return this.serialised(key, async () => {
+      // Waiting behind another fetch of the same repository counts against the caller's deadline too.
+      options.signal?.throwIfAborted();
       const mirror = await this.mirrorOf(key, url, credentials);
-      const revision = await mirror.fetch(branch);
+      const revision = await mirror.fetch(branch, options);
       if (revision === undefined) {
         throw new Error(
           `${url} has no branch '${branch}'. Push it, or fix the branch named (a Sync's spec.branch, configRepo.branch in tidemark.config.yaml)`,

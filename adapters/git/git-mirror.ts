@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Text } from './file-text';
 import {
   assertNoCredentialsInUrl,
+  type FetchOptions,
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
   type RepoMirror,
+  remoteDeadlineMs,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';
-import { type GitCredentials, GitError, runGit } from './run-git';
+import { type GitCredentials, GitError, type RunGitOptions, runGit } from './run-git';
 
 export type { FileEdit, GitIdentity, GitMirrorOptions, PushOutcome } from './repo-mirror';
 
@@ -33,6 +35,7 @@ export class GitMirror implements RepoMirror {
     readonly url: string,
     readonly gitDir: string,
     private readonly credentials: GitCredentials | undefined,
+    private readonly stalledAfterSeconds: number | undefined,
   ) {}
 
   /** Opens the cache folder, creating an empty bare repository there on first use. */
@@ -46,17 +49,19 @@ export class GitMirror implements RepoMirror {
       await mkdir(options.cacheDir, { recursive: true });
       await runGit(['init', '--bare', '--quiet', options.cacheDir]);
     }
-    return new GitMirror(options.url, options.cacheDir, options.credentials);
+    return new GitMirror(options.url, options.cacheDir, options.credentials, options.stalledAfterSeconds);
   }
 
   /**
    * Fetches the tip of `branch` (depth 1: only the files of the tip travel, whatever the history length) and
    * returns its commit id, or `undefined` when the remote has no such branch.
    */
-  async fetch(branch: string): Promise<string | undefined> {
+  async fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
     const ref = `refs/remotes/origin/${branch}`;
     try {
-      await this.git(['fetch', '--quiet', '--no-tags', '--depth=1', this.url, `+refs/heads/${branch}:${ref}`], true);
+      await this.git(['fetch', '--quiet', '--no-tags', '--depth=1', this.url, `+refs/heads/${branch}:${ref}`], true, {
+        signal: options.signal,
+      });
     } catch (e) {
       if (e instanceof GitError && /couldn't find remote ref/i.test(e.stderr)) {
         await this.git(['update-ref', '-d', ref]);
@@ -101,7 +106,7 @@ export class GitMirror implements RepoMirror {
     if (blobs.length === 0) return files;
     // One `cat-file --batch` process for all of them, output buffered rather than flushed per object.
     const input = blobs.map((b) => `${b.id}\n`).join('');
-    const out = (await this.git(['cat-file', '--batch', '--buffer'], false, input)).stdout;
+    const out = (await this.git(['cat-file', '--batch', '--buffer'], false, { input })).stdout;
     let at = 0;
     for (const { path } of blobs) {
       const eol = out.indexOf(0x0a, at);
@@ -132,7 +137,7 @@ export class GitMirror implements RepoMirror {
   async checkoutTo(revision: string, dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await this.withIndex(async (env) => {
-      await this.git(['read-tree', revision], false, undefined, env);
+      await this.git(['read-tree', revision], false, { env });
       await runGit(['checkout-index', '--all', '--force'], { gitDir: this.gitDir, workTree: dir, env });
     });
   }
@@ -170,7 +175,7 @@ export class GitMirror implements RepoMirror {
       ),
       '\nget-mark :1\n',
     ];
-    const out = await this.git(['fast-import', '--quiet', '--force'], false, parts.join(''));
+    const out = await this.git(['fast-import', '--quiet', '--force'], false, { input: parts.join('') });
     return out.stdout.toString().trim();
   }
 
@@ -180,7 +185,9 @@ export class GitMirror implements RepoMirror {
    */
   async push(commit: string, branch: string): Promise<PushOutcome> {
     const target = `refs/heads/${branch}`;
-    const result = await this.git(['push', '--porcelain', this.url, `${commit}:${target}`], true, undefined, {}, [1]);
+    const result = await this.git(['push', '--porcelain', this.url, `${commit}:${target}`], true, {
+      allowExitCodes: [1],
+    });
     const line = result.stdout
       .toString('utf8')
       .split('\n')
@@ -223,16 +230,15 @@ export class GitMirror implements RepoMirror {
   private git(
     args: readonly string[],
     remote = false,
-    input?: string,
-    env: Record<string, string> = {},
-    allowExitCodes: readonly number[] = [],
+    options: Pick<RunGitOptions, 'input' | 'env' | 'allowExitCodes' | 'signal'> = {},
   ) {
     return runGit(args, {
       gitDir: this.gitDir,
-      credentials: remote ? this.credentials : undefined,
-      input,
-      env,
-      allowExitCodes,
+      ...options,
+      // A remote operation is bounded by the low-speed limit and a deadline; a local one by git itself.
+      ...(remote
+        ? { credentials: this.credentials, timeoutMs: remoteDeadlineMs, stalledAfterSeconds: this.stalledAfterSeconds }
+        : {}),
     });
   }
 }

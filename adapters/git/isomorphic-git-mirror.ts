@@ -22,11 +22,13 @@ import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Tex
 import { gitFolderFs } from './git-folder-fs';
 import {
   assertNoCredentialsInUrl,
+  type FetchOptions,
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
   type RepoMirror,
+  remoteDeadlineMs,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';
 import type { GitCredentials } from './run-git';
@@ -93,12 +95,12 @@ export class IsomorphicGitMirror implements RepoMirror {
     return new IsomorphicGitMirror(options.url, options.cacheDir, options.credentials);
   }
 
-  async fetch(branch: string): Promise<string | undefined> {
+  async fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
     const ref = `refs/remotes/origin/${branch}`;
     const remoteRef = `refs/heads/${branch}`;
     try {
       const result = await fetch({
-        ...this.remote(),
+        ...this.remote(options.signal),
         // `ref` names the local copy: isomorphic-git tells the server we have what it points at, so a fetch after an
         // earlier one (a warm Lambda) receives only the new objects rather than the whole tip again.
         ref,
@@ -229,12 +231,18 @@ export class IsomorphicGitMirror implements RepoMirror {
     }
   }
 
-  /** What every remote operation passes: the repository, the remote, and credentials through `onAuth` only. */
-  private remote() {
+  /**
+   * What every remote call passes to isomorphic-git: the repository, the remote, credentials through `onAuth` only. Each HTTP request is bounded by {@link remoteDeadlineMs} and by
+   * `signal`: isomorphic-git's own timeouts are none, so a server that accepts the connection and then sends nothing
+   * would hold the call forever.
+   */
+  private remote(signal?: AbortSignal) {
     const credentials = this.credentials;
+    const deadline = AbortSignal.timeout(remoteDeadlineMs);
+    const bounded = signal ? AbortSignal.any([signal, deadline]) : deadline;
     return {
       fs: this.fs,
-      http,
+      http: { request: (request: Parameters<typeof http.request>[0]) => http.request({ ...request, signal: bounded }) },
       gitdir: this.gitDir,
       cache: this.cache,
       url: this.url,

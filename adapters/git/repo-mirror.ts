@@ -25,7 +25,21 @@ export interface GitMirrorOptions {
   /** Folder for the local bare repository; reused across calls (and Lambda invocations) so fetches are incremental. */
   cacheDir: string;
   credentials?: GitCredentials;
+  /**
+   * A transfer that moves (almost) nothing for this long is abandoned: see `stalledTransferSeconds` in run-git.ts.
+   * @default 30
+   */
+  stalledAfterSeconds?: number;
 }
+
+/** How long a fetch may take, and who may stop it. */
+export interface FetchOptions {
+  /** Stops the fetch (a reconcile's deadline, the agent stopping); the fetch then rejects saying why. */
+  signal?: AbortSignal;
+}
+
+/** A fetch or push that has not finished after this long is stopped, whatever the caller's own deadline. */
+export const remoteDeadlineMs = 5 * 60_000;
 
 /** The identity Tidemark commits as, and the author when a commit names none. */
 export const TIDEMARK_IDENTITY: GitIdentity = { name: 'Tidemark', email: 'tidemark@users.noreply.tidemark.dev' };
@@ -43,7 +57,7 @@ export interface RepoMirror {
    * Fetches the tip of `branch` (depth 1: only the files of the tip travel, whatever the history length) and
    * returns its commit id, or `undefined` when the remote has no such branch.
    */
-  fetch(branch: string): Promise<string | undefined>;
+  fetch(branch: string, options?: FetchOptions): Promise<string | undefined>;
   /** Paths of the files at `revision`, all of them or those under the given folders or files. */
   listFiles(revision: string, under?: readonly string[]): Promise<string[]>;
   /**

@@ -2,6 +2,7 @@ import type { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { ChangeSet } from '../../core/sync/change-set';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf, parseObjectKey } from '../../core/sync/object-id';
+import { syncFinalizer } from '../../core/sync/ownership';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncStatus } from '../../core/sync/sync-status';
 import { pruneStale } from '../../engine/sync/prune-stale';
@@ -142,6 +143,22 @@ export async function uninstallAgent(cluster: ClusterClient, options: UninstallO
 
 async function remove(cluster: ClusterClient, object: KubeObject, result: UninstallResult): Promise<void> {
   const { namespace, name } = object.metadata;
+  if (object.kind === syncKind && (object.metadata.finalizers ?? []).includes(syncFinalizer)) {
+    // The agent is gone, so nobody would ever remove its finalizer: uninstall has done its part already (pruned with
+    // --prune, left in place without), and takes the finalizer off before deleting the Sync.
+    const current = await cluster.get({ apiVersion: object.apiVersion, kind: syncKind, namespace, name });
+    if (current) {
+      await cluster.mergePatch(
+        { apiVersion: object.apiVersion, kind: syncKind, namespace, name },
+        {
+          metadata: {
+            finalizers: (current.metadata.finalizers ?? []).filter((f) => f !== syncFinalizer),
+            resourceVersion: current.metadata.resourceVersion,
+          },
+        },
+      );
+    }
+  }
   await cluster.delete({ apiVersion: object.apiVersion, kind: object.kind, namespace: namespace || undefined, name });
   result.deleted.push(describeObject(objectIdOf(object)));
 }

@@ -19,6 +19,7 @@ export interface ObjectMeta {
   uid?: string;
   managedFields?: ManagedFieldsEntry[];
   deletionTimestamp?: string;
+  finalizers?: string[];
   [field: string]: unknown;
 }
 

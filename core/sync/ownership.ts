@@ -11,6 +11,12 @@ export const pruneAnnotation = 'tidemark.dev/prune';
 /** On a Sync: asks the agent for a reconcile now (set by `tidemark reconcile NAME`). */
 export const requestedAtAnnotation = 'tidemark.dev/requested-at';
 
+/**
+ * The agent's finalizer on every Sync it reconciles: deleting the Sync waits until the agent has deleted what the Sync
+ * applied (`prune: true`) or said in an Event that it leaves them (`prune: false`).
+ */
+export const syncFinalizer = 'tidemark.dev/finalizer';
+
 /** Which Sync applied an object. `namespace.name` fits a label value, as Kubernetes names contain no dots at the ends. */
 export interface SyncRef {
   namespace: string;

@@ -71,4 +71,16 @@ describe('planPrune', () => {
         'prune would delete 2 of 5 objects (40%), more than maxPrunePercent 20%; raise spec.maxPrunePercent if this is intended',
     });
   });
+
+  it('allows one deletion whatever the share, so a Sync of 3 or 4 objects can prune', () => {
+    expect(plan([stale('shop_a__ConfigMap', ours)], 3, 2, 0.2)).toMatchObject({ kind: 'planned' });
+    expect(plan([stale('shop_a__ConfigMap', ours), stale('shop_b__ConfigMap', ours)], 4, 2, 0.2)).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('prune would delete 2 of 4 objects (50%)'),
+    });
+  });
+
+  it('allows nothing when maxPrunePercent is 0', () => {
+    expect(plan([stale('shop_a__ConfigMap', ours)], 3, 2, 0)).toMatchObject({ kind: 'refused' });
+  });
 });

@@ -24,7 +24,7 @@ export interface PruneInput {
   /** Objects in the current render. */
   renderedCount: number;
   stale: readonly StaleObject[];
-  /** 0–1: the largest share of the previous inventory one reconcile may delete. */
+  /** 0–1: the largest share of the previous inventory one reconcile may delete (at least one object, unless 0). */
   maxPruneShare: number;
 }
 
@@ -32,7 +32,8 @@ export interface PruneInput {
  * Decides what prune deletes. An object is deleted only when it is in the previous inventory, left the render, and
  * still carries this Sync's labels (someone may have adopted it since). Everything is refused when the render is
  * empty or the deletion would exceed `maxPruneShare`: both usually mean a wrong path or a broken generator rather than
- * an intent to delete, and a refused prune costs nothing while a wrong one can take a production namespace.
+ * an intent to delete, and a refused prune costs nothing while a wrong one can take a production namespace. One object
+ * is always allowed (unless the share is 0): otherwise no share under 34 % would let a Sync of 3 objects prune any.
  * Deletions come in reverse stage order, so custom resources go before their CRD and objects before their Namespace.
  */
 export function planPrune(input: PruneInput): PrunePlan {
@@ -44,7 +45,10 @@ export function planPrune(input: PruneInput): PrunePlan {
     };
   }
   const share = input.stale.length / Math.max(input.previousCount, 1);
-  if (share > input.maxPruneShare) {
+  // (+1e-9: a percentage over 100 is not exact in binary; 29 % of 100 must allow 29, not 28.)
+  const allowed =
+    input.maxPruneShare > 0 ? Math.max(1, Math.floor(input.previousCount * input.maxPruneShare + 1e-9)) : 0;
+  if (input.stale.length > allowed) {
     return {
       kind: 'refused',
       reason: `prune would delete ${input.stale.length} of ${input.previousCount} objects (${Math.round(share * 100)}%), more than maxPrunePercent ${Math.round(input.maxPruneShare * 100)}%; raise spec.maxPrunePercent if this is intended`,

@@ -1,4 +1,4 @@
-import { parseAllDocuments, type YAMLError } from 'yaml';
+import { type Document, parseAllDocuments, type YAMLError } from 'yaml';
 import { isPlainObject, type KubeObject } from './kube-object';
 import { describeObject, objectIdOf, objectKey } from './object-id';
 
@@ -49,7 +49,7 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
     documents.forEach((document, index) => {
       const error = document.errors[0];
       if (error) throw yamlSyntaxError(file.path, index, error);
-      const value: unknown = document.toJS({ maxAliasCount: 100 });
+      const value = documentValue(document, file.path, index);
       if (value === null || value === undefined) return;
       for (const object of expandList(value, file.path, index)) {
         const where = `${file.path} (document ${index})`;
@@ -82,6 +82,27 @@ function yamlSyntaxError(path: string, index: number, error: YAMLError): RenderE
   const at = error.linePos?.[0];
   const where = at ? ` at line ${at.line}, column ${at.col}` : '';
   return new RenderError(path, index, `is not valid YAML: ${problem}${where} (${error.code})`, 'Fix the YAML syntax');
+}
+
+/**
+ * The document as plain data, with at most 100 aliases expanded: more is the "billion laughs" shape (each alias can
+ * double the size), refused as a render error, so the Sync stalls and nothing is pruned.
+ */
+function documentValue(document: Document, file: string, index: number): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new RenderError(
+        file,
+        index,
+        'has more than 100 YAML aliases, which is how a document that expands to gigabytes is built',
+        'Write the values out, or split the document',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 function expandList(value: unknown, file: string, index: number): KubeObject[] {

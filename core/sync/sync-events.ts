@@ -2,7 +2,15 @@ import type { ChangeSet } from './change-set';
 import type { SyncOutcome } from './sync-outcome';
 
 /** Every reason the agent gives a Kubernetes Event on a Sync, declared once. */
-export type EventReason = 'Applied' | 'Pruned' | 'Healed' | 'ReconcileFailed' | 'PruneRefused' | 'RenderFailed';
+export type EventReason =
+  | 'Applied'
+  | 'Pruned'
+  | 'Healed'
+  | 'ReconcileFailed'
+  | 'PruneRefused'
+  | 'RenderFailed'
+  | 'Orphaned'
+  | 'DeleteFailed';
 
 /** An Event for `kubectl describe sync` and `kubectl events`. */
 export interface SyncEvent {
@@ -71,4 +79,44 @@ export function healedEvent(subject: string, changedBy: string): SyncEvent {
       ? `${subject} was deleted; re-created from Git`
       : `${subject} was changed by ${changedBy}; re-applied from Git`;
   return { type: 'Warning', reason: 'Healed', message };
+}
+
+/**
+ * The Event of a Sync's deletion: what its finalizer deleted and kept (`prune: true`), or what it left in place
+ * (`prune: false`, a suspended Sync, or a spec that does not parse: nothing is deleted on a guess).
+ */
+export function deletionEvent(
+  deletion:
+    | { kind: 'pruned'; changeSet: ChangeSet }
+    | { kind: 'orphaned'; why: string; subjects: string[] }
+    | { kind: 'failed'; failures: string[] },
+): SyncEvent {
+  const named = (subjects: string[]) =>
+    subjects.slice(0, namedInEvent).join(', ') +
+    (subjects.length > namedInEvent ? ` and ${subjects.length - namedInEvent} more` : '');
+  switch (deletion.kind) {
+    case 'pruned': {
+      const deleted = deletion.changeSet.changes.filter((c) => c.action === 'deleted').map((c) => c.subject);
+      const kept = deletion.changeSet.changes
+        .filter((c) => c.action === 'skipped')
+        .map((c) => `${c.subject} (${c.reason ?? 'skipped'})`);
+      const parts = [
+        `Sync deleted: deleted ${deleted.length} objects it applied${deleted.length ? `: ${named(deleted)}` : ''}`,
+      ];
+      if (kept.length > 0) parts.push(`kept ${kept.length}: ${named(kept)}`);
+      return { type: 'Normal', reason: 'Pruned', message: parts.join('; ') };
+    }
+    case 'orphaned':
+      return {
+        type: 'Normal',
+        reason: 'Orphaned',
+        message: `Sync deleted with ${deletion.why}: left ${deletion.subjects.length} objects in place${deletion.subjects.length ? `: ${named(deletion.subjects)}` : ''}`,
+      };
+    case 'failed':
+      return {
+        type: 'Warning',
+        reason: 'DeleteFailed',
+        message: `Deleting the Sync's objects failed, retrying (the Sync stays until they are gone): ${named(deletion.failures)}`,
+      };
+  }
 }

@@ -9,6 +9,33 @@ import type { SyncStatus } from './sync-status';
 export const syncApiVersion = 'tidemark.dev/v1alpha1';
 export const syncKind = 'Sync';
 
+/** The shortest `spec.interval`: a shorter one is a fetch loop, and a push reaches the agent through its queue anyway. */
+export const minimumIntervalSeconds = 10;
+
+/** `spec.timeout`'s bounds: a deadline under 5 s fails real fetches, one over an hour is no deadline. */
+export const timeoutBoundsSeconds = { min: 5, max: 3600 } as const;
+
+/**
+ * Whether a Sync may fetch from `url`: HTTPS, or plain HTTP on a loopback host (the local git server of `tidemark local`
+ * and the tests). Not `file://` (the agent's own filesystem: other Syncs' checkouts, its ServiceAccount token), SSH or
+ * `git://` (credentials travel only as HTTP basic auth, and git:// has no encryption). The CRD's rule says the same.
+ */
+export function isRepoUrlAllowed(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return parsed.hostname !== '';
+  return parsed.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(parsed.hostname);
+}
+
+/** Whether a URL carries `user[:password]@` before its host (what the CRD's rule refuses too). */
+export function hasUserinfo(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
+
 /**
  * The spec, with the defaults the issue and the CRD declare. Parsed with zod so a Sync written by hand with a wrong
  * field is reported on its status by name instead of crashing the loop.
@@ -16,7 +43,14 @@ export const syncKind = 'Sync';
 export const SyncSpec = z
   .object({
     /** HTTPS URL of the config repository. */
-    url: z.string().min(1),
+    url: z
+      .string()
+      .min(1)
+      .refine(isRepoUrlAllowed, 'must be an HTTPS URL (plain http:// only on a loopback host, for a local git server)')
+      .refine(
+        (url) => !hasUserinfo(url),
+        'must not hold credentials (user:password@): they would show in status, Events and logs. Put them in the Secret named by spec.secretRef',
+      ),
     branch: z.string().min(1).default('main'),
     /** Folder in the repository to apply. */
     path: z.string().default('.'),
@@ -24,7 +58,28 @@ export const SyncSpec = z
     interval: z
       .string()
       .default('1m')
-      .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h'),
+      .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h')
+      .refine(
+        (value) => (durationSeconds(value) ?? minimumIntervalSeconds) >= minimumIntervalSeconds,
+        `must be ${minimumIntervalSeconds}s or more, so a Sync cannot fetch in a loop`,
+      ),
+    /**
+     * How long fetching may take, and rendering, each (Flux's `timeout`): a server that accepts the connection and then
+     * sends nothing fails the reconcile after this long, saying so, instead of holding it forever.
+     */
+    timeout: z
+      .string()
+      .default('3m')
+      .refine((value) => durationSeconds(value) !== undefined, 'is not a duration such as 30s, 5m or 1h')
+      .refine((value) => {
+        const seconds = durationSeconds(value) ?? timeoutBoundsSeconds.min;
+        return seconds >= timeoutBoundsSeconds.min && seconds <= timeoutBoundsSeconds.max;
+      }, `must be between ${timeoutBoundsSeconds.min}s and 1h`),
+    /**
+     * Let kustomize fetch the remote resources a kustomization names (URLs, git repositories). Off: anyone who can commit
+     * would make the agent fetch any URL from inside the cluster's network.
+     */
+    remoteResources: z.boolean().default(false),
     prune: z.boolean().default(true),
     selfHeal: z.boolean().default(true),
     suspend: z.boolean().default(false),

@@ -19,6 +19,9 @@ import { type LookupReads, LookupRecorder, readsUnchanged } from './lookup-recor
 
 const run = promisify(execFile);
 
+/** How long one helm command may run: a pull of a large chart takes seconds, a render less. */
+export const helmDeadlineMs = 120_000;
+
 /** What the cluster is, for `.Capabilities`: from its discovery, so `semverCompare`/`APIVersions.Has` act as on install. */
 export interface ClusterCapabilities {
   /** `v1.34.4` */
@@ -181,10 +184,26 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
   };
   const helmRun = async (args: string[], label: string): Promise<string> => {
     try {
-      const { stdout } = await run(helm, args, { env, maxBuffer: 256 * 1024 * 1024 });
+      // A deadline, as for git and kustomize: a chart repository or registry that accepts the connection and never
+      // answers would hold `helm pull` (and the reconcile) forever.
+      const { stdout } = await run(helm, args, {
+        env,
+        maxBuffer: 256 * 1024 * 1024,
+        timeout: helmDeadlineMs,
+        killSignal: 'SIGKILL',
+      });
       return stdout;
     } catch (error) {
-      const failure = error as NodeJS.ErrnoException & { stderr?: string };
+      const failure = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+      if (failure.killed) {
+        throw new RenderError(
+          label,
+          undefined,
+          `helm did not finish within ${helmDeadlineMs / 1000} s and was killed`,
+          'Check that the chart repository or registry answers',
+          { cause: error },
+        );
+      }
       if (typeof failure.code === 'string') {
         throw new RenderError(
           label,

@@ -22,7 +22,18 @@ export interface KustomizeOptions {
    * @default `$TIDEMARK_KUBECTL`, else `kubectl` on the PATH
    */
   kubectl?: string;
+  /**
+   * Kill the builder (SIGKILL) when it has not finished by then: a kustomization can name remote resources, and a
+   * server that accepts the connection and never answers would hold the build, and the reconcile, forever.
+   * @default 60 s
+   */
+  timeoutMs?: number;
+  /** Kill the builder when this aborts (the reconcile's deadline, the agent stopping). */
+  signal?: AbortSignal;
 }
+
+/** How long one `kustomize build` may run: seconds for the largest overlays we have seen, so a minute is generous. */
+export const kustomizeDeadlineMs = 60_000;
 
 /**
  * Picks the program that builds kustomizations: a binary named in `options` first (so a caller or a test can choose
@@ -51,10 +62,34 @@ export async function kustomize(dir: string, kustomization: string, options: Kus
   const command = `${kustomizer.kind} ${args[0]}`;
   try {
     // Rendered output of a large repository can be tens of MB; the default 1 MB buffer would cut it off.
-    const { stdout } = await run(kustomizer.binary, args, { maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run(kustomizer.binary, args, {
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: options.timeoutMs ?? kustomizeDeadlineMs,
+      killSignal: 'SIGKILL',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     return stdout;
   } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    const failure = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+    if (options.signal?.aborted) {
+      throw new RenderError(
+        kustomization,
+        undefined,
+        `${command} was stopped: ${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}`,
+        'It is retried at the next reconcile',
+        { cause: error },
+      );
+    }
+    if (failure.killed) {
+      const seconds = Math.round((options.timeoutMs ?? kustomizeDeadlineMs) / 1000);
+      throw new RenderError(
+        kustomization,
+        undefined,
+        `${command} did not finish within ${seconds} s and was killed`,
+        'Check the remote resources it names (a server that accepts connections and never answers holds the build)',
+        { cause: error },
+      );
+    }
     // A string code is a spawn failure (ENOENT, EACCES): the builder never ran. A number is its exit status.
     if (typeof failure.code === 'string') {
       throw new RenderError(

@@ -2,12 +2,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { type ManifestFile, parseManifests, RenderError } from '../../core/sync/render';
+import { type ConfineOptions, confineToCheckout } from './confine-to-checkout';
 import { type KustomizeOptions, kustomize } from './kustomize';
 
 const kustomizationNames = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-/** Which program builds kustomizations: kubectl, or a kustomize binary where there is no kubectl (see kustomize.ts). */
-export type RenderOptions = KustomizeOptions;
+/**
+ * Which program builds kustomizations: kubectl, or a kustomize binary where there is no kubectl (see kustomize.ts);
+ * the deadline and abort signal each build runs under; and, for a folder of a checkout (the agent, the drift scanner),
+ * the checkout it may not leave and whether kustomize may fetch remote resources (confine-to-checkout.ts).
+ */
+export type RenderOptions = KustomizeOptions & { confine?: ConfineOptions };
 
 /**
  * Renders a folder of a config repo into Kubernetes objects, the way the agent and `tidemark apply DIR` see it:
@@ -24,6 +29,7 @@ export type RenderOptions = KustomizeOptions;
  */
 export async function renderFolder(dir: string, options: RenderOptions = {}): Promise<KubeObject[]> {
   const files: ManifestFile[] = [];
+  if (options.confine) await confineToCheckout(dir, options.confine);
   await collect(dir, dir, files, options);
   return parseManifests(files);
 }

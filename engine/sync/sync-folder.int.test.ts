@@ -218,6 +218,67 @@ describe('syncFolder', () => {
     expect(await get(ns, 'b')).toBeDefined();
   });
 
+  it('deletes nothing when a document has more than 100 aliases (a YAML bomb), and calls it a render failure', async () => {
+    const ns = await uniqueNamespace('sync-aliases');
+    const s = syncer('aliases');
+    await s.run({ 'a.yaml': yamlOf(configMap(ns, 'a'), configMap(ns, 'b')) });
+    const aliases = Array.from({ length: 101 }, (_, i) => `  k${i}: *v`).join('\n');
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ${ns}}\nx: &v value\ndata:\n${aliases}\n`;
+    const outcome = await s.run({ 'a.yaml': bomb });
+    expect(outcome).toMatchObject({
+      kind: 'render-failed',
+      message: expect.stringMatching(/^a\.yaml \(document 0\): has more than 100 YAML aliases/),
+    });
+    expect(await get(ns, 'b')).toBeDefined();
+  });
+
+  it('prunes, on the next run, what a run killed mid-apply created: its intent was recorded before the first write', async () => {
+    const ns = await uniqueNamespace('sync-intent');
+    const sync = { namespace: 'default', name: uniqueName('intent') };
+    const dir = mkdtempSync(join(tmpdir(), 'sync-intent-'));
+    const write = (...objects: KubeObject[]) => writeFileSync(join(dir, 'all.yaml'), yamlOf(...objects));
+    const run = (
+      port: typeof cluster,
+      previous: Inventory | undefined,
+      recordIntent?: (i: Inventory) => Promise<void>,
+    ) => syncFolder(port, { sync, dir, revision: 'test', previous, prune: true, maxPruneShare: 1, recordIntent });
+    try {
+      write(configMap(ns, 'a'));
+      const first = await run(cluster, undefined);
+      const previous = 'inventory' in first.outcome ? first.outcome.inventory : undefined;
+
+      // The real API server, reached through a process that dies after its first write: what the agent had applied
+      // when it was killed. Its outcome (and status write) never happens; only what it recorded before applying does.
+      let writes = 0;
+      const dying = new Proxy(cluster, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'apply' && property !== 'applyReporting')
+            return typeof value === 'function' ? value.bind(target) : value;
+          return async (object: KubeObject, options?: { dryRun?: boolean }) => {
+            if (!options?.dryRun && writes++ >= 1) throw new Error('the agent was killed');
+            return value.call(target, object, options);
+          };
+        },
+      });
+      let recorded: Inventory | undefined;
+      write(configMap(ns, 'a'), configMap(ns, 'b'), configMap(ns, 'c'));
+      await run(dying, previous, async (intended) => {
+        recorded = intended;
+      });
+      const created = [await get(ns, 'b'), await get(ns, 'c')].filter((o) => o !== undefined);
+      expect(created).toHaveLength(1);
+
+      // Before the next run, b and c leave Git.
+      write(configMap(ns, 'a'));
+      const next = await run(cluster, recorded ?? previous);
+      expect(next.outcome.kind).toBe('applied');
+      expect([await get(ns, 'b'), await get(ns, 'c')]).toEqual([undefined, undefined]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('deletes nothing when the render is empty', async () => {
     const ns = await uniqueNamespace('sync-empty');
     const s = syncer('empty');
@@ -240,6 +301,15 @@ describe('syncFolder', () => {
     expect(await get(ns, 'cm-4')).toBeDefined();
     // One of five is within the limit.
     expect(actionFor(await s.run({ 'a.yaml': yamlOf(...all.slice(0, 4)) }), `ConfigMap/${ns}/cm-4`)).toBe('deleted');
+  });
+
+  it('prunes one object of a small Sync under the default 20 %, which no share of 3 or 4 objects reaches', async () => {
+    const ns = await uniqueNamespace('sync-small');
+    const s = syncer('small', { maxPruneShare: 0.2 });
+    const all = Array.from({ length: 3 }, (_, i) => configMap(ns, `cm-${i}`));
+    await s.run({ 'a.yaml': yamlOf(...all) });
+    expect(actionFor(await s.run({ 'a.yaml': yamlOf(...all.slice(0, 2)) }), `ConfigMap/${ns}/cm-2`)).toBe('deleted');
+    expect(await get(ns, 'cm-2')).toBeUndefined();
   });
 
   it("takes over kubectl's fields on the first apply, so a field Git lacks disappears", async () => {

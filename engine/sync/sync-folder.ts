@@ -11,7 +11,7 @@ import {
   type SyncOutcome,
 } from '../../core/sync/sync-outcome';
 import type { ClusterPort } from '../cluster-port';
-import { renderFolder } from '../render/render-folder';
+import { type RenderOptions, renderFolder } from '../render/render-folder';
 import { applyStaged } from './apply-staged';
 import { pruneStale } from './prune-stale';
 
@@ -34,6 +34,15 @@ export interface SyncFolderRequest {
   concurrency?: number;
   /** Objects already rendered (a Helm release: engine/sync/sync-release.ts); `dir` is not read then. */
   rendered?: KubeObject[];
+  /** How `dir` is rendered: the builder, and the deadline and abort signal of a kustomize build. */
+  render?: RenderOptions;
+  /**
+   * Stores what this reconcile is about to apply (with `previous`), before the first write, when it names objects
+   * `previous` lacks: an agent killed mid-apply then knows, on its next run, the objects it may have created, and
+   * prunes them if they left Git meanwhile. The agent writes it into the Sync's `status.inventory`. A failure stops the
+   * reconcile before anything is applied.
+   */
+  recordIntent?: (intended: Inventory) => Promise<void>;
 }
 
 /** A reconcile's outcome, plus the desired objects as applied (the agent's self-heal compares against them). */
@@ -55,13 +64,19 @@ export async function syncFolder(cluster: ClusterPort, request: SyncFolderReques
   const { revision } = request;
   let rendered: KubeObject[];
   try {
-    rendered = request.rendered ?? (await renderFolder(request.dir));
+    rendered = request.rendered ?? (await renderFolder(request.dir, request.render));
   } catch (error) {
     if (error instanceof RenderError)
       return { outcome: { kind: 'render-failed', revision, message: error.message }, desired: [] };
     throw error;
   }
   const desired = rendered.map((object) => withOwnership(object, request.sync));
+  if (request.recordIntent && !request.dryRun) {
+    const previous = request.previous ?? { entries: [] };
+    const known = new Set(previous.entries.map((e) => e.id));
+    const intended = unionOf(previous, inventoryOf(desired));
+    if (intended.entries.some((e) => !known.has(e.id))) await request.recordIntent(intended);
+  }
   const applied = await applyStaged(cluster, desired, {
     labelSelector: selectorFor(request.sync),
     dryRun: request.dryRun,

@@ -80,14 +80,15 @@ export class DesiredStateSource {
       committedAt: await checkout.committedAt(),
       dir: checkout.dir,
       driftRules: await readFile(join(checkout.dir, '.tidemark/drift.yaml'), 'utf8').catch(() => undefined),
-      render: (dir) => this.render(dir),
+      render: (dir) => this.render(dir, checkout.dir),
     };
   }
 
-  private render(dir: string): Promise<KubeObject[]> {
+  private render(dir: string, checkout: string): Promise<KubeObject[]> {
     let render = this.renders.get(dir);
     if (!render) {
-      render = renderFolder(dir);
+      // Nothing outside the checkout, and no remote kustomize resources: the Lambda must not be anyone's SSRF client.
+      render = renderFolder(dir, { confine: { root: checkout, remoteResources: false } });
       this.renders.set(dir, render);
       // A failed render (a broken manifest) is retried on the next scan rather than remembered.
       render.catch(() => this.renders.delete(dir));
