@@ -30,7 +30,13 @@ describe('parseSyncSpec', () => {
 
   it('refuses a Sync that releases both its own chart and the Flux HelmReleases of its folder', () => {
     expect(
-      parseSyncSpec(sync({ url: 'https://git.example.com/config', helm: { chart: { path: 'charts/web' } }, fluxHelmReleases: true })),
+      parseSyncSpec(
+        sync({
+          url: 'https://git.example.com/config',
+          helm: { chart: { path: 'charts/web' } },
+          fluxHelmReleases: true,
+        }),
+      ),
     ).toMatchObject({ ok: false, message: expect.stringMatching(/^spec\.fluxHelmReleases: cannot be set with helm/) });
   });
 
