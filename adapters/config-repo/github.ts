@@ -97,10 +97,11 @@ export class GitHubConfigRepo implements ConfigRepo {
     message: string,
     branch = onto.branch,
   ): Promise<CommitOutcome> {
-    const parent = await this.octokit.git.getCommit({ ...this.repo, commit_sha: onto.head });
+    // No head: the first commit of a branch of its own, a tree of only the edits and no parent.
+    const parent = onto.head ? await this.octokit.git.getCommit({ ...this.repo, commit_sha: onto.head }) : undefined;
     const tree = await this.octokit.git.createTree({
       ...this.repo,
-      base_tree: parent.data.tree.sha,
+      ...(parent ? { base_tree: parent.data.tree.sha } : {}),
       tree: edits.map((e) =>
         e.content === null
           ? { path: e.path, mode: '100644' as const, type: 'blob' as const, sha: null }
@@ -111,11 +112,11 @@ export class GitHubConfigRepo implements ConfigRepo {
       ...this.repo,
       message,
       tree: tree.data.sha,
-      parents: [onto.head],
+      parents: onto.head ? [onto.head] : [],
     });
     const sha = commit.data.sha;
     try {
-      if (branch === onto.branch) {
+      if (branch === onto.branch && onto.head) {
         await this.octokit.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force: false });
       } else {
         await this.octokit.git.createRef({ ...this.repo, ref: `refs/heads/${branch}`, sha });

@@ -142,16 +142,19 @@ export class GitMirror implements RepoMirror {
    * File modes of edited files are kept (an executable stays executable).
    */
   async commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;
   }): Promise<string> {
     const author = change.author ?? TIDEMARK_IDENTITY;
-    const modes = await this.modesOf(
-      change.parent,
-      change.edits.map((e) => e.path),
-    );
+    const modes =
+      change.parent === undefined
+        ? new Map<string, string>()
+        : await this.modesOf(
+            change.parent,
+            change.edits.map((e) => e.path),
+          );
     // One `git fast-import` writes the blobs, the tree and the commit: two processes per commit instead of one per
     // file plus four, which is most of the time a commit takes on a busy machine.
     const now = `${Math.floor(Date.now() / 1000)} +0000`;
@@ -162,7 +165,7 @@ export class GitMirror implements RepoMirror {
       `author ${author.name} <${author.email}> ${now}\n`,
       `committer ${TIDEMARK_IDENTITY.name} <${TIDEMARK_IDENTITY.email}> ${now}\n`,
       data(change.message),
-      `from ${change.parent}\n`,
+      ...(change.parent === undefined ? [] : [`from ${change.parent}\n`]),
       ...change.edits.map((e) =>
         e.content === null
           ? `D ${quotePath(e.path)}\n`

@@ -175,20 +175,18 @@ export class IsomorphicGitMirror implements RepoMirror {
   }
 
   async commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;
   }): Promise<string> {
-    const { commit: parent } = await readCommit({
-      fs: this.fs,
-      gitdir: this.gitDir,
-      oid: change.parent,
-      cache: this.cache,
-    });
+    const emptyTree = () => writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [] });
+    const base =
+      change.parent === undefined
+        ? await emptyTree()
+        : (await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: change.parent, cache: this.cache })).commit.tree;
     const edits = change.edits.map((e) => ({ segments: e.path.split('/'), content: e.content }));
-    const tree =
-      (await this.editTree(parent.tree, edits)) ?? (await writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [] }));
+    const tree = (await this.editTree(base, edits)) ?? (await emptyTree());
     const timestamp = Math.floor(Date.now() / 1000);
     const author = change.author ?? TIDEMARK_IDENTITY;
     return writeCommit({
@@ -196,7 +194,7 @@ export class IsomorphicGitMirror implements RepoMirror {
       gitdir: this.gitDir,
       commit: {
         tree,
-        parent: [change.parent],
+        parent: change.parent === undefined ? [] : [change.parent],
         author: { ...author, timestamp, timezoneOffset: 0 },
         committer: { ...TIDEMARK_IDENTITY, timestamp, timezoneOffset: 0 },
         // isomorphic-git writes the message as `git commit` would (no CR, one final newline); the CLI's fast-import

@@ -63,10 +63,11 @@ export interface RepoMirror {
   subject(revision: string): Promise<string>;
   /**
    * Writes a commit whose parent is `parent` and whose tree is the parent's with `edits` applied. Nothing is pushed.
-   * File modes of edited files are kept (an executable stays executable).
+   * File modes of edited files are kept (an executable stays executable). Without a parent the commit is a root
+   * commit holding only `edits` (the first commit of a branch of its own, such as a rendered branch).
    */
   commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;
