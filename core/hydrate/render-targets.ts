@@ -273,6 +273,8 @@ function checkTogether(
       throw new RenderConfigError(file, lineOf(i, ['name']), `targets[${i}].name`, `'${t.name}' is also the name of targets[${first}]. Give each target its own name`);
     }
     seen.set(t.name, i);
+  });
+  targets.forEach((t, i) => {
     const branch = t.destination.branch;
     if (branch === undefined && t.destination.path === '.') {
       throw new RenderConfigError(
