@@ -8,6 +8,7 @@ import {
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
+  type CommitDescription,
   type RepoMirror,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';
@@ -126,6 +127,12 @@ export class GitMirror implements RepoMirror {
   async subject(revision: string): Promise<string> {
     const shown = await this.git(['show', '-s', '--format=%s', revision]);
     return shown.stdout.toString('utf8').trim();
+  }
+
+  async describe(revision: string): Promise<CommitDescription> {
+    const shown = await this.git(['show', '-s', '--format=%H%x00%an <%ae>%x00%aI%x00%s%x00%b', revision]);
+    const [sha = revision, author = '', date = '', subject = '', body = ''] = shown.stdout.toString('utf8').split('\0');
+    return { sha, author, date, subject, body: body.trimEnd() };
   }
 
   /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */

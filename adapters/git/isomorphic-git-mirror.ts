@@ -26,6 +26,7 @@ import {
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
+  type CommitDescription,
   type RepoMirror,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';
@@ -172,6 +173,23 @@ export class IsomorphicGitMirror implements RepoMirror {
     const { commit } = await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
     // As git's %s: the first paragraph of the message, its lines joined by spaces.
     return (commit.message.split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ').trim();
+  }
+
+  async describe(revision: string): Promise<CommitDescription> {
+    const { oid, commit } = await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
+    const [first = '', ...rest] = commit.message.split(/\n\s*\n/);
+    const { name, email, timestamp, timezoneOffset } = commit.author;
+    // isomorphic-git's offset is minutes west of UTC (as Date's), git's %aI is the author's own zone.
+    const offset = -timezoneOffset;
+    const local = new Date((timestamp + offset * 60) * 1000).toISOString().slice(0, 19);
+    const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+    return {
+      sha: oid,
+      author: `${name} <${email}>`,
+      date: `${local}${zone}`,
+      subject: first.replace(/\s*\n\s*/g, ' ').trim(),
+      body: rest.join('\n\n').trimEnd(),
+    };
   }
 
   async commit(change: {

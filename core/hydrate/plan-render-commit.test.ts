@@ -13,9 +13,9 @@ const cm = (name: string, namespace?: string, data: Record<string, string> = { a
 });
 
 describe('rendered files', () => {
-  it('writes one file per object under its namespace, cluster-scoped objects under _cluster, in path order', () => {
+  it('writes one file per object under its namespace, the ones naming no namespace at the top, in path order', () => {
     const files = renderedFiles([cm('b', 'shop'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }, cm('a', 'shop')], 'files');
-    expect([...files.keys()]).toEqual(['_cluster/Namespace-shop.yaml', 'shop/ConfigMap-a.yaml', 'shop/ConfigMap-b.yaml']);
+    expect([...files.keys()]).toEqual(['Namespace-shop.yaml', 'shop/ConfigMap-a.yaml', 'shop/ConfigMap-b.yaml']);
     expect(files.get('shop/ConfigMap-a.yaml')).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: shop\ndata:\n  a: "1"\n');
   });
 

@@ -16,8 +16,8 @@ export function objectYaml(object: KubeObject): string {
 
 /**
  * The files of a render, by path relative to the destination folder:
- * - `files` layout: one file per object, `<namespace>/<Kind>-<name>.yaml` (cluster-scoped objects under `_cluster/`),
- *   so a changed object is a changed file and a removed one a deleted file. When two objects of one namespace, kind
+ * - `files` layout: one file per object, `<namespace>/<Kind>-<name>.yaml` (an object that names no namespace, cluster-scoped
+ *   or left to the Sync's namespace, at the top), so a changed object is a changed file and a removed one a deleted file. When two objects of one namespace, kind
  *   and name differ only by API group, both names carry the group (`Certificate.cert-manager.io-web.yaml`).
  * - `manifest` layout: one `manifest.yaml` with every object in render order, as Argo CD's Source Hydrator writes.
  *
@@ -30,14 +30,15 @@ export function renderedFiles(objects: readonly KubeObject[], layout: Destinatio
     if (objects.length > 0) files.set('manifest.yaml', objects.map(objectYaml).join('---\n'));
     return files;
   }
-  const plain = (o: KubeObject) => `${o.metadata.namespace || '_cluster'}/${o.kind}-${o.metadata.name}`;
+  const folder = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/` : '');
+  const plain = (o: KubeObject) => `${folder(o)}${o.kind}-${o.metadata.name}`;
   const counts = new Map<string, number>();
   for (const o of objects) counts.set(plain(o), (counts.get(plain(o)) ?? 0) + 1);
   for (const o of objects) {
     const group = groupOf(o.apiVersion);
     const name =
       (counts.get(plain(o)) ?? 0) > 1
-        ? `${o.metadata.namespace || '_cluster'}/${o.kind}${group ? `.${group}` : ''}-${o.metadata.name}`
+        ? `${folder(o)}${o.kind}${group ? `.${group}` : ''}-${o.metadata.name}`
         : plain(o);
     files.set(`${name}.yaml`, objectYaml(o));
   }

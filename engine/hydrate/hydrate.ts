@@ -9,7 +9,12 @@ import {
   renderedGitAttributes,
 } from '../../core/hydrate/hydrator-metadata';
 import { joinRepoPath, planRenderCommit } from '../../core/hydrate/plan-render-commit';
-import { type RenderChanges, renderCommitMessage } from '../../core/hydrate/render-commit-message';
+import {
+  RENDER_TARGET_TRAILER,
+  type RenderChanges,
+  renderCommitMessage,
+  SOURCE_COMMIT_TRAILER,
+} from '../../core/hydrate/render-commit-message';
 import { type RenderFailure, renderFailureOf } from '../../core/hydrate/render-failure';
 import { type RenderTarget, rendersInLambda } from '../../core/hydrate/render-targets';
 import { METADATA_FILE, README_FILE } from '../../core/hydrate/rendered-files';
@@ -60,6 +65,8 @@ export type TargetOutcome =
       warnings: string[];
     }
   | { kind: 'unchanged'; target: string; branch: string; reason: 'inputs-unchanged' | 'same-bytes' }
+  /** A target that left `.tidemark/render.yaml`: its folder was deleted from the destination branch. */
+  | { kind: 'removed'; target: string; branch: string; sha: string; deleted: number }
   /** Rendered in CI by `tidemark render` (CDK8s, commands): the Lambda does not run program generators. */
   | { kind: 'skipped'; target: string; reason: string }
   /** Nothing was committed for this target: the last good rendered commit stays where it is. */
@@ -102,6 +109,57 @@ export async function hydrate(checkout: DryCheckout, targets: readonly RenderTar
       if (error instanceof HydrateGaveUp) throw error;
       outcomes.push({ kind: 'failed', target: target.name, failure: renderFailureOf(error) });
       deps.log?.('render failed; nothing committed for this target', { target: target.name, error: (error as Error).message });
+    }
+  }
+  outcomes.push(...(await removeRetired(checkout.dry, targets, deps)));
+  return outcomes;
+}
+
+/**
+ * Deletes the output of targets that left `.tidemark/render.yaml`: a folder of a destination branch whose
+ * `hydrator.metadata` names a target that is no longer declared (and that no declared target writes). Only branches
+ * the declared targets still write are looked at, and only folders Tidemark's own metadata marks, so nothing written
+ * by hand is deleted; a rendered branch no target writes any more is left as it is (a Sync may still point at it).
+ */
+async function removeRetired(dry: DryCommit, targets: readonly RenderTarget[], deps: HydrateDeps): Promise<TargetOutcome[]> {
+  const names = new Set(targets.map((t) => t.name));
+  const branches = new Set(targets.map((t) => t.destination.branch ?? deps.dryBranch));
+  const outcomes: TargetOutcome[] = [];
+  for (const branch of branches) {
+    for (let attempt = 1; ; attempt++) {
+      const read = await deps.repo.read(['.'], branch);
+      if (!read) break;
+      const declared = targets.filter((t) => (t.destination.branch ?? deps.dryBranch) === branch).map((t) => t.destination.path);
+      const retired = new Map<string, string>();
+      for (const [path, text] of read.files) {
+        if (path !== METADATA_FILE && !path.endsWith(`/${METADATA_FILE}`)) continue;
+        const target = parseHydratorMetadata(text)?.tidemark?.target;
+        const folder = path === METADATA_FILE ? '.' : path.slice(0, -METADATA_FILE.length - 1);
+        if (target === undefined || names.has(target)) continue;
+        if (declared.some((d) => d === folder || d === '.' || folder === '.' || d.startsWith(`${folder}/`) || folder.startsWith(`${d}/`))) continue;
+        retired.set(folder, target);
+      }
+      if (retired.size === 0) break;
+      const [folder, target] = [...retired][0]!;
+      const prefix = folder === '.' ? '' : `${folder}/`;
+      const edits = [...read.files.keys()].filter((p) => p.startsWith(prefix)).map((path) => ({ path, content: null }));
+      const message = [
+        `Remove the render of ${target}: it left .tidemark/render.yaml at ${dry.sha.slice(0, 7)}`,
+        '',
+        `Deleted ${edits.length} files under ${folder}.`,
+        '',
+        `${SOURCE_COMMIT_TRAILER}: ${dry.sha}`,
+        `${RENDER_TARGET_TRAILER}: ${target}`,
+        '',
+      ].join('\n');
+      const outcome = await deps.repo.commit(edits, read, message, branch);
+      if (outcome.kind === 'committed') {
+        outcomes.push({ kind: 'removed', target, branch, sha: outcome.sha, deleted: edits.length });
+        attempt = 0;
+        continue; // the next retired folder of this branch, read again at the new head
+      }
+      if (attempt >= (deps.maxAttempts ?? 5)) throw new HydrateGaveUp(branch, attempt);
+      await sleep((deps.backoffMs ?? 100) * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
   return outcomes;

@@ -10,9 +10,9 @@ import { renderedFiles } from '../../core/hydrate/rendered-files';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { describeObject, objectIdOf } from '../../core/sync/object-id';
 import { type ManifestFile, parseManifests, RenderError } from '../../core/sync/render';
-import { helmBinary, renderChart } from '../../adapters/render/helm-chart';
-import { chooseKustomizer } from '../../adapters/render/kustomize';
-import { renderFolder } from '../../adapters/render/render-folder';
+import { helmBinary, renderChart } from '../render/helm-chart';
+import { chooseKustomizer } from '../render/kustomize';
+import { renderFolder } from '../render/render-folder';
 
 const run = promisify(execFile);
 
@@ -132,13 +132,15 @@ async function renderOnce(root: string, target: RenderTarget, options: { chartCa
       if (!['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((n) => existsSync(join(dir, n)))) {
         throw new RenderError(source.path, undefined, 'has no kustomization.yaml', 'Point source.kustomize at a kustomization folder, or use source.yaml for plain manifests');
       }
-      const objects = await renderFolder(dir);
+      const objects = await renderFolder(dir).catch((e) => Promise.reject(inFolder(e, source.path)));
       const k = chooseKustomizer();
       const command = k.kind === 'kustomize' ? `kustomize build ${source.path}` : `kubectl kustomize ${source.path}`;
       return { objects, origins: originsOf(objects, `${source.path}/kustomization.yaml`), commands: [command], warnings: [] };
     }
     case 'yaml': {
-      const objects = await renderFolder(inside(root, source.path, `targets.${target.name}.source.yaml`));
+      const objects = await renderFolder(inside(root, source.path, `targets.${target.name}.source.yaml`)).catch((e) =>
+        Promise.reject(inFolder(e, source.path)),
+      );
       return { objects, origins: originsOf(objects, source.path), commands: [`cat ${source.path}/*.yaml`], warnings: [] };
     }
     case 'helm':
@@ -180,6 +182,14 @@ async function renderHelm(
       ? { ...o, metadata: { ...o.metadata, namespace: source.namespace } }
       : o,
   );
+  // renderChart renders a chart that calls random functions twice and returns the fields that differ (and serves a
+  // deterministic chart's second render from its cache, so rendering it again here would prove nothing).
+  const [generatedKey, pointers] = [...rendered.generated].find(([, fields]) => fields.length > 0) ?? [];
+  if (generatedKey !== undefined) {
+    const [namespace, name, , kind] = generatedKey.split('_');
+    const template = rendered.templates.get(`${kind}/${namespace}/${name}`) ?? rendered.templates.get(`${kind}//${name}`) ?? sourceLabel(source);
+    throw new NondeterministicRenderError(target.name, template, `${kind}/${namespace ? `${namespace}/` : ''}${name} (${(pointers ?? []).join(', ')})`);
+  }
   const origins = new Map<KubeObject, string>();
   for (const o of objects) {
     const key = `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -269,6 +279,14 @@ function originsOf(objects: readonly KubeObject[], where: string): Map<KubeObjec
 
 function sourceLabel(source: DrySource): string {
   return source.kind === 'helm' ? (source.source.chart.path ?? source.source.chart.oci ?? source.source.chart.name ?? 'chart') : source.path;
+}
+
+/** A renderer's error about a file of `folder`, naming the file from the repository root, as the user finds it. */
+function inFolder(error: unknown, folder: string): unknown {
+  if (!(error instanceof RenderError) || folder === '.') return error;
+  const moved = new RenderError(`${folder}/${error.file}`, error.documentIndex, '', '', { cause: error.cause ?? error });
+  moved.message = `${folder}/${error.message}`;
+  return moved;
 }
 
 /** A path of the checkout; one that leaves it (`..`, a symlink out) is refused. */

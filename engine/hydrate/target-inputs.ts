@@ -41,7 +41,8 @@ export async function targetInputs(root: string, target: RenderTarget): Promise<
 /** The fields of a kustomization whose values are paths (or lists of paths) relative to its folder. */
 function namedPaths(k: Record<string, unknown>): unknown[] {
   const out: unknown[] = [];
-  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  // An empty key (`components:` with every entry commented out) is null: it names nothing.
+  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
   for (const key of ['resources', 'bases', 'components', 'crds', 'patchesStrategicMerge', 'transformers', 'generators', 'validators', 'configurations']) {
     out.push(...list(k[key]));
   }
