@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Text } from './file-text';
 import {
   assertNoCredentialsInUrl,
+  type CommitDescription,
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
-  type CommitDescription,
   type RepoMirror,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';

@@ -22,11 +22,11 @@ import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Tex
 import { gitFolderFs } from './git-folder-fs';
 import {
   assertNoCredentialsInUrl,
+  type CommitDescription,
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
   type PushOutcome,
-  type CommitDescription,
   type RepoMirror,
   TIDEMARK_IDENTITY,
 } from './repo-mirror';

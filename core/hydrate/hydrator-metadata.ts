@@ -92,4 +92,5 @@ export function hydratorReadme(repoURL: string, dry: DryCommit, commands: readon
 }
 
 /** The `.gitattributes` of a rendered branch: GitHub folds generated files in pull request diffs. */
-export const renderedGitAttributes = '**/README.md linguist-generated=true\n**/hydrator.metadata linguist-generated=true\n';
+export const renderedGitAttributes =
+  '**/README.md linguist-generated=true\n**/hydrator.metadata linguist-generated=true\n';

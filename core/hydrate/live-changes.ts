@@ -100,7 +100,9 @@ export function liveChangesOf(report: DriftReport, sync: SyncRef, maxPrunePercen
     const deleted = new Set(plan.delete.map((id) => `${id.namespace}_${id.name}_${id.group}_${id.kind}`));
     pruned = orphans.filter((ref) => deleted.has(keyOf(ref)));
     for (const skip of plan.skip) {
-      const ref = orphans.find((o) => keyOf(o) === `${skip.id.namespace}_${skip.id.name}_${skip.id.group}_${skip.id.kind}`);
+      const ref = orphans.find(
+        (o) => keyOf(o) === `${skip.id.namespace}_${skip.id.name}_${skip.id.group}_${skip.id.kind}`,
+      );
       if (ref) changes.push({ kind: 'kept', object: ref, reason: skip.reason });
     }
   }

@@ -7,9 +7,7 @@ export interface RenderEdit {
   content: string | null;
 }
 
-export type RenderCommitPlan =
-  | { kind: 'unchanged' }
-  | { kind: 'commit'; edits: RenderEdit[]; changes: RenderChanges };
+export type RenderCommitPlan = { kind: 'unchanged' } | { kind: 'commit'; edits: RenderEdit[]; changes: RenderChanges };
 
 /** `a/b` joined, with `.` as the root. */
 export function joinRepoPath(folder: string, file: string): string {

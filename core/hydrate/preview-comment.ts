@@ -77,7 +77,7 @@ export function previewComment(preview: Preview, limit = GITHUB_COMMENT_LIMIT): 
     PREVIEW_MARKER,
     '## Tidemark preview',
     '',
-    `${status.state === 'success' ? '✅' : '❌'} ${escape(status.description)}. Rendered \`${short(preview.headSha)}\` (head) against \`${short(preview.baseSha)}\` (base).`,
+    `${status.state === 'success' ? '✅' : '❌'} ${escapeMarkdown(status.description)}. Rendered \`${short(preview.headSha)}\` (head) against \`${short(preview.baseSha)}\` (base).`,
     '',
   ].join('\n');
   const live = liveSection(preview);
@@ -88,7 +88,10 @@ export function previewComment(preview: Preview, limit = GITHUB_COMMENT_LIMIT): 
     const rendered = renderedSection(preview, room);
     if (rendered !== undefined) return `${head}${liveText}${rendered}`;
   }
-  return cut(`${head}${live(0)}\n_The rendered diff is too large to show here; run \`tidemark render\` locally._\n`, limit);
+  return cut(
+    `${head}${live(0)}\n_The rendered diff is too large to show here; run \`tidemark render\` locally._\n`,
+    limit,
+  );
 }
 
 function liveSection(preview: Preview): (maxLines: number) => string {
@@ -96,14 +99,17 @@ function liveSection(preview: Preview): (maxLines: number) => string {
     if (preview.clusters.length === 0 && preview.skippedClusters.length === 0) return '';
     const out = ['### Live clusters', ''];
     for (const c of preview.clusters) {
-      out.push(`**${escape(c.cluster)}**: ${c.changes.length === 0 ? 'nothing would change' : plural(c.changes.length, 'object') + ' would change'}`);
-      for (const f of c.failures) out.push(`- ❌ ${escape(f)}`);
+      out.push(
+        `**${escapeMarkdown(c.cluster)}**: ${c.changes.length === 0 ? 'nothing would change' : `${plural(c.changes.length, 'object')} would change`}`,
+      );
+      for (const f of c.failures) out.push(`- ❌ ${escapeMarkdown(f)}`);
       const shown = c.changes.slice(0, maxLines);
-      for (const change of shown) out.push(`- ${escape(liveChangeLine(change))}`);
+      for (const change of shown) out.push(`- ${escapeMarkdown(liveChangeLine(change))}`);
       if (shown.length < c.changes.length) out.push(`- …and ${c.changes.length - shown.length} more`);
       out.push('');
     }
-    for (const s of preview.skippedClusters) out.push(`**${escape(s.cluster)}**: not compared (${escape(s.reason)})`, '');
+    for (const s of preview.skippedClusters)
+      out.push(`**${escapeMarkdown(s.cluster)}**: not compared (${escapeMarkdown(s.reason)})`, '');
     return `${out.join('\n')}\n`;
   };
 }
@@ -143,16 +149,16 @@ function renderedSection(preview: Preview, room: number): string | undefined {
   return lists.length <= room ? lists : undefined;
 }
 
-const cutNote = '_Diff cut to fit GitHub\'s comment limit; `tidemark render` shows it all._\n\n';
+const cutNote = "_Diff cut to fit GitHub's comment limit; `tidemark render` shows it all._\n\n";
 
 function targetBlock(t: TargetPreview): { summary: string; diff: string; end: string; list: string } {
-  const name = `**${escape(t.target)}** → \`${t.destination}\``;
+  const name = `**${escapeMarkdown(t.target)}** → \`${t.destination}\``;
   if (t.kind === 'failed') {
     const text = `${name}: ❌ does not render\n\n\`\`\`\n${t.message.replaceAll('```', "'''")}\n\`\`\`\n\n`;
     return { summary: text, diff: '', end: '', list: text };
   }
   if (t.kind === 'not-rendered') {
-    const text = `${name}: not rendered here (${escape(t.reason)})\n\n`;
+    const text = `${name}: not rendered here (${escapeMarkdown(t.reason)})\n\n`;
     return { summary: text, diff: '', end: '', list: text };
   }
   if (t.files.length === 0) {
@@ -201,8 +207,10 @@ function short(sha: string): string {
 }
 
 /** Markdown outside code: names and messages come from the repository, so they must not open links or HTML. */
-function escape(text: string): string {
-  return text.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;')).replace(/([`*_[\]])/g, '\\$1');
+function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'))
+    .replace(/([`*_[\]])/g, '\\$1');
 }
 
 function cut(text: string, max: number): string {

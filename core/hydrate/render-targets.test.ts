@@ -60,11 +60,15 @@ describe('.tidemark/render.yaml', () => {
     expect(e.file).toBe('.tidemark/render.yaml');
     expect(e.line).toBe(5);
     expect(e.key).toBe('targets[0].destination.branch');
-    expect(e.message).toMatch(/^\.tidemark\/render\.yaml:5: targets\[0\]\.destination\.branch: is not a branch name .*rendered\/dev/);
+    expect(e.message).toMatch(
+      /^\.tidemark\/render\.yaml:5: targets\[0\]\.destination\.branch: is not a branch name .*rendered\/dev/,
+    );
   });
 
   it('refuses a source that names two kinds, or none', () => {
-    const e = errorOf('targets:\n  - name: a\n    source: { kustomize: a, yaml: b }\n    destination: { branch: r/a }\n');
+    const e = errorOf(
+      'targets:\n  - name: a\n    source: { kustomize: a, yaml: b }\n    destination: { branch: r/a }\n',
+    );
     expect(e.message).toMatch(/:3: targets\[0\]\.source: names kustomize and yaml\. Give exactly one/);
   });
 
@@ -86,11 +90,13 @@ describe('.tidemark/render.yaml', () => {
   });
 
   it('refuses paths that leave the repository, duplicate names and overlapping destinations', () => {
-    expect(errorOf('targets:\n  - name: a\n    source: { kustomize: ../x }\n    destination: { branch: r }\n').key).toBe(
-      'targets[0].source.kustomize',
-    );
+    expect(
+      errorOf('targets:\n  - name: a\n    source: { kustomize: ../x }\n    destination: { branch: r }\n').key,
+    ).toBe('targets[0].source.kustomize');
     const twice = 'targets:\n  - name: a\n    source: { yaml: x }\n    destination: { branch: r, path: a }\n';
-    expect(errorOf(`${twice}${twice.slice('targets:\n'.length)}`).message).toMatch(/'a' is also the name of targets\[0\]/);
+    expect(errorOf(`${twice}${twice.slice('targets:\n'.length)}`).message).toMatch(
+      /'a' is also the name of targets\[0\]/,
+    );
     const overlap = errorOf(
       'targets:\n  - name: a\n    source: { yaml: x }\n    destination: { branch: r, path: out }\n  - name: b\n    source: { yaml: y }\n    destination: { branch: r, path: out/b }\n',
     );
@@ -102,13 +108,15 @@ describe('.tidemark/render.yaml', () => {
     expect(errorOf('targets:\n  - name: a\n    source: { yaml: x }\n    destination: { path: . }\n').message).toMatch(
       /root of the dry branch/,
     );
-    expect(errorOf('targets:\n  - name: a\n    source: { yaml: x }\n    destination: { path: x/out }\n').message).toMatch(
-      /'x\/out' overlaps 'x'/,
-    );
+    expect(
+      errorOf('targets:\n  - name: a\n    source: { yaml: x }\n    destination: { path: x/out }\n').message,
+    ).toMatch(/'x\/out' overlaps 'x'/);
   });
 
   it('says where invalid YAML is, and what is missing', () => {
-    expect(errorOf('targets:\n  - name: a\n    source: { yaml: x\n').message).toMatch(/^\.tidemark\/render\.yaml:\d+: \(yaml\): is not valid YAML/);
+    expect(errorOf('targets:\n  - name: a\n    source: { yaml: x\n').message).toMatch(
+      /^\.tidemark\/render\.yaml:\d+: \(yaml\): is not valid YAML/,
+    );
     const missing = errorOf('targets:\n  - name: a\n    source: { yaml: x }\n');
     expect(missing.key).toBe('targets[0].destination');
     expect(missing.message).toMatch(/is required/);

@@ -69,7 +69,8 @@ const repoPath = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !/[\0\\]/.test(p), {
-    message: "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'apps/web/overlays/dev'",
+    message:
+      "must be a path inside the config repo, without a leading '/' or '..'. Write it as 'apps/web/overlays/dev'",
   })
   .transform((p) => p.replace(/\/+$/, '').replace(/^\.\//, '') || '.');
 
@@ -79,6 +80,7 @@ const branchName = z
   .min(1)
   .refine(
     (b) =>
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: git refuses control characters in ref names
       !/(^[/.]|\/\.|\.\.|[\s~^:?*[\\\x00-\x1f\x7f]|@\{|\.lock$|\/$|\.$|^refs\/)/.test(b) && b !== '@' && b !== 'HEAD',
     { message: "is not a branch name git accepts. Use a name such as 'rendered/dev'" },
   );
@@ -153,7 +155,10 @@ const TargetSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, "is not a target name. Use lower case, digits and '-', such as web-dev"),
+      .regex(
+        /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/,
+        "is not a target name. Use lower case, digits and '-', such as web-dev",
+      ),
     source: SourceSchema,
     destination: z
       .object({
@@ -167,7 +172,9 @@ const TargetSchema = z
   .strict();
 
 const RenderFileSchema = z
-  .object({ targets: z.array(TargetSchema).min(1, 'lists no target. Add one (see examples/config-repo/.tidemark/render.yaml)') })
+  .object({
+    targets: z.array(TargetSchema).min(1, 'lists no target. Add one (see examples/config-repo/.tidemark/render.yaml)'),
+  })
   .strict();
 
 function keyOf(path: readonly PropertyKey[]): string {
@@ -198,9 +205,15 @@ export function parseRenderTargets(text: string, file = RENDER_FILE): RenderTarg
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new RenderConfigError(file, lineAt(e.pos[0]), '(yaml)', `is not valid YAML (${e.message.split('\n')[0]}). Fix the syntax`, {
-      cause: e,
-    });
+    throw new RenderConfigError(
+      file,
+      lineAt(e.pos[0]),
+      '(yaml)',
+      `is not valid YAML (${e.message.split('\n')[0]}). Fix the syntax`,
+      {
+        cause: e,
+      },
+    );
   }
   const result = RenderFileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
@@ -215,7 +228,11 @@ export function parseRenderTargets(text: string, file = RENDER_FILE): RenderTarg
     return {
       name: t.name,
       source: sourceOf(t.name, t.source),
-      destination: { ...(t.destination.branch ? { branch: t.destination.branch } : {}), path: t.destination.path, layout: t.destination.layout },
+      destination: {
+        ...(t.destination.branch ? { branch: t.destination.branch } : {}),
+        path: t.destination.path,
+        layout: t.destination.layout,
+      },
       inputs: t.inputs,
       line: lineOf(['targets', i]),
     };
@@ -270,7 +287,12 @@ function checkTogether(
   targets.forEach((t, i) => {
     const first = seen.get(t.name);
     if (first !== undefined) {
-      throw new RenderConfigError(file, lineOf(i, ['name']), `targets[${i}].name`, `'${t.name}' is also the name of targets[${first}]. Give each target its own name`);
+      throw new RenderConfigError(
+        file,
+        lineOf(i, ['name']),
+        `targets[${i}].name`,
+        `'${t.name}' is also the name of targets[${first}]. Give each target its own name`,
+      );
     }
     seen.set(t.name, i);
   });
@@ -288,7 +310,9 @@ function checkTogether(
       const reads = [sourcePathOf(t.source), ...t.inputs].filter((p): p is string => p !== undefined);
       for (const other of targets) {
         const otherReads = [sourcePathOf(other.source), ...other.inputs].filter((p): p is string => p !== undefined);
-        const clash = [...reads, ...otherReads].find((p) => within(p, t.destination.path) || within(t.destination.path, p));
+        const clash = [...reads, ...otherReads].find(
+          (p) => within(p, t.destination.path) || within(t.destination.path, p),
+        );
         if (clash !== undefined) {
           throw new RenderConfigError(
             file,

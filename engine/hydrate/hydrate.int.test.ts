@@ -8,7 +8,7 @@ import { trailersOf } from '../../core/hydrate/render-commit-message';
 import { createConfigRepo, type TestConfigRepo } from '../../test/support/config-repo';
 import { corpusPath } from '../../test/support/corpus';
 import { localEnv } from '../../test/support/local-env';
-import { hydrate, type HydrateDeps, type TargetOutcome } from './hydrate';
+import { type HydrateDeps, hydrate, type TargetOutcome } from './hydrate';
 import { loadRenderTargets } from './load-render-targets';
 
 /** Folders of the shared corpus, each copied to a folder of the test's config repo. */
@@ -17,7 +17,8 @@ function corpusFiles(folders: Record<string, string[]>): Record<string, string> 
   for (const [to, from] of Object.entries(folders)) {
     const root = corpusPath(...from);
     for (const path of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-      if (statSync(join(root, path)).isFile()) files[`${to}/${relative(root, join(root, path))}`] = readFileSync(join(root, path), 'utf8');
+      if (statSync(join(root, path)).isFile())
+        files[`${to}/${relative(root, join(root, path))}`] = readFileSync(join(root, path), 'utf8');
     }
   }
   return files;
@@ -50,7 +51,12 @@ async function setup(files: Record<string, string>): Promise<Setup> {
   const remote = await createConfigRepo('hydrate', files);
   const { username, password } = localEnv().git;
   const credentials = { username, password };
-  const repo = await GitConfigRepo.open({ url: remote.url, branch: 'main', credentials, cacheDir: mkdtempSync(join(tmpdir(), 'tidemark-hydrate-repo-')) });
+  const repo = await GitConfigRepo.open({
+    url: remote.url,
+    branch: 'main',
+    credentials,
+    cacheDir: mkdtempSync(join(tmpdir(), 'tidemark-hydrate-repo-')),
+  });
   const checkouts = new CheckoutCache(mkdtempSync(join(tmpdir(), 'tidemark-hydrate-checkouts-')), { keep: 1 });
   return {
     remote,
@@ -123,7 +129,12 @@ describe('hydrate: dry commits rendered to branches', () => {
   it('commits only the target whose render changed, and deletes the files the render no longer produces', async () => {
     const kustomization = env.remote.file('shop/kustomization.yaml')!;
     env.remote.commit(
-      { 'shop/kustomization.yaml': kustomization.replace(/^components:.*$/m, 'components:\n- components/without-loadgenerator') },
+      {
+        'shop/kustomization.yaml': kustomization.replace(
+          /^components:.*$/m,
+          'components:\n- components/without-loadgenerator',
+        ),
+      },
       'Shop without the load generator',
     );
     const outcomes = await env.run();
@@ -193,10 +204,16 @@ describe('hydrate: a removed target', () => {
   it("deletes a removed app's files from a shared rendered branch, and nothing else", async () => {
     const two =
       'targets:\n  - name: staging\n    source: { kustomize: apps/staging }\n    destination: { branch: rendered/all, path: staging }\n  - name: production\n    source: { kustomize: apps/production }\n    destination: { branch: rendered/all, path: production }\n';
-    const env = await setup({ ...corpusFiles({ apps: ['flux2-kustomize-helm-example', 'apps'] }), '.tidemark/render.yaml': two });
+    const env = await setup({
+      ...corpusFiles({ apps: ['flux2-kustomize-helm-example', 'apps'] }),
+      '.tidemark/render.yaml': two,
+    });
     await env.run();
     expect(env.remote.file('production/podinfo/HelmRelease-podinfo.yaml', 'rendered/all')).toBeDefined();
-    env.remote.commit({ '.tidemark/render.yaml': two.slice(0, two.indexOf('  - name: production')) }, 'Retire production');
+    env.remote.commit(
+      { '.tidemark/render.yaml': two.slice(0, two.indexOf('  - name: production')) },
+      'Retire production',
+    );
     const outcomes = await env.run();
     expect(outcomes.map((o) => [o.target, o.kind])).toEqual([
       ['staging', 'unchanged'],
@@ -205,6 +222,8 @@ describe('hydrate: a removed target', () => {
     expect(env.remote.file('production/podinfo/HelmRelease-podinfo.yaml', 'rendered/all')).toBeUndefined();
     expect(env.remote.file('production/hydrator.metadata', 'rendered/all')).toBeUndefined();
     expect(env.remote.file('staging/podinfo/HelmRelease-podinfo.yaml', 'rendered/all')).toBeDefined();
-    expect(env.remote.history('rendered/all')[0]!.subject).toMatch(/^Remove the render of production: it left \.tidemark\/render\.yaml/);
+    expect(env.remote.history('rendered/all')[0]!.subject).toMatch(
+      /^Remove the render of production: it left \.tidemark\/render\.yaml/,
+    );
   });
 });

@@ -96,11 +96,19 @@ export class HydrateGaveUp extends Error {
  * @example
  * const outcomes = await hydrate({ dir: checkout.dir, dry }, targets, { repo, repoUrl, dryBranch: 'main', place: 'lambda' });
  */
-export async function hydrate(checkout: DryCheckout, targets: readonly RenderTarget[], deps: HydrateDeps): Promise<TargetOutcome[]> {
+export async function hydrate(
+  checkout: DryCheckout,
+  targets: readonly RenderTarget[],
+  deps: HydrateDeps,
+): Promise<TargetOutcome[]> {
   const outcomes: TargetOutcome[] = [];
   for (const target of targets) {
     if (deps.place === 'lambda' && !rendersInLambda(target.source)) {
-      outcomes.push({ kind: 'skipped', target: target.name, reason: `a ${target.source.kind} target renders in CI (tidemark render)` });
+      outcomes.push({
+        kind: 'skipped',
+        target: target.name,
+        reason: `a ${target.source.kind} target renders in CI (tidemark render)`,
+      });
       continue;
     }
     try {
@@ -108,7 +116,10 @@ export async function hydrate(checkout: DryCheckout, targets: readonly RenderTar
     } catch (error) {
       if (error instanceof HydrateGaveUp) throw error;
       outcomes.push({ kind: 'failed', target: target.name, failure: renderFailureOf(error) });
-      deps.log?.('render failed; nothing committed for this target', { target: target.name, error: (error as Error).message });
+      deps.log?.('render failed; nothing committed for this target', {
+        target: target.name,
+        error: (error as Error).message,
+      });
     }
   }
   outcomes.push(...(await removeRetired(checkout.dry, targets, deps)));
@@ -121,7 +132,11 @@ export async function hydrate(checkout: DryCheckout, targets: readonly RenderTar
  * the declared targets still write are looked at, and only folders Tidemark's own metadata marks, so nothing written
  * by hand is deleted; a rendered branch no target writes any more is left as it is (a Sync may still point at it).
  */
-async function removeRetired(dry: DryCommit, targets: readonly RenderTarget[], deps: HydrateDeps): Promise<TargetOutcome[]> {
+async function removeRetired(
+  dry: DryCommit,
+  targets: readonly RenderTarget[],
+  deps: HydrateDeps,
+): Promise<TargetOutcome[]> {
   const names = new Set(targets.map((t) => t.name));
   const branches = new Set(targets.map((t) => t.destination.branch ?? deps.dryBranch));
   const outcomes: TargetOutcome[] = [];
@@ -129,14 +144,22 @@ async function removeRetired(dry: DryCommit, targets: readonly RenderTarget[], d
     for (let attempt = 1; ; attempt++) {
       const read = await deps.repo.read(['.'], branch);
       if (!read) break;
-      const declared = targets.filter((t) => (t.destination.branch ?? deps.dryBranch) === branch).map((t) => t.destination.path);
+      const declared = targets
+        .filter((t) => (t.destination.branch ?? deps.dryBranch) === branch)
+        .map((t) => t.destination.path);
       const retired = new Map<string, string>();
       for (const [path, text] of read.files) {
         if (path !== METADATA_FILE && !path.endsWith(`/${METADATA_FILE}`)) continue;
         const target = parseHydratorMetadata(text)?.tidemark?.target;
         const folder = path === METADATA_FILE ? '.' : path.slice(0, -METADATA_FILE.length - 1);
         if (target === undefined || names.has(target)) continue;
-        if (declared.some((d) => d === folder || d === '.' || folder === '.' || d.startsWith(`${folder}/`) || folder.startsWith(`${d}/`))) continue;
+        if (
+          declared.some(
+            (d) =>
+              d === folder || d === '.' || folder === '.' || d.startsWith(`${folder}/`) || folder.startsWith(`${d}/`),
+          )
+        )
+          continue;
         retired.set(folder, target);
       }
       if (retired.size === 0) break;
@@ -173,7 +196,10 @@ async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: 
   const digest = inputs ? await inputDigest(checkout.dir, target, inputs, renderers) : undefined;
   let read = await readDestination(deps.repo, target, branch);
   const recorded = parseHydratorMetadata(read.files.get(joinRepoPath(folder, METADATA_FILE)));
-  if (digest !== undefined && (recorded?.tidemark?.inputs === digest || deps.unchangedRenders?.get(target.name) === digest)) {
+  if (
+    digest !== undefined &&
+    (recorded?.tidemark?.inputs === digest || deps.unchangedRenders?.get(target.name) === digest)
+  ) {
     return { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' };
   }
   const rendered = await renderTarget(checkout.dir, target, deps.place, { chartCache: deps.chartCache });
@@ -203,7 +229,11 @@ async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: 
     // Another writer moved the destination between our read and our push (a person, CI, a second hydrator). We never
     // force-push: the edit is recomputed on the new head from the same render, so their commit survives, and a file
     // they changed by hand inside the rendered folder is put back to what the dry commit renders.
-    deps.log?.('destination moved during the commit; recomputing on the new head', { target: target.name, branch, attempt });
+    deps.log?.('destination moved during the commit; recomputing on the new head', {
+      target: target.name,
+      branch,
+      attempt,
+    });
     if (attempt < max) await sleep((deps.backoffMs ?? 100) * 2 ** (attempt - 1) * (0.5 + Math.random()));
     read = await readDestination(deps.repo, target, branch);
   }
@@ -211,8 +241,15 @@ async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: 
 }
 
 /** The destination folder at its branch head, with the root bookkeeping; an empty new branch when there is none. */
-async function readDestination(repo: Pick<ConfigRepo, 'read'>, target: RenderTarget, branch: string): Promise<HeadFiles> {
-  const paths = target.destination.branch === undefined ? [target.destination.path] : [target.destination.path, METADATA_FILE, '.gitattributes'];
+async function readDestination(
+  repo: Pick<ConfigRepo, 'read'>,
+  target: RenderTarget,
+  branch: string,
+): Promise<HeadFiles> {
+  const paths =
+    target.destination.branch === undefined
+      ? [target.destination.path]
+      : [target.destination.path, METADATA_FILE, '.gitattributes'];
   return (await repo.read(paths, branch)) ?? newBranch(branch);
 }
 
@@ -227,7 +264,10 @@ function bookkeepingFiles(
   const folder = target.destination.path;
   const commands = [`tidemark render --target ${target.name}`, ...rendered.commands];
   const files = new Map<string, string>([
-    [joinRepoPath(folder, METADATA_FILE), hydratorMetadata(repoUrl, dry, { commands, target: target.name, inputs: digest, renderers })],
+    [
+      joinRepoPath(folder, METADATA_FILE),
+      hydratorMetadata(repoUrl, dry, { commands, target: target.name, inputs: digest, renderers }),
+    ],
     [joinRepoPath(folder, README_FILE), hydratorReadme(repoUrl, dry, commands)],
   ]);
   if (target.destination.branch !== undefined) {
@@ -242,7 +282,8 @@ function bookkeepingFiles(
 /** Tells the clusters that apply the rendered folder (their branch, their path around it or inside it) to sync now. */
 async function announce(branch: string, folder: string, sha: string, deps: HydrateDeps): Promise<string[]> {
   const synced: string[] = [];
-  const overlaps = (a: string, b: string) => a === '.' || b === '.' || a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const overlaps = (a: string, b: string) =>
+    a === '.' || b === '.' || a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   for (const cluster of deps.clusters ?? []) {
     if ((cluster.branch ?? deps.dryBranch) !== branch || !overlaps(cluster.path, folder)) continue;
     const queue = deps.syncQueues?.get(cluster.name);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRenderTargets } from '../../core/hydrate/render-targets';
 import { corpusPath } from '../../test/support/corpus';
-import { NondeterministicRenderError, renderTarget, RendersInCiError } from './render-target';
+import { NondeterministicRenderError, RendersInCiError, renderTarget } from './render-target';
 
 /** A checkout holding the corpus charts under `charts/`. */
 function checkoutWithCharts(): string {
@@ -15,12 +15,18 @@ function checkoutWithCharts(): string {
 }
 
 const target = (source: string, name = 't') =>
-  parseRenderTargets(`targets:\n  - name: ${name}\n    source: ${source}\n    destination: { branch: rendered/x }\n`)[0]!;
+  parseRenderTargets(
+    `targets:\n  - name: ${name}\n    source: ${source}\n    destination: { branch: rendered/x }\n`,
+  )[0]!;
 
 describe('renderTarget', () => {
   it('renders a chart in Git with its release namespace written on every namespaced object, and no test hooks', async () => {
     const root = checkoutWithCharts();
-    const rendered = await renderTarget(root, target('{ helm: { chart: { path: charts/podinfo }, namespace: shop, releaseName: web } }'), 'lambda');
+    const rendered = await renderTarget(
+      root,
+      target('{ helm: { chart: { path: charts/podinfo }, namespace: shop, releaseName: web } }'),
+      'lambda',
+    );
     expect([...rendered.files.keys()]).toEqual(['shop/Deployment-web-podinfo.yaml', 'shop/Service-web-podinfo.yaml']);
     expect(rendered.files.get('shop/Deployment-web-podinfo.yaml')).toContain('namespace: shop');
     expect(rendered.commands[0]).toBe('helm template web charts/podinfo --namespace shop --include-crds --skip-tests');
@@ -28,15 +34,21 @@ describe('renderTarget', () => {
 
   it('refuses a chart whose render differs between two runs, naming the template and the fields', async () => {
     const root = checkoutWithCharts();
-    const alb = target('{ helm: { chart: { path: charts/alb }, namespace: kube-system, values: { clusterName: prod } } }', 'alb');
+    const alb = target(
+      '{ helm: { chart: { path: charts/alb }, namespace: kube-system, values: { clusterName: prod } } }',
+      'alb',
+    );
     const error = await renderTarget(root, alb, 'lambda').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NondeterministicRenderError);
-    expect((error as Error).message).toMatch(/^aws-load-balancer-controller\/templates\/webhook\.yaml: rendered Secret\/kube-system\/.*differently on a second run of target alb/);
+    expect((error as Error).message).toMatch(
+      /^aws-load-balancer-controller\/templates\/webhook\.yaml: rendered Secret\/kube-system\/.*differently on a second run of target alb/,
+    );
   });
 
   it('refuses a program whose output differs between two runs', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tidemark-render-target-'));
-    const program = "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: a, namespace: x}\\ndata: {at: \"%s\"}\\n' $(date +%N)";
+    const program =
+      'printf \'apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: a, namespace: x}\\ndata: {at: "%s"}\\n\' $(date +%N)';
     const clock = target(`{ command: { path: ., run: [sh, -c, '${program.replaceAll("'", "''")}'] } }`, 'clock');
     const error = await renderTarget(root, clock, 'local').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NondeterministicRenderError);

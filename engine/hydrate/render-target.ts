@@ -35,7 +35,7 @@ export class NondeterministicRenderError extends RenderError {
       where,
       undefined,
       `rendered ${object} differently on a second run of target ${target}, so its output cannot be committed`,
-      "Make the render depend only on the dry commit: pin chart versions, and set values that templates generate (randAlphaNum, uuidv4, now, genCA) explicitly",
+      'Make the render depend only on the dry commit: pin chart versions, and set values that templates generate (randAlphaNum, uuidv4, now, genCA) explicitly',
     );
     this.name = 'NondeterministicRenderError';
   }
@@ -98,20 +98,26 @@ export async function renderTarget(
   place: RenderPlace,
   options: { chartCache?: string } = {},
 ): Promise<RenderedTarget> {
-  if (place === 'lambda' && !rendersInLambda(target.source)) throw new RendersInCiError(target.name, target.source.kind);
+  if (place === 'lambda' && !rendersInLambda(target.source))
+    throw new RendersInCiError(target.name, target.source.kind);
   const first = await renderOnce(root, target, options);
   const again = await renderOnce(root, target, options);
   const files = renderedFiles(first.objects, target.destination.layout);
   const second = renderedFiles(again.objects, target.destination.layout);
   for (const [path, text] of files) {
     if (second.get(path) === text) continue;
-    const object = first.objects.find((o) => renderedFiles([o], target.destination.layout).has(path)) ?? first.objects[0];
+    const object =
+      first.objects.find((o) => renderedFiles([o], target.destination.layout).has(path)) ?? first.objects[0];
     const name = object ? describeObject(objectIdOf(object)) : path;
     const where = (object && first.origins.get(object)) ?? sourceLabel(target.source);
     throw new NondeterministicRenderError(target.name, where, name);
   }
   if (second.size !== files.size) {
-    throw new NondeterministicRenderError(target.name, sourceLabel(target.source), `${second.size} files instead of ${files.size}`);
+    throw new NondeterministicRenderError(
+      target.name,
+      sourceLabel(target.source),
+      `${second.size} files instead of ${files.size}`,
+    );
   }
   return { objects: first.objects, files, commands: first.commands, warnings: first.warnings };
 }
@@ -130,18 +136,33 @@ async function renderOnce(root: string, target: RenderTarget, options: { chartCa
     case 'kustomize': {
       const dir = inside(root, source.path, `targets.${target.name}.source.kustomize`);
       if (!['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((n) => existsSync(join(dir, n)))) {
-        throw new RenderError(source.path, undefined, 'has no kustomization.yaml', 'Point source.kustomize at a kustomization folder, or use source.yaml for plain manifests');
+        throw new RenderError(
+          source.path,
+          undefined,
+          'has no kustomization.yaml',
+          'Point source.kustomize at a kustomization folder, or use source.yaml for plain manifests',
+        );
       }
       const objects = await renderFolder(dir).catch((e) => Promise.reject(inFolder(e, source.path)));
       const k = chooseKustomizer();
       const command = k.kind === 'kustomize' ? `kustomize build ${source.path}` : `kubectl kustomize ${source.path}`;
-      return { objects, origins: originsOf(objects, `${source.path}/kustomization.yaml`), commands: [command], warnings: [] };
+      return {
+        objects,
+        origins: originsOf(objects, `${source.path}/kustomization.yaml`),
+        commands: [command],
+        warnings: [],
+      };
     }
     case 'yaml': {
       const objects = await renderFolder(inside(root, source.path, `targets.${target.name}.source.yaml`)).catch((e) =>
         Promise.reject(inFolder(e, source.path)),
       );
-      return { objects, origins: originsOf(objects, source.path), commands: [`cat ${source.path}/*.yaml`], warnings: [] };
+      return {
+        objects,
+        origins: originsOf(objects, source.path),
+        commands: [`cat ${source.path}/*.yaml`],
+        warnings: [],
+      };
     }
     case 'helm':
       return renderHelm(root, target, source, options);
@@ -161,7 +182,13 @@ async function renderHelm(
   const values = [];
   for (const file of source.valuesFiles) {
     const path = inside(root, file, `targets.${target.name}.source.helm.valuesFiles`);
-    if (!existsSync(path)) throw new RenderError(file, undefined, 'is not in the dry commit', 'Fix source.helm.valuesFiles (paths are relative to the repository root)');
+    if (!existsSync(path))
+      throw new RenderError(
+        file,
+        undefined,
+        'is not in the dry commit',
+        'Fix source.helm.valuesFiles (paths are relative to the repository root)',
+      );
     values.push({ name: file, text: await readFile(path, 'utf8'), secret: false });
   }
   if (Object.keys(source.source.values).length > 0) {
@@ -187,8 +214,15 @@ async function renderHelm(
   const [generatedKey, pointers] = [...rendered.generated].find(([, fields]) => fields.length > 0) ?? [];
   if (generatedKey !== undefined) {
     const [namespace, name, , kind] = generatedKey.split('_');
-    const template = rendered.templates.get(`${kind}/${namespace}/${name}`) ?? rendered.templates.get(`${kind}//${name}`) ?? sourceLabel(source);
-    throw new NondeterministicRenderError(target.name, template, `${kind}/${namespace ? `${namespace}/` : ''}${name} (${(pointers ?? []).join(', ')})`);
+    const template =
+      rendered.templates.get(`${kind}/${namespace}/${name}`) ??
+      rendered.templates.get(`${kind}//${name}`) ??
+      sourceLabel(source);
+    throw new NondeterministicRenderError(
+      target.name,
+      template,
+      `${kind}/${namespace ? `${namespace}/` : ''}${name} (${(pointers ?? []).join(', ')})`,
+    );
   }
   const origins = new Map<KubeObject, string>();
   for (const o of objects) {
@@ -220,9 +254,21 @@ async function renderCdk8s(root: string, source: Extract<DrySource, { kind: 'cdk
   let app = source.app;
   if (!app) {
     const config = join(dir, 'cdk8s.yaml');
-    if (!existsSync(config)) throw new RenderError(`${source.path}/cdk8s.yaml`, undefined, 'does not exist', "Add cdk8s.yaml with 'app: npx tsx main.ts', or set source.cdk8s.app");
+    if (!existsSync(config))
+      throw new RenderError(
+        `${source.path}/cdk8s.yaml`,
+        undefined,
+        'does not exist',
+        "Add cdk8s.yaml with 'app: npx tsx main.ts', or set source.cdk8s.app",
+      );
     const parsed = parse(await readFile(config, 'utf8')) as { app?: unknown } | null;
-    if (typeof parsed?.app !== 'string') throw new RenderError(`${source.path}/cdk8s.yaml`, undefined, 'has no app command', "Set 'app: npx tsx main.ts' (the command that synthesizes)");
+    if (typeof parsed?.app !== 'string')
+      throw new RenderError(
+        `${source.path}/cdk8s.yaml`,
+        undefined,
+        'has no app command',
+        "Set 'app: npx tsx main.ts' (the command that synthesizes)",
+      );
     app = parsed.app;
   }
   // What `cdk8s synth` does: run the app with CDK8S_OUTDIR pointing at an empty folder, then read what it wrote.
@@ -230,7 +276,12 @@ async function renderCdk8s(root: string, source: Extract<DrySource, { kind: 'cdk
   try {
     await runProgram('/bin/sh', ['-c', app], dir, { CDK8S_OUTDIR: out }, `${source.path}: ${app}`);
     const files = await manifestFilesIn(out, source.path);
-    return { objects: parseManifests(files), origins: originsFrom(files), commands: [`cd ${source.path} && cdk8s synth`], warnings: [] };
+    return {
+      objects: parseManifests(files),
+      origins: originsFrom(files),
+      commands: [`cd ${source.path} && cdk8s synth`],
+      warnings: [],
+    };
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -246,24 +297,44 @@ async function renderCommand(root: string, source: Extract<DrySource, { kind: 'c
     const files = [{ path: label, text: stdout }];
     return { objects: parseManifests(files), origins: new Map(), commands: [command], warnings: [] };
   }
-  const files = await manifestFilesIn(inside(dir, source.output, 'source.command.output'), `${source.path}/${source.output}`);
+  const files = await manifestFilesIn(
+    inside(dir, source.output, 'source.command.output'),
+    `${source.path}/${source.output}`,
+  );
   return { objects: parseManifests(files), origins: originsFrom(files), commands: [command], warnings: [] };
 }
 
-async function runProgram(program: string, args: string[], cwd: string, env: Record<string, string>, label: string): Promise<string> {
+async function runProgram(
+  program: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  label: string,
+): Promise<string> {
   try {
     const { stdout } = await run(program, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
     return stdout;
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
-    const detail = typeof failure.code === 'string' ? `cannot be run (${failure.code})` : `failed: ${(failure.stderr || failure.message).trim().split('\n').slice(-20).join('\n')}`;
-    throw new RenderError(label, undefined, detail, 'Fix the program, or install its dependencies where tidemark render runs', { cause: error });
+    const detail =
+      typeof failure.code === 'string'
+        ? `cannot be run (${failure.code})`
+        : `failed: ${(failure.stderr || failure.message).trim().split('\n').slice(-20).join('\n')}`;
+    throw new RenderError(
+      label,
+      undefined,
+      detail,
+      'Fix the program, or install its dependencies where tidemark render runs',
+      { cause: error },
+    );
   }
 }
 
 /** The YAML files a program wrote into `dir`, in path order, named for messages as `prefix/<file>`. */
 async function manifestFilesIn(dir: string, prefix: string): Promise<ManifestFile[]> {
-  const names = (await readdir(dir, { recursive: true })).filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith('construct-metadata.json')).sort();
+  const names = (await readdir(dir, { recursive: true }))
+    .filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith('construct-metadata.json'))
+    .sort();
   return Promise.all(names.map(async (n) => ({ path: `${prefix}/${n}`, text: await readFile(join(dir, n), 'utf8') })));
 }
 
@@ -278,13 +349,17 @@ function originsOf(objects: readonly KubeObject[], where: string): Map<KubeObjec
 }
 
 function sourceLabel(source: DrySource): string {
-  return source.kind === 'helm' ? (source.source.chart.path ?? source.source.chart.oci ?? source.source.chart.name ?? 'chart') : source.path;
+  return source.kind === 'helm'
+    ? (source.source.chart.path ?? source.source.chart.oci ?? source.source.chart.name ?? 'chart')
+    : source.path;
 }
 
 /** A renderer's error about a file of `folder`, naming the file from the repository root, as the user finds it. */
 function inFolder(error: unknown, folder: string): unknown {
   if (!(error instanceof RenderError) || folder === '.') return error;
-  const moved = new RenderError(`${folder}/${error.file}`, error.documentIndex, '', '', { cause: error.cause ?? error });
+  const moved = new RenderError(`${folder}/${error.file}`, error.documentIndex, '', '', {
+    cause: error.cause ?? error,
+  });
   moved.message = `${folder}/${error.message}`;
   return moved;
 }

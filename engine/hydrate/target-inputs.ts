@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, type Dirent, statSync } from 'node:fs';
+import { type Dirent, existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -43,7 +43,17 @@ function namedPaths(k: Record<string, unknown>): unknown[] {
   const out: unknown[] = [];
   // An empty key (`components:` with every entry commented out) is null: it names nothing.
   const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-  for (const key of ['resources', 'bases', 'components', 'crds', 'patchesStrategicMerge', 'transformers', 'generators', 'validators', 'configurations']) {
+  for (const key of [
+    'resources',
+    'bases',
+    'components',
+    'crds',
+    'patchesStrategicMerge',
+    'transformers',
+    'generators',
+    'validators',
+    'configurations',
+  ]) {
     out.push(...list(k[key]));
   }
   for (const key of ['patches', 'patchesJson6902', 'replacements']) {
