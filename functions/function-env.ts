@@ -13,10 +13,11 @@ import { type DeploymentConfig, deploymentConfigFromEnv } from '../core/config/d
  * | `TIDEMARK_SYNC_QUEUE_URLS` | JSON object: cluster name → URL of that cluster's sync queue |
  * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner, notifier) |
  * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
+ * | `TIDEMARK_HYDRATE_QUEUE_URL` | the hydrator's FIFO queue, which the webhook sends pushes to (webhook only; absent: nothing is rendered) |
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
- * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
+ * `deploy-sync#…`, `deploy-storm#…`, `render-alert#<repo>#<target>`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
  * Powertools idempotency records: `webhook-delivery#<hash>`, and the image updater's, prefixed with the function name
  * by Powertools (adapters/state/claim-ledger.ts).
  */
@@ -36,6 +37,7 @@ const FunctionEnvSchema = z.object({
   TIDEMARK_ALERTS_TOPIC_ARN: z.string().optional(),
   TIDEMARK_FLUSH_QUEUE_URL: z.string().url().optional(),
   TIDEMARK_EVENTS_DLQ_URL: z.string().url().optional(),
+  TIDEMARK_HYDRATE_QUEUE_URL: z.string().url().optional(),
 });
 
 export interface FunctionEnv {
@@ -45,6 +47,7 @@ export interface FunctionEnv {
   alertsTopicArn?: string;
   flushQueueUrl?: string;
   eventsDlqUrl?: string;
+  hydrateQueueUrl?: string;
 }
 
 /** Reads and validates the function environment once per container; throws a {@link ConfigError} naming the variable. */
@@ -66,5 +69,6 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
     flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
     eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
+    hydrateQueueUrl: parsed.data.TIDEMARK_HYDRATE_QUEUE_URL,
   };
 }

@@ -56,6 +56,12 @@ export const ClusterSettings = z.object({
   region: awsRegion,
   /** Folder of the config repo that this cluster's agent applies. */
   path: repoPath,
+  /**
+   * The branch that folder is read from, when it is not `configRepo.branch`: a rendered branch of
+   * `.tidemark/render.yaml` (such as `rendered/prod`). The hydrator sends this cluster a sync request after each
+   * rendered commit there. @default configRepo.branch
+   */
+  branch: z.string().min(1).optional(),
   /** Namespace the agent runs in. */
   agentNamespace: z.string().default('tidemark-system'),
   /** ServiceAccount of the agent (for the EKS Pod Identity association). */

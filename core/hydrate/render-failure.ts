@@ -15,9 +15,13 @@ export interface RenderFailure {
  * A render error as the alert and the pull request comment show it. The file comes from the error (a RenderError
  * names it; `.tidemark/render.yaml` errors name file and line); the line from the error or from the renderer's own
  * words (`yaml: line 7:`, `at line 7, column 3`), since kustomize and Helm report lines only in their messages.
+ * Paths inside `checkoutDir` are shown relative to the repository root.
  */
-export function renderFailureOf(error: unknown): RenderFailure {
-  const message = error instanceof Error ? error.message : String(error);
+export function renderFailureOf(error: unknown, checkoutDir?: string): RenderFailure {
+  const raw = error instanceof Error ? error.message : String(error);
+  // Renderers name files by absolute path; the checkout's folder (a temp folder per revision) is not the user's, and
+  // would make the same failure look new on every push.
+  const message = checkoutDir ? raw.replaceAll(`${checkoutDir}/`, '').replaceAll(checkoutDir, '.') : raw;
   let file: string | undefined;
   let line: number | undefined;
   if (error instanceof RenderConfigError) {

@@ -115,7 +115,7 @@ export async function hydrate(
       outcomes.push(await hydrateTarget(checkout, target, deps));
     } catch (error) {
       if (error instanceof HydrateGaveUp) throw error;
-      outcomes.push({ kind: 'failed', target: target.name, failure: renderFailureOf(error) });
+      outcomes.push({ kind: 'failed', target: target.name, failure: renderFailureOf(error, checkout.dir) });
       deps.log?.('render failed; nothing committed for this target', {
         target: target.name,
         error: (error as Error).message,

@@ -69,7 +69,7 @@ export async function renderLocally(
         folder: join(root, target.destination.path),
       });
     } catch (error) {
-      const failure = renderFailureOf(error);
+      const failure = renderFailureOf(error, dir);
       const where = failureWhere(failure);
       results.push({
         target: target.name,

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HydrateQueue } from '../../adapters/hydrate-queue/hydrate-queue';
 import type { ClaimLedger, ClaimLedgerOptions } from '../../adapters/state/claim-ledger';
 import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
@@ -17,7 +18,15 @@ export type WebhookOutcome =
   | { kind: 'pong' }
   | { kind: 'ignored'; reason: string }
   | { kind: 'duplicate'; deliveryId: string }
-  | { kind: 'synced'; deliveryId: string; revision: string; clusters: string[]; withoutQueue: string[] };
+  | {
+      kind: 'synced';
+      deliveryId: string;
+      revision: string;
+      clusters: string[];
+      withoutQueue: string[];
+      /** The push was also sent to the hydrator, which renders it. */
+      hydrating?: boolean;
+    };
 
 export interface WebhookDependencies {
   config: DeploymentConfig;
@@ -29,6 +38,8 @@ export interface WebhookDependencies {
   remainingTimeInMillis?: () => number;
   /** Cluster name → its sync queue. */
   syncQueues: ReadonlyMap<string, Pick<SyncQueue, 'send'>>;
+  /** The hydrator's FIFO queue: every push to the branch is rendered (`.tidemark/render.yaml`). @default none */
+  hydrateQueue?: Pick<HydrateQueue, 'send'>;
   now?: () => Date;
 }
 
@@ -131,7 +142,12 @@ export async function receiveWebhook(
   };
   try {
     // In parallel: GitHub gives a delivery 10 seconds, and each cluster's queue is independent.
-    await Promise.all(withQueue.map((name) => deps.syncQueues.get(name)!.send(request)));
+    await Promise.all([
+      ...withQueue.map((name) => deps.syncQueues.get(name)!.send(request)),
+      // Any file can be a render's input (a values file, a base), so every push to the branch goes to the hydrator;
+      // it renders only the targets whose inputs changed.
+      ...(deps.hydrateQueue ? [deps.hydrateQueue.send({ kind: 'push', ...request })] : []),
+    ]);
   } catch (e) {
     await deps.deliveries.release(deliveryId).catch(() => undefined);
     throw new Error(`Sending the sync request for ${push.after} failed; redeliver ${deliveryId} once SQS answers`, {
@@ -145,6 +161,7 @@ export async function receiveWebhook(
     revision: push.after,
     clusters: withQueue,
     withoutQueue: targets.filter((name) => !deps.syncQueues.has(name)),
+    ...(deps.hydrateQueue ? { hydrating: true } : {}),
   };
 }
 
