@@ -8,6 +8,7 @@ import { Alerts } from './alerts';
 import { ClusterAccess } from './cluster-access';
 import { DeploymentEvents } from './deployment-events';
 import { DriftScanner } from './drift-scanner';
+import { Hydrator } from './hydrator';
 import { ImageUpdater } from './image-updater';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
@@ -22,7 +23,13 @@ export interface TidemarkStackProps extends StackProps {
    * Handler files, relative to the checkout, by capability.
    * @default - the handlers in `functions/`
    */
-  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string; notifier?: string };
+  readonly entries?: {
+    imageUpdater?: string;
+    webhook?: string;
+    driftScanner?: string;
+    notifier?: string;
+    hydrator?: string;
+  };
   /**
    * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
    * @default - the checkout's root
@@ -40,6 +47,7 @@ export class TidemarkStack extends Stack {
   readonly webhook: WebhookReceiver;
   readonly clusters: ClusterAccess[];
   readonly imageUpdater: ImageUpdater;
+  readonly hydrator: Hydrator;
   readonly driftScanner: DriftScanner;
   /** One per folder under `resources`, in config order. */
   readonly reconcilers: ResourceReconciler[];
@@ -108,6 +116,15 @@ export class TidemarkStack extends Stack {
       syncQueues: this.webhook.syncQueues,
       entry: props.entries?.imageUpdater,
     });
+    this.hydrator = new Hydrator(this, 'Hydrator', {
+      config,
+      state: this.state,
+      configRepoSecret,
+      alerts: this.alerts,
+      syncQueues: this.webhook.syncQueues,
+      entry: props.entries?.hydrator,
+    });
+    this.hydrator.acceptPushesFrom(this.webhook);
     this.driftScanner = new DriftScanner(this, 'DriftScanner', {
       config,
       clusters: this.clusters,
@@ -128,6 +145,7 @@ export class TidemarkStack extends Stack {
       alerts: this.alerts,
       functions: [
         this.imageUpdater.handler,
+        this.hydrator.handler,
         this.webhook.handler,
         this.driftScanner.handler,
         this.notifier.handler,
@@ -143,6 +161,7 @@ export class TidemarkStack extends Stack {
       ],
       queues: [
         { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
+        { name: 'hydrator', queue: this.hydrator.queue, deadLetterQueue: this.hydrator.deadLetterQueue },
         ...this.webhook.syncQueues.map((q) => ({
           name: `sync-${q.clusterName}`,
           queue: q.queue,
