@@ -128,9 +128,8 @@ describe('the annotated example', () => {
   it('is valid', async () => {
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(new URL('../../examples/config-repo/.tidemark/render.yaml', import.meta.url), 'utf8');
-    expect(parseRenderTargets(text).map((t) => `${t.name} ${t.source.kind} ${t.destination.branch}:${t.destination.path}`)).toEqual([
-      'prod kustomize rendered/prod:.',
-      'dev yaml rendered/dev:dev',
-    ]);
+    expect(
+      parseRenderTargets(text).map((t) => `${t.name} ${t.source.kind} ${t.destination.branch}:${t.destination.path}`),
+    ).toEqual(['prod kustomize rendered/prod:.', 'dev yaml rendered/dev:dev']);
   });
 });
