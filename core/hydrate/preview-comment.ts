@@ -188,7 +188,10 @@ function lineCounts(f: RenderedFileChange): { added: number; removed: number; pa
     { context: 3 },
   );
   // Drop jsdiff's "Index:"/"====" preamble: a reviewer reads git's form.
-  const body = patch.split('\n').slice(2).join('\n');
+  const body = patch
+    .split('\n')
+    .filter((line, i) => i > 1 || !(line.startsWith('Index:') || line.startsWith('====')))
+    .join('\n');
   let added = 0;
   let removed = 0;
   for (const line of body.split('\n')) {
