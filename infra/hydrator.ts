@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -6,6 +7,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import type { Alerts } from './alerts';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
+import type { ClusterAccess } from './cluster-access';
 import { HelmLayer } from './layers/helm-layer';
 import { KustomizeLayer } from './layers/kustomize-layer';
 import type { State } from './state';
@@ -22,6 +24,12 @@ export interface HydratorProps {
   readonly configRepoSecret: ISecret;
   /** Where render failures go: the deployment's topic and Slack webhook. */
   readonly alerts: Alerts;
+  /**
+   * Clusters a pull request preview compares with: the drift scanner's read-only access (LIST and server-side apply
+   * dry-run, which the cluster's admission policy keeps from ever writing).
+   * @default - none; previews show the rendered diff only
+   */
+  readonly clusters?: ClusterAccess[];
   /**
    * Sync queues to nudge after a rendered commit, for clusters that apply a rendered branch.
    * @default - none; agents pick the commit up on their own interval
@@ -108,6 +116,7 @@ export class Hydrator extends Construct {
     props.alerts.grantSend(this.handler);
     props.configRepoSecret.grantRead(this.handler);
     for (const queue of props.syncQueues ?? []) queue.grantSendSyncRequest(this.handler);
+    for (const cluster of props.clusters ?? []) cluster.grantDriftScan(this.handler.function.role as IRole);
     skipCheckov(this.queue, sqsManagedEncryption);
     skipCheckov(this.deadLetterQueue, sqsManagedEncryption);
   }

@@ -121,6 +121,7 @@ export class TidemarkStack extends Stack {
       state: this.state,
       configRepoSecret,
       alerts: this.alerts,
+      clusters: this.clusters,
       syncQueues: this.webhook.syncQueues,
       entry: props.entries?.hydrator,
     });

@@ -10,11 +10,15 @@ import type { ConfigRepo } from '../../adapters/config-repo/config-repo';
 import { gitCredentialsOf, parseConfigRepoSecret } from '../../adapters/config-repo/credentials';
 import { openConfigRepo } from '../../adapters/config-repo/open-config-repo';
 import { CheckoutCache } from '../../adapters/git/checkout-cache';
+import { GitHubPreview } from '../../adapters/github/pull-request-preview';
+import { ConfiguredClusters } from '../../adapters/kubernetes/eks-cluster';
 import { RenderAlertStore } from '../../adapters/state/render-alert-store';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { HydrateRequest } from '../../core/hydrate/hydrate-request';
+import { liveChangesIn } from '../../engine/hydrate/live-preview';
 import { functionEnv } from '../function-env';
 import { hydratePush } from './hydrate-push';
+import { previewPullRequest } from './preview-pull-request';
 
 // Built once per container: config validated here; the git cache, the checkouts and the renders found unchanged are
 // reused between messages.
@@ -31,12 +35,21 @@ const channels = alertChannels({
 });
 const syncQueues = new Map(Object.entries(env.syncQueueUrls).map(([name, url]) => [name, new SyncQueue(url, sqs)]));
 const unchangedRenders = new Map<string, string>();
-let opened: Promise<{ repo: ConfigRepo; credentials: ReturnType<typeof gitCredentialsOf> }> | undefined;
+let opened:
+  | Promise<{ repo: ConfigRepo; credentials: ReturnType<typeof gitCredentialsOf>; github: GitHubPreview | undefined }>
+  | undefined;
+const clusters = new ConfiguredClusters();
+/** A Sync's default (core/sync/sync.ts): the preview judges a prune as the agent would. */
+const defaultMaxPrunePercent = 20;
 
 function open() {
   opened ??= getSecret(configRepo.authSecretName, { maxAge: 300 }).then(async (secret) => ({
     repo: await openConfigRepo(configRepo, secret),
     credentials: gitCredentialsOf(parseConfigRepoSecret(configRepo, secret), configRepo),
+    github:
+      configRepo.provider === 'github'
+        ? new GitHubPreview({ repoUrl: configRepo.url, credentials: parseConfigRepoSecret(configRepo, secret) })
+        : undefined,
   }));
   return opened.catch((e) => {
     opened = undefined; // a missing secret may be fixed; try again on the next message
@@ -47,11 +60,37 @@ function open() {
 async function onRecord(record: SQSRecord): Promise<void> {
   const request = HydrateRequest.parse(JSON.parse(record.body)); // malformed: fails with its reason → DLQ
   logger.appendKeys({ kind: request.kind, deliveryId: request.deliveryId });
+  const { repo, credentials, github } = await open();
   if (request.kind === 'preview') {
-    logger.warn('pull request previews are not handled by this hydrator yet', { number: request.number });
+    if (!github) {
+      logger.warn('pull request previews need a GitHub config repo; nothing posted', { number: request.number });
+      return;
+    }
+    const started = Date.now();
+    const outcome = await previewPullRequest(request, {
+      checkout: async (branch) => checkouts.fetch(configRepo.url, branch, await credentials()),
+      github,
+      dryBranch: configRepo.branch,
+      clusters: env.config.clusters,
+      // The drift scanner's read-only access (its EKS access entry, granted to this function too).
+      liveChanges: async (cluster, dir, extraKinds) => {
+        const config = env.config.clusters.find((c) => c.name === cluster.name)!;
+        const client = await clusters.connect(config);
+        // The Sync the agent applies the cluster's folder as (the scanner's default when it finds none by path).
+        const sync = { namespace: config.agentNamespace, name: config.name };
+        return liveChangesIn(client, {
+          dir,
+          sync,
+          cluster: cluster.name,
+          maxPrunePercent: defaultMaxPrunePercent,
+          extraKinds,
+        });
+      },
+    });
+    logger.info(`preview ${outcome.kind}`, { number: request.number, ...outcome });
+    metrics.addMetric('PreviewLatency', MetricUnit.Milliseconds, Date.now() - started);
     return;
   }
-  const { repo, credentials } = await open();
   const result = await hydratePush(request, {
     repo,
     repoUrl: configRepo.url,
@@ -77,7 +116,7 @@ async function onRecord(record: SQSRecord): Promise<void> {
 
 /**
  * SQS FIFO batches of hydrate requests (one message group per config repo): a push renders and commits
- * (`hydrate-push.ts`); a malformed message fails with its reason and goes to the dead-letter queue. FIFO processing
+ * (`hydrate-push.ts`), a pull request is previewed on GitHub (`preview-pull-request.ts`); a malformed message fails with its reason and goes to the dead-letter queue. FIFO processing
  * stops at the first failure so a later push of the repo is never rendered before an earlier one is retried.
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

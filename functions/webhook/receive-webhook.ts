@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import { affectedResourceFolders } from '../../core/resources/affected-folders';
 import { affectedClusters } from './affected-clusters';
+import { parsePullRequest } from './pull-request-event';
 import { deletesRef, parsePush } from './push-event';
 import { type Headers, providerOf, verifySignature, type WebhookProvider } from './verify-signature';
 
@@ -18,6 +19,8 @@ export type WebhookOutcome =
   | { kind: 'pong' }
   | { kind: 'ignored'; reason: string }
   | { kind: 'duplicate'; deliveryId: string }
+  /** A pull request to the branch was sent to the hydrator, which previews it on the pull request. */
+  | { kind: 'previewing'; deliveryId: string; number: number; head: string }
   | {
       kind: 'synced';
       deliveryId: string;
@@ -91,6 +94,7 @@ export async function receiveWebhook(
   const eventName = provider === 'github' ? headers['x-github-event'] : headers['x-gitlab-event'];
   if (!eventName) return { kind: 'bad-request', reason: `${eventHeader(provider)} header is missing` };
   if (provider === 'github' && eventName === 'ping') return { kind: 'pong' };
+  if (provider === 'github' && eventName === 'pull_request') return previewPullRequest(payload.value, headers, deps);
   if (eventName !== (provider === 'github' ? 'push' : 'Push Hook')) {
     return { kind: 'ignored', reason: `'${eventName}' events do not change the config repo` };
   }
@@ -165,6 +169,55 @@ export async function receiveWebhook(
   };
 }
 
+/**
+ * A verified `pull_request` delivery: opened, pushed to or reopened, to the configured repo and branch, goes to the
+ * hydrator's queue once (claimed like a push). Without a hydrator, or for other actions, it is acknowledged and ignored.
+ */
+async function previewPullRequest(
+  payload: unknown,
+  headers: Headers,
+  deps: WebhookDependencies,
+): Promise<WebhookOutcome> {
+  const parsed = parsePullRequest(payload);
+  if (parsed.kind === 'invalid')
+    return { kind: 'bad-request', reason: `not a github pull_request payload: ${parsed.reason}` };
+  if (parsed.kind === 'not-previewed') return { kind: 'ignored', reason: parsed.reason };
+  const pr = parsed.pullRequest;
+  const { configRepo } = deps.config;
+  if (!pr.repoUrls.some((url) => sameRepo(url, configRepo.url))) {
+    return { kind: 'ignored', reason: `pull request to ${pr.repoUrls[0] ?? 'another repo'}, not ${configRepo.url}` };
+  }
+  if (pr.base.branch !== configRepo.branch) {
+    return { kind: 'ignored', reason: `pull request to ${pr.base.branch}; only ${configRepo.branch} is rendered` };
+  }
+  if (!deps.hydrateQueue)
+    return { kind: 'ignored', reason: 'no hydrator is deployed, so pull requests are not previewed' };
+  const deliveryId = headers['x-github-delivery'] ?? `github:pr-${pr.number}:${pr.head.sha}`;
+  if (!deliveryIdPattern.test(deliveryId)) {
+    return { kind: 'bad-request', reason: `x-github-delivery '${deliveryId.slice(0, 60)}' is not a delivery id` };
+  }
+  if (!(await deps.deliveries.claim(deliveryId, deps.remainingTimeInMillis?.())))
+    return { kind: 'duplicate', deliveryId };
+  try {
+    await deps.hydrateQueue.send({
+      kind: 'preview',
+      repo: configRepo.url,
+      number: pr.number,
+      base: pr.base,
+      head: pr.head,
+      deliveryId,
+    });
+  } catch (e) {
+    await deps.deliveries.release(deliveryId).catch(() => undefined);
+    throw new Error(
+      `Sending the preview of pull request #${pr.number} failed; redeliver ${deliveryId} once SQS answers`,
+      { cause: e },
+    );
+  }
+  await deps.deliveries.complete(deliveryId, { revision: pr.head.sha, clusters: [] });
+  return { kind: 'previewing', deliveryId, number: pr.number, head: pr.head.sha };
+}
+
 /** The HTTP answer for an outcome: 2xx for everything GitHub should consider delivered, 4xx for bad input. */
 export function responseFor(outcome: WebhookOutcome): { statusCode: number; body: string } {
   const reply = (statusCode: number, body: Record<string, unknown>) => ({ statusCode, body: JSON.stringify(body) });
@@ -183,6 +236,8 @@ export function responseFor(outcome: WebhookOutcome): { statusCode: number; body
       return reply(202, { message: `ignored: ${outcome.reason}` });
     case 'duplicate':
       return reply(200, { message: `delivery ${outcome.deliveryId} was already handled` });
+    case 'previewing':
+      return reply(200, { message: `previewing pull request #${outcome.number} at ${outcome.head}` });
     case 'synced':
       return reply(200, {
         message: `asked ${outcome.clusters.length} cluster(s) to sync ${outcome.revision}`,
