@@ -34,6 +34,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'image-updater', args: [], smoke: ['--events', '2', '--files', '40'] },
   { name: 'webhook-sync', args: [], smoke: ['--pushes', '2'] },
   { name: 'notify', args: [], smoke: ['--pushes', '2'] },
+  { name: 'hydrate', args: ['--apps', '50', '--pushes', '20'], smoke: ['--apps', '2', '--pushes', '1'] },
   { name: 'e2e', args: [], smoke: ['--pushes', '2'] },
   { name: 'bundles', args: [], smoke: ['--runs', '1'] },
   { name: 'flux', args: [], smoke: ['--smoke', '--without-flux'] },
