@@ -209,6 +209,7 @@ try {
       {
         place: 'lambda',
         dryBranch: 'main',
+        readBranch: async (branch) => (await repo.read(['.'], branch))?.files ?? new Map(),
         clusters: [{ name: 'dev', path: '.', branch: 'rendered/dev' }],
         liveChanges: (c, dir, extraKinds) =>
           liveChangesIn(cluster, { dir, sync, cluster: c.name, maxPrunePercent: 20, extraKinds }),

@@ -39,8 +39,9 @@ export interface HydrateDeps {
   clusters?: readonly { name: string; path: string; branch?: string }[];
   syncQueues?: ReadonlyMap<string, { send(request: SyncRequest): Promise<unknown> }>;
   /**
-   * Input digests whose render was found to change nothing, by target, kept across calls (a Lambda container's life):
-   * a dry commit that touches only a comment in a shared base then costs one render, not one per later push.
+   * The input digest each target's destination is known to hold the render of (committed, or found unchanged), kept
+   * across calls (a Lambda container's life): a push that changes none of a target's inputs then costs neither a render
+   * nor a read of its destination. A cold container reads the digest from `hydrator.metadata` instead.
    */
   unchangedRenders?: Map<string, string>;
   chartCache?: string;
@@ -194,12 +195,13 @@ async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: 
   const renderers = await rendererVersions(target);
   const inputs = await targetInputs(checkout.dir, target);
   const digest = inputs ? await inputDigest(checkout.dir, target, inputs, renderers) : undefined;
+  if (digest !== undefined && deps.unchangedRenders?.get(target.name) === digest) {
+    return { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' };
+  }
   let read = await readDestination(deps.repo, target, branch);
   const recorded = parseHydratorMetadata(read.files.get(joinRepoPath(folder, METADATA_FILE)));
-  if (
-    digest !== undefined &&
-    (recorded?.tidemark?.inputs === digest || deps.unchangedRenders?.get(target.name) === digest)
-  ) {
+  if (digest !== undefined && recorded?.tidemark?.inputs === digest) {
+    deps.unchangedRenders?.set(target.name, digest);
     return { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' };
   }
   const rendered = await renderTarget(checkout.dir, target, deps.place, { chartCache: deps.chartCache });
@@ -214,7 +216,8 @@ async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: 
     const message = renderCommitMessage(target.name, checkout.dry, plan.changes);
     const outcome = await deps.repo.commit(plan.edits, read, message, branch);
     if (outcome.kind === 'committed') {
-      deps.unchangedRenders?.delete(target.name);
+      if (digest !== undefined) deps.unchangedRenders?.set(target.name, digest);
+      else deps.unchangedRenders?.delete(target.name);
       return {
         kind: 'committed',
         target: target.name,

@@ -7,7 +7,9 @@ import { joinRepoPath } from '../../core/hydrate/plan-render-commit';
 import type { ClusterSkip, Preview, RenderedFileChange, TargetPreview } from '../../core/hydrate/preview-comment';
 import { renderFailureOf } from '../../core/hydrate/render-failure';
 import { type RenderTarget, rendersInLambda } from '../../core/hydrate/render-targets';
-import { type RenderPlace, renderTarget } from './render-target';
+import { isBookkeeping, METADATA_FILE } from '../../core/hydrate/rendered-files';
+import { type RenderPlace, rendererVersions, renderTarget } from './render-target';
+import { inputDigest, targetInputs } from './target-inputs';
 
 /** One side of a pull request, checked out, with the targets its `.tidemark/render.yaml` declares. */
 export interface PreviewSide {
@@ -38,6 +40,11 @@ export interface PreviewDeps {
     kinds: readonly { apiVersion: string; kind: string }[],
   ): Promise<LiveChanges>;
   chartCache?: string;
+  /**
+   * The files of a rendered branch as committed (repo-relative path → text). With it, a target whose inputs are the
+   * same on base and head is not rendered: its files are the branch's (what the hydrator committed for the base).
+   */
+  readBranch?(branch: string): Promise<ReadonlyMap<string, string>>;
 }
 
 /**
@@ -69,6 +76,19 @@ export async function previewChanges(base: PreviewSide, head: PreviewSide, deps:
     const branch = (after ?? before)!.destination.branch ?? deps.dryBranch;
     let headFiles: Map<string, string>;
     try {
+      const unchanged = after && before && deps.readBranch && (await sameInputs(base.dir, before, head.dir, after));
+      if (unchanged) {
+        const committed = await committedFiles(deps, branch, after.destination.path);
+        targets.push({ target: name, destination, kind: 'rendered', files: [] });
+        const merged = branches.get(branch) ?? new Map<string, string>();
+        if (branches.has(branch) && branches.get(branch) === undefined) continue;
+        for (const [path, text] of committed) merged.set(path, text);
+        branches.set(branch, merged);
+        const baseMerged = baseBranches.get(branch) ?? new Map<string, string>();
+        for (const [path, text] of committed) baseMerged.set(path, text);
+        baseBranches.set(branch, baseMerged);
+        continue;
+      }
       headFiles = after ? await filesOf(head.dir, after, deps) : new Map();
     } catch (error) {
       targets.push({ target: name, destination, kind: 'failed', message: renderFailureOf(error, head.dir).message });
@@ -140,6 +160,48 @@ function kindsOf(
     }
   }
   return [...kinds.values()];
+}
+
+/** Whether a target reads the same bytes (and is declared the same) on both sides: then it renders the same. */
+async function sameInputs(
+  baseDir: string,
+  before: RenderTarget,
+  headDir: string,
+  after: RenderTarget,
+): Promise<boolean> {
+  const [baseInputs, headInputs] = await Promise.all([targetInputs(baseDir, before), targetInputs(headDir, after)]);
+  if (!baseInputs || !headInputs) return false;
+  const renderers = await rendererVersions(after);
+  const [a, b] = await Promise.all([
+    inputDigest(baseDir, before, baseInputs, renderers),
+    inputDigest(headDir, after, headInputs, renderers),
+  ]);
+  return a === b;
+}
+
+/** The rendered files of a target's folder as committed on its branch, without the hydrator's bookkeeping. */
+async function committedFiles(deps: PreviewDeps, branch: string, folder: string): Promise<Map<string, string>> {
+  const all = (await branchCache(deps, branch)) ?? new Map<string, string>();
+  const prefix = folder === '.' ? '' : `${folder}/`;
+  const files = new Map<string, string>();
+  for (const [path, text] of all) {
+    if (!path.startsWith(prefix)) continue;
+    const file = path.slice(prefix.length);
+    if (isBookkeeping(file) || file.endsWith(`/${METADATA_FILE}`) || path === '.gitattributes') continue;
+    files.set(path, text);
+  }
+  return files;
+}
+
+const branchReads = new WeakMap<PreviewDeps, Map<string, Promise<ReadonlyMap<string, string>>>>();
+
+function branchCache(deps: PreviewDeps, branch: string): Promise<ReadonlyMap<string, string>> | undefined {
+  if (!deps.readBranch) return undefined;
+  let reads = branchReads.get(deps);
+  if (!reads) branchReads.set(deps, (reads = new Map()));
+  let read = reads.get(branch);
+  if (!read) reads.set(branch, (read = deps.readBranch(branch)));
+  return read;
 }
 
 /** A target's render, by repo-relative path in its destination branch. */

@@ -72,6 +72,7 @@ async function onRecord(record: SQSRecord): Promise<void> {
       github,
       dryBranch: configRepo.branch,
       clusters: env.config.clusters,
+      readBranch: async (branch) => (await repo.read(['.'], branch))?.files ?? new Map(),
       // The drift scanner's read-only access (its EKS access entry, granted to this function too).
       liveChanges: async (cluster, dir, extraKinds) => {
         const config = env.config.clusters.find((c) => c.name === cluster.name)!;
