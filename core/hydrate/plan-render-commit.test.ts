@@ -30,6 +30,15 @@ describe('rendered files', () => {
     );
   });
 
+  it('quotes what a YAML 1.1 reader (kubectl, Helm) would take for a boolean or a number', () => {
+    const text = renderedFiles([cm('y', 'shop', { mode: '0755', enabled: 'on' })], 'files').get(
+      'shop/ConfigMap-y.yaml',
+    )!;
+    expect(text).toContain('name: "y"');
+    expect(text).toContain('mode: "0755"');
+    expect(text).toContain('enabled: "on"');
+  });
+
   it('keeps a long value on one line, so a diff shows the change and nothing else', () => {
     const long = 'x'.repeat(300);
     expect(renderedFiles([cm('a', 'shop', { long })], 'files').get('shop/ConfigMap-a.yaml')).toContain(

@@ -7,11 +7,13 @@ export const METADATA_FILE = 'hydrator.metadata';
 export const README_FILE = 'README.md';
 
 /**
- * One object as committed: YAML 1.2 block style with the renderer's key order, no line folding (a long annotation
- * stays on one line, so a diff shows the change and nothing else), strings quoted only where YAML needs it.
+ * One object as committed: block style with the renderer's key order, no line folding (a long annotation stays on one
+ * line, so a diff shows the change and nothing else), strings quoted where either YAML version needs it. Written as
+ * YAML 1.1 scalars: kubectl, Helm and Argo CD read YAML as Go's yaml.v2 does, where an unquoted `y`, `on` or `0755` is
+ * a boolean or a number (a ConfigMap named `y` would not decode); a YAML 1.2 reader reads the quoted forms the same.
  */
 export function objectYaml(object: KubeObject): string {
-  return stringify(object, { lineWidth: 0, minContentWidth: 0, version: '1.2', aliasDuplicateObjects: false });
+  return stringify(object, { lineWidth: 0, minContentWidth: 0, version: '1.1', aliasDuplicateObjects: false });
 }
 
 /**

@@ -198,9 +198,15 @@ const branchReads = new WeakMap<PreviewDeps, Map<string, Promise<ReadonlyMap<str
 function branchCache(deps: PreviewDeps, branch: string): Promise<ReadonlyMap<string, string>> | undefined {
   if (!deps.readBranch) return undefined;
   let reads = branchReads.get(deps);
-  if (!reads) branchReads.set(deps, (reads = new Map()));
+  if (!reads) {
+    reads = new Map();
+    branchReads.set(deps, reads);
+  }
   let read = reads.get(branch);
-  if (!read) reads.set(branch, (read = deps.readBranch(branch)));
+  if (!read) {
+    read = deps.readBranch(branch);
+    reads.set(branch, read);
+  }
   return read;
 }
 

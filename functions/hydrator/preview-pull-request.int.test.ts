@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { GitConfigRepo } from '../../adapters/config-repo/git';
 import { CheckoutCache } from '../../adapters/git/checkout-cache';
 import {
@@ -16,6 +15,7 @@ import { type Exchange, replayGitHub } from '../../adapters/github/fixtures/repl
 import { GitHubPreview } from '../../adapters/github/pull-request-preview';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { PREVIEW_MARKER } from '../../core/hydrate/preview-comment';
+import { objectYaml } from '../../core/hydrate/rendered-files';
 import { withOwnership } from '../../core/sync/ownership';
 import { hydrate } from '../../engine/hydrate/hydrate';
 import { liveChangesIn } from '../../engine/hydrate/live-preview';
@@ -30,8 +30,6 @@ import { type PreviewPullRequestDeps, previewPullRequest } from './preview-pull-
 // The pull request preview against the real local git server and kube-apiserver. GitHub's REST API (the comment and the
 // commit status) is the one part replayed from recorded responses (adapters/github/fixtures/preview-recordings.ts),
 // since it has no local emulator; the test fails on any GitHub request the recording does not expect.
-
-const sha = (c: string) => c.repeat(40);
 
 describe('previewPullRequest', () => {
   let ns: string;
@@ -189,7 +187,14 @@ describe('previewPullRequest', () => {
   });
 
   it('lists, object by object, what kubectl diff --server-side shows for the same change', async () => {
-    const head = await checkout('scale-web');
+    pullRequestBranch(
+      'compare',
+      {
+        'apps/web/app.yaml': `${app(3, 'registry.example.com/web:1.2.0')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: y }\ndata: { b: "2" }\n`,
+      },
+      'Scale, new image, a ConfigMap',
+    );
+    const head = await checkout('compare');
     const targets = await loadRenderTargets(head.dir);
     const { renderTarget } = await import('../../engine/hydrate/render-target');
     const rendered = await renderTarget(head.dir, targets[0]!, 'lambda');
@@ -198,7 +203,7 @@ describe('previewPullRequest', () => {
     const changes = await liveChangesIn(cluster, { dir, sync: sync(), cluster: 'prod', maxPrunePercent: 100 });
     // kubectl gets the objects as the agent applies them: with the Sync's labels, as field manager tidemark.
     const labelled = join(dir, 'labelled');
-    writeFileSync(labelled, (await renderFolder(dir)).map((o) => stringify(withOwnership(o, sync()))).join('---\n'));
+    writeFileSync(labelled, (await renderFolder(dir)).map((o) => objectYaml(withOwnership(o, sync()))).join('---\n'));
     const diff = spawnSync(
       'kubectl',
       [
@@ -213,6 +218,7 @@ describe('previewPullRequest', () => {
       ],
       { encoding: 'utf8' },
     );
+    expect(diff.stderr).toBe('');
     expect(diff.status).toBe(1); // kubectl diff: 1 when there are differences
     const kubectlObjects = [...diff.stdout.matchAll(/^diff -u -N \S+\/LIVE-\d+\/(\S+) /gm)].map((m) => m[1]).sort();
     const ours = changes.changes
