@@ -36,6 +36,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'notify', args: [], smoke: ['--pushes', '2'] },
   { name: 'resources', args: [], smoke: ['--records', '3', '--roles', '2', '--baseline-records', '1'] },
   { name: 'helm', args: [], smoke: ['--charts', 'podinfo'] },
+  { name: 'hydrate', args: ['--apps', '50', '--pushes', '20'], smoke: ['--apps', '2', '--pushes', '1'] },
   { name: 'e2e', args: [], smoke: ['--pushes', '2'] },
   { name: 'bundles', args: [], smoke: ['--runs', '1'] },
   { name: 'flux', args: [], smoke: ['--smoke', '--without-flux'] },

@@ -13,13 +13,15 @@ import * as z from '../core/zod';
  * | `TIDEMARK_SYNC_QUEUE_URLS` | JSON object: cluster name → URL of that cluster's sync queue |
  * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner, notifier) |
  * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
+ * | `TIDEMARK_HYDRATE_QUEUE_URL` | the hydrator's FIFO queue, which the webhook sends pushes to (webhook only; absent: nothing is rendered) |
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
  * | `TIDEMARK_DRIFT_CACHE_KEY_SECRET` | Secrets Manager name or ARN of the key the drift cache's manifest digests are HMACs under (drift scanner only) |
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
- * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
- * Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push replayed under a new
- * delivery id), and the image updater's, prefixed with the function name by Powertools (adapters/state/claim-ledger.ts).
+ * `deploy-sync#…`, `deploy-storm#…`, `render-alert#<repo>#<target>`, `deploy-github#…` (functions/notifier/README.md),
+ * and the claim ledger's Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push
+ * replayed under a new delivery id), and the image updater's, prefixed with the function name by Powertools
+ * (adapters/state/claim-ledger.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().check(z.minLength(1)),
@@ -38,6 +40,7 @@ const FunctionEnvSchema = z.object({
   TIDEMARK_FLUSH_QUEUE_URL: z.optional(z.url()),
   TIDEMARK_EVENTS_DLQ_URL: z.optional(z.url()),
   TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.optional(z.string().check(z.minLength(1))),
+  TIDEMARK_HYDRATE_QUEUE_URL: z.optional(z.url()),
 });
 
 export interface FunctionEnv {
@@ -48,6 +51,7 @@ export interface FunctionEnv {
   flushQueueUrl?: string;
   eventsDlqUrl?: string;
   driftCacheKeySecret?: string;
+  hydrateQueueUrl?: string;
 }
 
 /** Reads and validates the function environment once per container; throws a {@link ConfigError} naming the variable. */
@@ -70,5 +74,6 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
     eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
     driftCacheKeySecret: parsed.data.TIDEMARK_DRIFT_CACHE_KEY_SECRET,
+    hydrateQueueUrl: parsed.data.TIDEMARK_HYDRATE_QUEUE_URL,
   };
 }

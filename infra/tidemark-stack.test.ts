@@ -74,7 +74,7 @@ describe('TidemarkStack', () => {
   it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     // Image updater, webhook, drift scanner, notifier, and a reconciler per folder under resources (three in the example).
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');

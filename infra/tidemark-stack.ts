@@ -9,6 +9,7 @@ import { chartRepositoriesOf } from './chart-pull';
 import { ClusterAccess } from './cluster-access';
 import { DeploymentEvents } from './deployment-events';
 import { DriftScanner } from './drift-scanner';
+import { Hydrator } from './hydrator';
 import { ImageUpdater } from './image-updater';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
@@ -23,7 +24,13 @@ export interface TidemarkStackProps extends StackProps {
    * Handler files, relative to the checkout, by capability.
    * @default - the handlers in `functions/`
    */
-  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string; notifier?: string };
+  readonly entries?: {
+    imageUpdater?: string;
+    webhook?: string;
+    driftScanner?: string;
+    notifier?: string;
+    hydrator?: string;
+  };
   /**
    * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
    * @default - the checkout's root
@@ -41,6 +48,7 @@ export class TidemarkStack extends Stack {
   readonly webhook: WebhookReceiver;
   readonly clusters: ClusterAccess[];
   readonly imageUpdater: ImageUpdater;
+  readonly hydrator: Hydrator;
   readonly driftScanner: DriftScanner;
   /** One per folder under `resources`, in config order. */
   readonly reconcilers: ResourceReconciler[];
@@ -111,6 +119,16 @@ export class TidemarkStack extends Stack {
       syncQueues: this.webhook.syncQueues,
       entry: props.entries?.imageUpdater,
     });
+    this.hydrator = new Hydrator(this, 'Hydrator', {
+      config,
+      state: this.state,
+      configRepoSecret,
+      alerts: this.alerts,
+      clusters: this.clusters,
+      syncQueues: this.webhook.syncQueues,
+      entry: props.entries?.hydrator,
+    });
+    this.hydrator.acceptPushesFrom(this.webhook);
     this.driftScanner = new DriftScanner(this, 'DriftScanner', {
       config,
       clusters: this.clusters,
@@ -131,6 +149,7 @@ export class TidemarkStack extends Stack {
       alerts: this.alerts,
       functions: [
         this.imageUpdater.handler,
+        this.hydrator.handler,
         this.webhook.handler,
         this.driftScanner.handler,
         this.notifier.handler,
@@ -146,6 +165,7 @@ export class TidemarkStack extends Stack {
       ],
       queues: [
         { name: 'image-updater', queue: this.imageUpdater.queue, deadLetterQueue: this.imageUpdater.deadLetterQueue },
+        { name: 'hydrator', queue: this.hydrator.queue, deadLetterQueue: this.hydrator.deadLetterQueue },
         ...this.webhook.syncQueues.map((q) => ({
           name: `sync-${q.clusterName}`,
           queue: q.queue,

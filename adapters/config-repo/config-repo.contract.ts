@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigRepo } from './config-repo';
+import { type ConfigRepo, newBranch } from './config-repo';
 
 /**
  * What every {@link ConfigRepo} provider must do, as one suite. `setup` gives a repo whose `main` holds `SEED`, and
@@ -67,6 +67,20 @@ export function describeConfigRepoContract(name: string, setup: () => Promise<Co
       ).toBe('images: []\n');
       const again = await repo.commit(edit, base, 'Move web-prod to 1.0.2', 'tidemark/web-prod');
       expect(again).toEqual({ kind: 'head-moved', branch: 'tidemark/web-prod' });
+    });
+
+    it('starts a branch of its own with a root commit of only the edits, once', async () => {
+      const { repo } = await setup();
+      const edit = [{ path: 'web/Deployment-web.yaml', content: 'kind: Deployment\n' }];
+      const first = await repo.commit(edit, newBranch('rendered/dev'), 'Render web-dev');
+      expect(first).toMatchObject({ kind: 'committed', branch: 'rendered/dev' });
+      const read = (await repo.read(['.'], 'rendered/dev'))!;
+      expect([...read.files]).toEqual([['web/Deployment-web.yaml', 'kind: Deployment\n']]);
+      // Another writer (or an earlier attempt) created the branch meanwhile: the branch moved, nothing is forced.
+      expect(await repo.commit(edit, newBranch('rendered/dev'), 'Render web-dev')).toEqual({
+        kind: 'head-moved',
+        branch: 'rendered/dev',
+      });
     });
   });
 }

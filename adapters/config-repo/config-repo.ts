@@ -7,7 +7,7 @@ export type { FileEdit } from '../git/git-mirror';
 /** Files of a branch, and the commit they were read at: the base of an optimistic-concurrency commit. */
 export interface HeadFiles {
   branch: string;
-  /** Commit id the files were read at. */
+  /** Commit id the files were read at; `''` for a branch that does not exist yet (see {@link newBranch}). */
   head: string;
   /** Repo-relative path → text, for the files under the paths that were asked for. */
   files: Map<string, string>;
@@ -18,6 +18,15 @@ export interface HeadFiles {
    * that write a tree by hand (GitHub's API): an edit keeps the mode of the file it changes.
    */
   modes?: Map<string, string>;
+}
+
+/**
+ * The base for the first commit of a branch of its own: no parent, no files. A commit onto it is a root commit
+ * holding only its edits, and succeeds only while the branch does not exist (another writer creating it first is
+ * `head-moved`, as for any branch).
+ */
+export function newBranch(branch: string): HeadFiles {
+  return { branch, head: '', files: new Map() };
 }
 
 /**

@@ -52,7 +52,7 @@ export class GitConfigRepo implements ConfigRepo {
     message: string,
     branch = onto.branch,
   ): Promise<CommitOutcome> {
-    const sha = await this.mirror.commit({ parent: onto.head, edits, message });
+    const sha = await this.mirror.commit({ parent: onto.head || undefined, edits, message });
     const outcome = await this.mirror.push(sha, branch);
     return outcome.kind === 'pushed' ? { kind: 'committed', sha, branch } : { kind: 'head-moved', branch };
   }

@@ -102,10 +102,11 @@ export class GitHubConfigRepo implements ConfigRepo {
     message: string,
     branch = onto.branch,
   ): Promise<CommitOutcome> {
-    const parent = await this.octokit.git.getCommit({ ...this.repo, commit_sha: onto.head });
+    // No head: the first commit of a branch of its own, a tree of only the edits and no parent.
+    const parent = onto.head ? await this.octokit.git.getCommit({ ...this.repo, commit_sha: onto.head }) : undefined;
     const tree = await this.octokit.git.createTree({
       ...this.repo,
-      base_tree: parent.data.tree.sha,
+      ...(parent ? { base_tree: parent.data.tree.sha } : {}),
       // Each edited file keeps its mode (an executable stays 100755); a new file is a plain one.
       tree: edits.map((e) => {
         const mode = (onto.modes?.get(e.path) ?? PLAIN_MODE) as '100644' | '100755';
@@ -118,11 +119,11 @@ export class GitHubConfigRepo implements ConfigRepo {
       ...this.repo,
       message,
       tree: tree.data.sha,
-      parents: [onto.head],
+      parents: onto.head ? [onto.head] : [],
     });
     const sha = commit.data.sha;
     try {
-      if (branch === onto.branch) {
+      if (branch === onto.branch && onto.head) {
         await this.octokit.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force: false });
       } else {
         await this.octokit.git.createRef({ ...this.repo, ref: `refs/heads/${branch}`, sha });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openGitMirror } from './open-git-mirror';
-import type { FetchOptions, RepoMirror } from './repo-mirror';
+import type { CommitDescription, FetchOptions, RepoMirror } from './repo-mirror';
 import type { GitCredentials } from './run-git';
 
 /** The tip of a branch, checked out. */
@@ -15,6 +15,8 @@ export interface Checkout {
   committedAt(): Promise<Date>;
   /** The revision's commit subject, for its deployment events and `tidemark get`. */
   subject(): Promise<string>;
+  /** Author, date and message of the revision (the hydrator links a rendered commit to it). */
+  describe(): Promise<CommitDescription>;
 }
 
 export interface CheckoutCacheOptions {
@@ -86,6 +88,7 @@ export class CheckoutCache {
         dir,
         committedAt: () => mirror.committedAt(revision),
         subject: () => mirror.subject(revision),
+        describe: () => mirror.describe(revision),
       };
     });
   }

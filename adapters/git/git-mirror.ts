@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Text } from './file-text';
 import {
   assertNoCredentialsInUrl,
+  type CommitDescription,
   type FetchOptions,
   type FileEdit,
   type GitIdentity,
@@ -133,6 +134,12 @@ export class GitMirror implements RepoMirror {
     return shown.stdout.toString('utf8').trim();
   }
 
+  async describe(revision: string): Promise<CommitDescription> {
+    const shown = await this.git(['show', '-s', '--format=%H%x00%an <%ae>%x00%aI%x00%s%x00%b', revision]);
+    const [sha = revision, author = '', date = '', subject = '', body = ''] = shown.stdout.toString('utf8').split('\0');
+    return { sha, author, date, subject, body: body.trimEnd() };
+  }
+
   /** Writes the files of `revision` into `dir` (created if missing), as a plain folder without `.git`. */
   async checkoutTo(revision: string, dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
@@ -147,16 +154,19 @@ export class GitMirror implements RepoMirror {
    * File modes of edited files are kept (an executable stays executable).
    */
   async commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;
   }): Promise<string> {
     const author = change.author ?? TIDEMARK_IDENTITY;
-    const modes = await this.modesOf(
-      change.parent,
-      change.edits.map((e) => e.path),
-    );
+    const modes =
+      change.parent === undefined
+        ? new Map<string, string>()
+        : await this.modesOf(
+            change.parent,
+            change.edits.map((e) => e.path),
+          );
     // One `git fast-import` writes the blobs, the tree and the commit: two processes per commit instead of one per
     // file plus four, which is most of the time a commit takes on a busy machine.
     const now = `${Math.floor(Date.now() / 1000)} +0000`;
@@ -167,7 +177,7 @@ export class GitMirror implements RepoMirror {
       `author ${author.name} <${author.email}> ${now}\n`,
       `committer ${TIDEMARK_IDENTITY.name} <${TIDEMARK_IDENTITY.email}> ${now}\n`,
       data(change.message),
-      `from ${change.parent}\n`,
+      ...(change.parent === undefined ? [] : [`from ${change.parent}\n`]),
       ...change.edits.map((e) =>
         e.content === null
           ? `D ${quotePath(e.path)}\n`

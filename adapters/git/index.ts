@@ -7,5 +7,5 @@ export { NOT_UTF8_REASON, SYMLINK_REASON, type UnreadFile, utf8Text } from './fi
 export { type FileEdit, type GitIdentity, GitMirror, type GitMirrorOptions, type PushOutcome } from './git-mirror';
 export { IsomorphicGitMirror } from './isomorphic-git-mirror';
 export { chooseGitTransport, type GitTransport, gitOnPath, openGitMirror } from './open-git-mirror';
-export type { RepoMirror } from './repo-mirror';
+export type { CommitDescription, RepoMirror } from './repo-mirror';
 export { type GitCredentials, GitError, type GitResult, runGit } from './run-git';

@@ -22,6 +22,7 @@ import { NOT_UTF8_REASON, SYMLINK_MODE, SYMLINK_REASON, type UnreadFile, utf8Tex
 import { gitFolderFs } from './git-folder-fs';
 import {
   assertNoCredentialsInUrl,
+  type CommitDescription,
   type FetchOptions,
   type FileEdit,
   type GitIdentity,
@@ -176,21 +177,36 @@ export class IsomorphicGitMirror implements RepoMirror {
     return (commit.message.split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ').trim();
   }
 
+  async describe(revision: string): Promise<CommitDescription> {
+    const { oid, commit } = await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: revision, cache: this.cache });
+    const [first = '', ...rest] = commit.message.split(/\n\s*\n/);
+    const { name, email, timestamp, timezoneOffset } = commit.author;
+    // isomorphic-git's offset is minutes west of UTC (as Date's), git's %aI is the author's own zone.
+    const offset = -timezoneOffset;
+    const local = new Date((timestamp + offset * 60) * 1000).toISOString().slice(0, 19);
+    const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+    return {
+      sha: oid,
+      author: `${name} <${email}>`,
+      date: `${local}${zone}`,
+      subject: first.replace(/\s*\n\s*/g, ' ').trim(),
+      body: rest.join('\n\n').trimEnd(),
+    };
+  }
+
   async commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;
   }): Promise<string> {
-    const { commit: parent } = await readCommit({
-      fs: this.fs,
-      gitdir: this.gitDir,
-      oid: change.parent,
-      cache: this.cache,
-    });
+    const emptyTree = () => writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [] });
+    const base =
+      change.parent === undefined
+        ? await emptyTree()
+        : (await readCommit({ fs: this.fs, gitdir: this.gitDir, oid: change.parent, cache: this.cache })).commit.tree;
     const edits = change.edits.map((e) => ({ segments: e.path.split('/'), content: e.content }));
-    const tree =
-      (await this.editTree(parent.tree, edits)) ?? (await writeTree({ fs: this.fs, gitdir: this.gitDir, tree: [] }));
+    const tree = (await this.editTree(base, edits)) ?? (await emptyTree());
     const timestamp = Math.floor(Date.now() / 1000);
     const author = change.author ?? TIDEMARK_IDENTITY;
     return writeCommit({
@@ -198,7 +214,7 @@ export class IsomorphicGitMirror implements RepoMirror {
       gitdir: this.gitDir,
       commit: {
         tree,
-        parent: [change.parent],
+        parent: change.parent === undefined ? [] : [change.parent],
         author: { ...author, timestamp, timezoneOffset: 0 },
         committer: { ...TIDEMARK_IDENTITY, timestamp, timezoneOffset: 0 },
         // isomorphic-git writes the message as `git commit` would (no CR, one final newline); the CLI's fast-import

@@ -50,6 +50,19 @@ export const TIDEMARK_IDENTITY: GitIdentity = { name: 'Tidemark', email: 'tidema
  * git CLI) and `IsomorphicGitMirror` (pure JavaScript, for the Lambda runtime, which has no git binary);
  * `openGitMirror` picks one.
  */
+/** A commit as git tells it. */
+export interface CommitDescription {
+  sha: string;
+  /** `Name <email>` */
+  author: string;
+  /** ISO 8601 author date. */
+  date: string;
+  /** As git's `%s`: the first paragraph, its lines joined by spaces. */
+  subject: string;
+  /** The message after the first paragraph, without its trailing newline. */
+  body: string;
+}
+
 export interface RepoMirror {
   /** The remote, without credentials. */
   readonly url: string;
@@ -75,12 +88,15 @@ export interface RepoMirror {
   committedAt(revision: string): Promise<Date>;
   /** The first line of `revision`'s commit message, as `git log --format=%s` shows it. */
   subject(revision: string): Promise<string>;
+  /** Who wrote `revision`, when, and its message (subject and body): what a rendered commit links back to. */
+  describe(revision: string): Promise<CommitDescription>;
   /**
    * Writes a commit whose parent is `parent` and whose tree is the parent's with `edits` applied. Nothing is pushed.
-   * File modes of edited files are kept (an executable stays executable).
+   * File modes of edited files are kept (an executable stays executable). Without a parent the commit is a root
+   * commit holding only `edits` (the first commit of a branch of its own, such as a rendered branch).
    */
   commit(change: {
-    parent: string;
+    parent: string | undefined;
     edits: readonly FileEdit[];
     message: string;
     author?: GitIdentity;

@@ -71,6 +71,8 @@ function rebuild(u: Undelivered, state: AlertState, outcome: ScanOutcome): Alert
     case 'recovered':
       return { kind: 'recovered', cluster: report.cluster, failingSince: u.failingSince ?? '' };
     case 'scan-failing':
+    case 'render-failing':
+    case 'render-recovered':
       return undefined;
   }
 }

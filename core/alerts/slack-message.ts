@@ -47,6 +47,14 @@ export function renderSlackMessage(alert: Alert, link?: string): SlackMessage {
       .slice(0, 5)
       .map((f) => `• ${findingTitle(f)}`)
       .join('\n')}${findings.length > 5 ? `\n…and ${findings.length - 5} more` : ''}`;
+  } else if (alert.kind === 'render-failing') {
+    const where = alert.where ? ` in \`${escapeMrkdwn(alert.where)}\`` : '';
+    blocks.push(
+      section(
+        `Nothing was committed; the last good rendered commit stays. The render failed${where}:\n\`\`\`${cut(escapeMrkdwn(alert.message), 2800)}\`\`\``,
+      ),
+    );
+    text = `${header}: ${alert.where ? `${alert.where}: ` : ''}${alert.message}`;
   } else if (alert.kind === 'scan-failing') {
     blocks.push(
       section(`The drift scan cannot read ${alertTarget(alert.cluster).reads}: \`${cut(alert.message, 2900)}\``),
@@ -71,15 +79,23 @@ function headerFor(alert: Alert): string {
       return `Drift scan failing for ${alert.cluster}`;
     case 'recovered':
       return `Drift scan recovered for ${alert.cluster}`;
+    case 'render-failing':
+      return `Render failing for target ${alert.target}`;
+    case 'render-recovered':
+      return `Render recovered for target ${alert.target}`;
   }
 }
 
 function contextFor(alert: Alert, link: string | undefined): string {
   const target = alertTarget(alert.cluster);
-  const parts = [`${target.noun} *${target.name}*`];
+  const parts =
+    alert.kind === 'render-failing' || alert.kind === 'render-recovered'
+      ? [`Render target *${alert.target}*`, `dry commit \`${shortRevision(alert.revision)}\``]
+      : [`${target.noun} *${target.name}*`];
   if ('report' in alert && alert.report.revision) parts.push(`revision \`${shortRevision(alert.report.revision)}\``);
-  if (alert.kind === 'scan-failing') parts.push(`failing since ${alert.since}`);
-  if (alert.kind === 'recovered') parts.push(`was failing since ${alert.failingSince}`);
+  if (alert.kind === 'scan-failing' || alert.kind === 'render-failing') parts.push(`failing since ${alert.since}`);
+  if (alert.kind === 'recovered' || alert.kind === 'render-recovered')
+    parts.push(`was failing since ${alert.failingSince}`);
   if (link) parts.push(`<${link}|details>`);
   return parts.join(' · ');
 }

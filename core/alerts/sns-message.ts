@@ -38,6 +38,10 @@ function subjectFor(alert: Alert): string {
         return `Tidemark: drift scan failing for ${alert.cluster}`;
       case 'recovered':
         return `Tidemark: drift scan recovered for ${alert.cluster}`;
+      case 'render-failing':
+        return `Tidemark: render failing for target ${alert.target}`;
+      case 'render-recovered':
+        return `Tidemark: render recovered for target ${alert.target}`;
     }
   })();
   return snsSubject(text);
@@ -77,6 +81,20 @@ function messageFor(alert: Alert, link: string | undefined): string {
       break;
     case 'recovered':
       lines.push(`The drift scan of ${alert.cluster} works again (it was failing since ${alert.failingSince}).`);
+      break;
+    case 'render-failing':
+      lines.push(
+        `Render target ${alert.target} has failed since ${alert.since} (dry commit ${shortRevision(alert.revision)}), so nothing was committed and its last good rendered commit stays:`,
+        ...(alert.where ? [`In ${alert.where}:`] : []),
+        alert.message,
+        '',
+        'You get this once per failure; a "recovered" message follows when it renders again.',
+      );
+      break;
+    case 'render-recovered':
+      lines.push(
+        `Render target ${alert.target} renders again at dry commit ${shortRevision(alert.revision)} (it was failing since ${alert.failingSince}).`,
+      );
       break;
   }
   return fitBytes(lines, footer);

@@ -64,6 +64,12 @@ export const ClusterSettings = z.object({
   region: awsRegion,
   /** Folder of the config repo that this cluster's agent applies. */
   path: repoPath,
+  /**
+   * The branch that folder is read from, when it is not `configRepo.branch`: a rendered branch of
+   * `.tidemark/render.yaml` (such as `rendered/prod`). The hydrator sends this cluster a sync request after each
+   * rendered commit there. @default configRepo.branch
+   */
+  branch: z.optional(z.string().check(z.minLength(1))),
   /** Namespace the agent runs in. */
   agentNamespace: z._default(z.string(), 'tidemark-system'),
   /** ServiceAccount of the agent (for the EKS Pod Identity association). */

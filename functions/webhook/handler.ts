@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { parseWebhookSecret } from '../../adapters/config-repo/credentials';
+import { HydrateQueue } from '../../adapters/hydrate-queue/hydrate-queue';
 import { ClaimLedger } from '../../adapters/state/claim-ledger';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import { functionEnv } from '../function-env';
@@ -32,6 +33,7 @@ const deps = {
   deliveries: new ClaimLedger({ tableName: env.tableName, client: dynamodb, ...deliveryLedger }),
   pushes: new ClaimLedger({ tableName: env.tableName, client: dynamodb, ...pushLedger }),
   syncQueues: new Map(Object.entries(env.syncQueueUrls).map(([cluster, url]) => [cluster, new SyncQueue(url, sqs)])),
+  ...(env.hydrateQueueUrl ? { hydrateQueue: new HydrateQueue(env.hydrateQueueUrl, sqs) } : {}),
 };
 
 /** Lambda Function URL handler for GitHub and GitLab push webhooks (see `receive-webhook.ts` for the rules). */

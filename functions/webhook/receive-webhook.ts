@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HydrateQueue } from '../../adapters/hydrate-queue/hydrate-queue';
 import type { ClaimLedger, ClaimLedgerOptions } from '../../adapters/state/claim-ledger';
 import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import { affectedResourceFolders } from '../../core/resources/affected-folders';
 import { affectedClusters } from './affected-clusters';
+import { parsePullRequest } from './pull-request-event';
 import { deletesRef, parsePush } from './push-event';
 import { type Headers, providerOf, verifySignature, type WebhookProvider } from './verify-signature';
 
@@ -17,7 +19,17 @@ export type WebhookOutcome =
   | { kind: 'pong' }
   | { kind: 'ignored'; reason: string }
   | { kind: 'duplicate'; deliveryId: string; of: 'delivery' | 'push'; revision?: string }
-  | { kind: 'synced'; deliveryId: string; revision: string; clusters: string[]; withoutQueue: string[] };
+  /** A pull request to the branch was sent to the hydrator, which previews it on the pull request. */
+  | { kind: 'previewing'; deliveryId: string; number: number; head: string }
+  | {
+      kind: 'synced';
+      deliveryId: string;
+      revision: string;
+      clusters: string[];
+      withoutQueue: string[];
+      /** The push was also sent to the hydrator, which renders it. */
+      hydrating?: boolean;
+    };
 
 export interface WebhookDependencies {
   config: DeploymentConfig;
@@ -31,6 +43,8 @@ export interface WebhookDependencies {
   remainingTimeInMillis?: () => number;
   /** Cluster name → its sync queue. */
   syncQueues: ReadonlyMap<string, Pick<SyncQueue, 'send'>>;
+  /** The hydrator's FIFO queue: every push to the branch is rendered (`.tidemark/render.yaml`). @default none */
+  hydrateQueue?: Pick<HydrateQueue, 'send'>;
   now?: () => Date;
 }
 
@@ -95,6 +109,7 @@ export async function receiveWebhook(
   const eventName = provider === 'github' ? headers['x-github-event'] : headers['x-gitlab-event'];
   if (!eventName) return { kind: 'bad-request', reason: `${eventHeader(provider)} header is missing` };
   if (provider === 'github' && eventName === 'ping') return { kind: 'pong' };
+  if (provider === 'github' && eventName === 'pull_request') return previewPullRequest(payload.value, headers, deps);
   if (eventName !== (provider === 'github' ? 'push' : 'Push Hook')) {
     return { kind: 'ignored', reason: `'${eventName}' events do not change the config repo` };
   }
@@ -158,7 +173,12 @@ export async function receiveWebhook(
   };
   try {
     // In parallel: GitHub gives a delivery 10 seconds, and each cluster's queue is independent.
-    await Promise.all(withQueue.map((name) => deps.syncQueues.get(name)!.send(request)));
+    await Promise.all([
+      ...withQueue.map((name) => deps.syncQueues.get(name)!.send(request)),
+      // Any file can be a render's input (a values file, a base), so every push to the branch goes to the hydrator;
+      // it renders only the targets whose inputs changed.
+      ...(deps.hydrateQueue ? [deps.hydrateQueue.send({ kind: 'push', ...request })] : []),
+    ]);
   } catch (e) {
     await deps.deliveries.release(deliveryId).catch(() => undefined);
     await deps.pushes.release(pushId).catch(() => undefined);
@@ -174,7 +194,57 @@ export async function receiveWebhook(
     revision: push.after,
     clusters: withQueue,
     withoutQueue: targets.filter((name) => !deps.syncQueues.has(name)),
+    ...(deps.hydrateQueue ? { hydrating: true } : {}),
   };
+}
+
+/**
+ * A verified `pull_request` delivery: opened, pushed to or reopened, to the configured repo and branch, goes to the
+ * hydrator's queue once (claimed like a push). Without a hydrator, or for other actions, it is acknowledged and ignored.
+ */
+async function previewPullRequest(
+  payload: unknown,
+  headers: Headers,
+  deps: WebhookDependencies,
+): Promise<WebhookOutcome> {
+  const parsed = parsePullRequest(payload);
+  if (parsed.kind === 'invalid')
+    return { kind: 'bad-request', reason: `not a github pull_request payload: ${parsed.reason}` };
+  if (parsed.kind === 'not-previewed') return { kind: 'ignored', reason: parsed.reason };
+  const pr = parsed.pullRequest;
+  const { configRepo } = deps.config;
+  if (!pr.repoUrls.some((url) => sameRepo(url, configRepo.url))) {
+    return { kind: 'ignored', reason: `pull request to ${pr.repoUrls[0] ?? 'another repo'}, not ${configRepo.url}` };
+  }
+  if (pr.base.branch !== configRepo.branch) {
+    return { kind: 'ignored', reason: `pull request to ${pr.base.branch}; only ${configRepo.branch} is rendered` };
+  }
+  if (!deps.hydrateQueue)
+    return { kind: 'ignored', reason: 'no hydrator is deployed, so pull requests are not previewed' };
+  const deliveryId = headers['x-github-delivery'] ?? `github:pr-${pr.number}:${pr.head.sha}`;
+  if (!deliveryIdPattern.test(deliveryId)) {
+    return { kind: 'bad-request', reason: `x-github-delivery '${deliveryId.slice(0, 60)}' is not a delivery id` };
+  }
+  if (!(await deps.deliveries.claim(deliveryId, deps.remainingTimeInMillis?.())))
+    return { kind: 'duplicate', deliveryId, of: 'delivery' };
+  try {
+    await deps.hydrateQueue.send({
+      kind: 'preview',
+      repo: configRepo.url,
+      number: pr.number,
+      base: pr.base,
+      head: pr.head,
+      deliveryId,
+    });
+  } catch (e) {
+    await deps.deliveries.release(deliveryId).catch(() => undefined);
+    throw new Error(
+      `Sending the preview of pull request #${pr.number} failed; redeliver ${deliveryId} once SQS answers`,
+      { cause: e },
+    );
+  }
+  await deps.deliveries.complete(deliveryId, { revision: pr.head.sha, clusters: [] });
+  return { kind: 'previewing', deliveryId, number: pr.number, head: pr.head.sha };
 }
 
 /** The HTTP answer for an outcome: 2xx for everything GitHub should consider delivered, 4xx for bad input. */
@@ -200,6 +270,8 @@ export function responseFor(outcome: WebhookOutcome): { statusCode: number; body
             ? `delivery ${outcome.deliveryId} was already handled`
             : `the push of ${outcome.revision} was already handled in the last minutes (a replay under a new delivery id)`,
       });
+    case 'previewing':
+      return reply(200, { message: `previewing pull request #${outcome.number} at ${outcome.head}` });
     case 'synced':
       return reply(200, {
         message: `asked ${outcome.clusters.length} cluster(s) to sync ${outcome.revision}`,

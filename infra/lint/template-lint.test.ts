@@ -68,7 +68,7 @@ describe('npx cdk synth', () => {
     const assets = readdirSync(dirname(template)).filter((f) => f.startsWith('asset.'));
     // One bundle per function (four, and a reconciler per folder of resources in the example: three), and the drift
     // scanner's kustomize and Helm layers (infra/layers/).
-    expect(assets).toHaveLength(9);
+    expect(assets).toHaveLength(10);
   });
 });
 
