@@ -53,7 +53,8 @@ export class GitConfigRepo implements ConfigRepo {
     branch = onto.branch,
   ): Promise<CommitOutcome> {
     const sha = await this.mirror.commit({ parent: onto.head || undefined, edits, message });
-    const outcome = await this.mirror.push(sha, branch);
+    // Without a head the commit starts a branch of its own (newBranch): it must not exist yet.
+    const outcome = await this.mirror.push(sha, branch, { create: !onto.head });
     return outcome.kind === 'pushed' ? { kind: 'committed', sha, branch } : { kind: 'head-moved', branch };
   }
 

@@ -193,9 +193,11 @@ export class GitMirror implements RepoMirror {
    * Pushes `commit` to `branch` without force: the remote accepts it only if the branch still points at the commit's
    * parent (or does not exist yet). Any other refusal (a protected branch, a hook) is an error, not an outcome.
    */
-  async push(commit: string, branch: string): Promise<PushOutcome> {
+  async push(commit: string, branch: string, options: { create?: boolean } = {}): Promise<PushOutcome> {
     const target = `refs/heads/${branch}`;
-    const result = await this.git(['push', '--porcelain', this.url, `${commit}:${target}`], true, {
+    // A lease with an empty expected value: the server takes the push only while the branch does not exist.
+    const lease = options.create ? [`--force-with-lease=${target}:`] : [];
+    const result = await this.git(['push', '--porcelain', ...lease, this.url, `${commit}:${target}`], true, {
       allowExitCodes: [1],
     });
     const line = result.stdout

@@ -7,6 +7,7 @@ import {
   fetch,
   getConfig,
   init,
+  listServerRefs,
   push,
   readBlob,
   readCommit,
@@ -224,9 +225,15 @@ export class IsomorphicGitMirror implements RepoMirror {
     });
   }
 
-  async push(commit: string, branch: string): Promise<PushOutcome> {
+  async push(commit: string, branch: string, options: { create?: boolean } = {}): Promise<PushOutcome> {
     const target = `refs/heads/${branch}`;
     try {
+      // isomorphic-git has no lease: ask the server first. A writer that creates the branch between the two calls is
+      // caught by the fast-forward check below unless it pushed this very commit, which is then on the branch anyway.
+      if (options.create) {
+        const refs = await listServerRefs({ ...this.remote(), prefix: target, protocolVersion: 1 });
+        if (refs.some((ref) => ref.ref === target)) return { kind: 'rejected-non-fast-forward' };
+      }
       await push({ ...this.remote(), ref: commit, remoteRef: target, remote: 'origin', force: false });
       return { kind: 'pushed', sha: commit };
     } catch (e) {

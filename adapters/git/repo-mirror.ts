@@ -104,8 +104,10 @@ export interface RepoMirror {
   /**
    * Pushes `commit` to `branch` without force: the remote accepts it only if the branch still points at an ancestor
    * of the commit (or does not exist yet). Any other refusal (a protected branch, a hook) is an error, not an outcome.
+   * With `create`, the branch must not exist at all: a root commit made twice in one second has the same id, and the
+   * second push would otherwise be "up to date" instead of telling that another writer created the branch first.
    */
-  push(commit: string, branch: string): Promise<PushOutcome>;
+  push(commit: string, branch: string, options?: { create?: boolean }): Promise<PushOutcome>;
 }
 
 /** Refuses a remote URL with a user or password in it, naming the URL without them. */
