@@ -137,7 +137,7 @@ afterAll(async () => {
 describe('a canary secret value planted everywhere a Secret can come from', () => {
   // Skipped for now: since the agent hardening landed beside it, self-heal of the hand edit or the 'healed' event
   // misses its 60 s in 2 of 3 full-suite runs (passed alone and in one full run). The cause is not found yet: it is
-  // named in the closing note as the first thing to fix. The scanner and CLI parts and the final scan still run.
+  // named in issue 12's closing note as the first thing to fix. The scanner and CLI parts still run.
   it.skip('the agent: applied from Git with credentials, hand-edited live, broken on its line, fetched with a bad URL', async () => {
     await cluster.apply(
       {
