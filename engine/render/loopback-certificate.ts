@@ -19,7 +19,9 @@ export function loopbackCertificate(now = new Date()): LoopbackCertificate {
   const ecdsaWithSha256 = der(0x30, oid('2a8648ce3d040302'));
   const name = der(0x30, der(0x31, der(0x30, oid('550403'), der(0x0c, Buffer.from('tidemark lookup proxy')))));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
+  // A positive INTEGER in its minimal form: high bit clear (not negative) and first byte not 0 (DER refuses a leading
+  // zero byte before one whose high bit is clear, and OpenSSL says "illegal padding").
+  serial[0] = ((serial[0] as number) & 0x3f) | 0x40;
   const subjectAltName = der(0x30, oid('551d11'), der(0x04, der(0x30, der(0x87, Buffer.from([127, 0, 0, 1])))));
   const tbs = der(
     0x30,
