@@ -32,6 +32,12 @@ export class SelfHeal {
   /** Per Sync, the objects seen differing from Git since its last reconcile and not put back. */
   private readonly drifted = new Map<string, Set<string>>();
   private readonly paused = new Set<string>();
+  /**
+   * Per paused Sync, the last watch event of each of its objects. A hand edit that lands while the Sync reconciles
+   * (or between its apply and the end of the reconcile) must not be lost: the watch will not tell us again, and the
+   * next interval may be minutes away. They are checked on `resume`, against what the reconcile applied.
+   */
+  private readonly missed = new Map<string, Map<string, WatchEvent>>();
   private readonly inFlight = new Set<string>();
   private readonly watched = new Set<string>();
   /** When each object was last re-applied: a mutating webhook that fights Git must not turn into a hot loop. */
@@ -55,6 +61,7 @@ export class SelfHeal {
   track(sync: string, objects: readonly KubeObject[] | undefined, options: { heal: boolean } = { heal: true }): void {
     this.drifted.delete(sync);
     if (objects === undefined) {
+      this.missed.delete(sync);
       this.desired.delete(sync);
       this.healing.delete(sync);
       return;
@@ -80,6 +87,10 @@ export class SelfHeal {
 
   resume(sync: string): void {
     this.paused.delete(sync);
+    const missed = this.missed.get(sync);
+    this.missed.delete(sync);
+    // Most of these are the reconcile's own applies: `isInSync` settles them locally, without a request.
+    for (const event of missed?.values() ?? []) void this.onEvent(event);
   }
 
   stop(): void {
@@ -110,8 +121,9 @@ export class SelfHeal {
   private async onEvent(event: WatchEvent): Promise<void> {
     const live = event.object;
     const sync = live.metadata.labels?.[syncLabel];
-    if (sync === undefined || this.paused.has(sync)) return;
+    if (sync === undefined) return;
     const key = objectKey(objectIdOf(live));
+    if (this.paused.has(sync)) return this.remember(sync, key, event);
     const desired = this.desired.get(sync)?.get(key);
     if (desired === undefined || this.inFlight.has(key)) return;
     if (event.type !== 'DELETED' && isInSync(desired, live)) return this.markDrift(sync, key, false);
@@ -126,8 +138,9 @@ export class SelfHeal {
         if (!dryRunChanges(current, wouldBe, fieldManager, { ownership: heal }))
           return this.markDrift(sync, key, false);
       }
-      // Re-check: a reconcile may have started while we asked the dry-run.
-      if (this.paused.has(sync)) return;
+      // Re-check: a reconcile may have started while we asked the dry-run; it sees this event again on resume.
+      // An event that arrived during the pause is newer than this one and wins.
+      if (this.paused.has(sync)) return this.remember(sync, key, event, { unlessNewer: true });
       if (!heal) return this.markDrift(sync, key, true);
       const culprit = current === undefined ? 'deleted' : (changedBy(desired, current) ?? 'unknown');
       await this.cluster.apply(desired);
@@ -143,6 +156,12 @@ export class SelfHeal {
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  private remember(sync: string, key: string, event: WatchEvent, options = { unlessNewer: false }): void {
+    const missed = this.missed.get(sync) ?? new Map<string, WatchEvent>();
+    if (!(options.unlessNewer && missed.has(key))) missed.set(key, event);
+    this.missed.set(sync, missed);
   }
 
   private markDrift(sync: string, key: string, drifted: boolean): void {

@@ -424,6 +424,12 @@ export class SyncController {
       });
       return outcome;
     } finally {
+      // Self-heal takes over before the status says Ready: whoever reads Ready and edits an object is healed (an
+      // edit made while the Sync was paused is checked now, against what this reconcile applied).
+      if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
+      // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
+      else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
+      this.selfHeal.resume(label);
       if (interrupted) {
         this.logger.info('reconcile cut short: the agent is stopping', { sync: label });
       } else {
@@ -434,10 +440,6 @@ export class SyncController {
           fluxReleases,
         });
       }
-      if (desired !== undefined) this.selfHeal.track(label, desired, { heal: parsed.ok && parsed.spec.selfHeal });
-      // selfHeal: false stops healing at once, even when this reconcile failed and applied nothing new.
-      else if (parsed.ok && !parsed.spec.selfHeal) this.selfHeal.observeOnly(label);
-      this.selfHeal.resume(label);
       if (parsed.ok)
         this.valuesWatch.track(
           label,

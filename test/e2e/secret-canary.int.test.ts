@@ -135,10 +135,7 @@ afterAll(async () => {
 });
 
 describe('a canary secret value planted everywhere a Secret can come from', () => {
-  // Skipped for now: since the agent hardening landed beside it, self-heal of the hand edit or the 'healed' event
-  // misses its 60 s in 2 of 3 full-suite runs (passed alone and in one full run). The cause is not found yet: it is
-  // named in issue 12's closing note as the first thing to fix. The scanner and CLI parts still run.
-  it.skip('the agent: applied from Git with credentials, hand-edited live, broken on its line, fetched with a bad URL', async () => {
+  it('the agent: applied from Git with credentials, hand-edited live, broken on its line, fetched with a bad URL', async () => {
     await cluster.apply(
       {
         apiVersion: 'v1',
@@ -275,8 +272,7 @@ describe('a canary secret value planted everywhere a Secret can come from', () =
     }
   }, 400_000);
 
-  // Skipped with the agent part above, whose outputs it searches (it fails without them).
-  it.skip('appears in no status, Event, log line, deployment event, Slack post, SNS message, EventBridge event, stored item or CLI output', async () => {
+  it('appears in no status, Event, log line, deployment event, Slack post, SNS message, EventBridge event, stored item or CLI output', async () => {
     const syncs = await cluster.list(syncApiVersion, syncKind, { namespace: ns });
     record(
       'Sync status',
