@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure a PostgreSQL server is installed (Debian's `postgresql` package, with apt-get when missing) and prints the
-# folder of its binaries (initdb, postgres). Quick when it is there: a glob, no apt. The package's own cluster is not
-# used: `tidemark local up` runs a server of its own, with its data under the environment's state folder.
+# Makes sure a PostgreSQL server is installed (Debian's `postgresql` package, with apt-get when missing, its packages
+# cached in $TIDEMARK_CACHE/postgresql-debs) and prints the folder of its binaries (initdb, postgres). Quick when it
+# is there: a glob, no apt. The package's own cluster is not used: `tidemark local up` runs a server of its own, with
+# its data under the environment's state folder.
 # `install.sh --missing` prints "postgresql" when it would install it, and installs nothing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,6 +16,7 @@ find_bin() {
   echo "$newest"
 }
 bin="$(find_bin)"
+debs="$tidemark_cache/postgresql-debs"
 if [ "${1:-}" = --missing ]; then
   [ -n "$bin" ] || echo postgresql
   exit 0
@@ -26,7 +28,11 @@ install_postgres() {
     echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
   fi
   export DEBIAN_FRONTEND=noninteractive
-  local opts=(-y -qq --no-install-recommends -o Dpkg::Options::=--force-confold)
+  # apt keeps the packages it fetches in the cache, so the next machine with this cache downloads none of them (its
+  # file names carry each package's version; apt picks the candidate's). The install itself (dpkg, as root) still
+  # runs on every fresh machine: it is a system package.
+  mkdir -p "$debs/partial"
+  local opts=(-y -qq --no-install-recommends -o Dpkg::Options::=--force-confold -o "Dir::Cache::archives=$debs")
   apt-get install "${opts[@]}" postgresql || { apt-get update -qq && apt-get install "${opts[@]}" postgresql; }
 }
 if [ -z "$bin" ]; then

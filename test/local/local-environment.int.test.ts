@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LocalEnvironment } from '../../local/environment';
-import { DEMO_AGENT, up } from '../../local/local-environment';
+import { DEMO_AGENT, environmentHealth, up } from '../../local/local-environment';
 import { receiveSnsMessages } from '../support/aws';
 import { kubeConfig, uniqueNamespace } from '../support/cluster';
 import { eventually } from '../support/eventually';
@@ -232,6 +234,43 @@ describe('the moto AWS emulator', () => {
     const id = uniqueName('item');
     await put();
     await expect(put()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+});
+
+describe('the local PostgreSQL server', () => {
+  const connect = async (user: string, password: string, database = 'postgres') => {
+    const { host, port } = localEnv().postgres;
+    const client = new pg.Client({ host, port, user, password, database, connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    return client;
+  };
+
+  it('is a healthy component of the environment, on 127.0.0.1, reused by a second up', async () => {
+    const env = localEnv();
+    expect(env.postgres.host).toBe('127.0.0.1');
+    const health = (await environmentHealth(env)).find((h) => h.name === 'postgres');
+    expect(health).toMatchObject({ running: true, healthy: true });
+    expect((await up()).postgres.port).toBe(env.postgres.port);
+  });
+
+  it('lets in the admin of its Secrets Manager secret, as the reconcilers log in, and no one with another password', async () => {
+    const { adminSecretName } = localEnv().postgres;
+    const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: adminSecretName }));
+    const { username, password } = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string };
+    const database = uniqueName('probe').replace(/-/g, '_');
+    const admin = await connect(username, password);
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      const probe = await connect(username, password, database);
+      expect((await probe.query('SELECT current_database() AS db')).rows[0].db).toBe(database);
+      await probe.end();
+      await admin.query(`DROP DATABASE ${database}`);
+    } finally {
+      await admin.end();
+    }
+    await expect(connect(username, `${password}-wrong`)).rejects.toThrow(/password authentication failed/);
+    // SCRAM: the password never travels, so the server's log of every statement and login does not hold it.
+    expect(readFileSync(join(localEnv().stateDir, 'postgres.log'), 'utf8')).not.toContain(password);
   });
 });
 
