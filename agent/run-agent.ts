@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CheckoutCache } from '../adapters/git/checkout-cache';
@@ -22,6 +23,11 @@ export interface AgentOptions {
   leaderElection?: { namespace: string; name: string; identity?: string };
   /** Watch Syncs in this namespace only (the namespaced install). */
   watchNamespace?: string;
+  /**
+   * The agent's own namespace: a Sync elsewhere must name `spec.serviceAccountName` (impersonated to apply it).
+   * @default `watchNamespace`, else the pod's namespace (its ServiceAccount mount), else none (an agent on a laptop)
+   */
+  ownNamespace?: string;
   /** The namespaces the agent may write to (the namespaced install): self-heal watches only these. */
   namespaces?: string[];
   /** Long-poll this SQS queue for pushes and reconcile the Syncs they name at once (see sync-queue-listener.ts). */
@@ -83,6 +89,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const controller = new SyncController(cluster, new CheckoutCache(options.cacheDir), selfHeal, metrics, logger, {
     namespace: options.watchNamespace,
     chartMirrors: options.chartMirrors ?? parseChartMirrors(process.env.TIDEMARK_CHART_MIRRORS),
+    ...ownNamespaceOf(options),
     ...(publisher && options.events
       ? { deploymentEvents: { cluster: options.events.cluster, publish: (...e) => publisher.publish(...e) } }
       : {}),
@@ -168,4 +175,14 @@ async function queueListener(url: string, controller: SyncController, logger: Lo
     import('./sync-queue-listener'),
   ]);
   return new SyncQueueListener(new SyncQueue(url), controller, logger);
+}
+
+/** See {@link AgentOptions.ownNamespace}. */
+function ownNamespaceOf(options: AgentOptions): { ownNamespace?: string } {
+  const mounted = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+  const own =
+    options.ownNamespace ??
+    options.watchNamespace ??
+    (existsSync(mounted) ? readFileSync(mounted, 'utf8').trim() : undefined);
+  return own ? { ownNamespace: own } : {};
 }

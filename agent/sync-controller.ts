@@ -79,6 +79,12 @@ export interface SyncControllerOptions {
   deploymentEvents?: { cluster: string; publish(...events: DeploymentEvent[]): void };
   /** Where charts are pulled from instead of the URL Git names (the cluster's network; core/helm/chart-mirrors.ts). */
   chartMirrors?: readonly ChartMirror[];
+  /**
+   * The agent's own namespace. A Sync anywhere else must name `spec.serviceAccountName`, which the agent impersonates
+   * to apply it: whoever may create a Sync in a namespace can then do no more there than that ServiceAccount. Absent
+   * (an agent run from a laptop), no Sync needs one.
+   */
+  ownNamespace?: string;
 }
 
 /**
@@ -94,6 +100,8 @@ export class SyncController {
   private readonly applies: Slots;
   /** Fetches in flight, apart from the applies: a slow git server never holds an apply slot. */
   private readonly fetches = new Slots(defaultConcurrency.fetches);
+  /** Clients acting as the ServiceAccounts Syncs name, one per account (each with its connection pool). */
+  private readonly tenants = new Map<string, ClusterClient>();
   private listed = false;
   /** ECR tokens and secretRef credentials for Helm charts, cached across reconciles (tokens renewed before expiry). */
   private chartCredentials?: ChartCredentialsSource;
@@ -143,6 +151,7 @@ export class SyncController {
     this.valuesWatch.stop();
     for (const state of this.syncs.values()) clearTimeout(state.timer);
     await Promise.allSettled([...this.syncs.values()].map((state) => state.running));
+    for (const client of this.tenants.values()) client.close();
   }
 
   /**
@@ -329,6 +338,15 @@ export class SyncController {
         return outcome;
       }
       const { spec } = parsed;
+      const own = this.options.ownNamespace;
+      if (spec.serviceAccountName === undefined && own !== undefined && ref.namespace !== own) {
+        outcome = {
+          kind: 'spec-invalid',
+          message: `spec.serviceAccountName is required for a Sync outside ${own}, the agent's namespace: the agent applies it as that ServiceAccount. Name one in ${ref.namespace} with the permissions the Sync needs`,
+        };
+        return outcome;
+      }
+      const applier = this.applierFor(ref, spec.serviceAccountName);
       const timeoutSeconds = durationSeconds(spec.timeout) ?? 180;
       let source: { revision: string; dir: string };
       const fetching = deadline(timeoutSeconds, this.abort.signal);
@@ -380,12 +398,13 @@ export class SyncController {
           const mirrors = this.options.chartMirrors ?? [];
           const mirrored = spec.helm ? mirrorChart(spec.helm.chart, mirrors) : undefined;
           const result = spec.helm
-            ? await syncRelease(this.cluster, {
+            ? await syncRelease(applier, {
                 ...request,
                 helm: { ...spec.helm, chart: mirrored?.chart ?? spec.helm.chart },
                 repoRoot: source.dir,
                 previousRelease: sync.status.helm,
-                lookupAs: this.cluster.credentials,
+                // Helm's `lookup` reads the cluster with these credentials: a tenant's chart reads as the tenant.
+                lookupAs: applier.credentials,
                 chartCredentials: mirrored?.mirror?.secretRef
                   ? await this.charts.for(
                       { ...(mirrored.chart ?? spec.helm.chart), secretRef: { name: mirrored.mirror.secretRef.name } },
@@ -394,15 +413,15 @@ export class SyncController {
                   : await this.charts.for(mirrored?.chart ?? spec.helm.chart, ref.namespace),
               })
             : spec.fluxHelmReleases
-              ? await syncFluxReleases(this.cluster, {
+              ? await syncFluxReleases(applier, {
                   ...request,
                   repoRoot: source.dir,
                   previousReleases: sync.status.helmReleases,
                   mirrors,
                   chartCredentials: (chart, namespace) => this.charts.for(chart, namespace),
-                  lookupAs: this.cluster.credentials,
+                  lookupAs: applier.credentials,
                 })
-              : await syncFolder(this.cluster, request);
+              : await syncFolder(applier, request);
           if ('release' in result) release = result.release as HelmReleaseStatus | undefined;
           if ('releases' in result) fluxReleases = result.releases as HelmReleaseStatus[];
           if (spec.helm || spec.fluxHelmReleases) valuesRead = (result as SyncReleaseResult).valuesSources;
@@ -448,6 +467,22 @@ export class SyncController {
             : valuesObjectsOf(ref, parsed.spec.helm, valuesRead),
         );
     }
+  }
+
+  /**
+   * Who applies a Sync's objects: the agent itself, or (with `spec.serviceAccountName`) a client impersonating that
+   * ServiceAccount of the Sync's namespace, so the API server's authorizer judges every apply, prune and delete as the
+   * tenant's. Status, Events and the credentials Secret stay the agent's own.
+   */
+  private applierFor(ref: SyncRef, serviceAccountName: string | undefined): ClusterClient {
+    if (serviceAccountName === undefined) return this.cluster;
+    const key = `${ref.namespace}/${serviceAccountName}`;
+    let client = this.tenants.get(key);
+    if (client === undefined) {
+      client = this.cluster.asServiceAccount(ref.namespace, serviceAccountName);
+      this.tenants.set(key, client);
+    }
+    return client;
   }
 
   /**
@@ -522,7 +557,7 @@ export class SyncController {
       // a reconcile from following a wrong path are opened (as `tidemark uninstall --prune` does); the ownership and
       // protected-kind rules are not.
       const pruned = await pruneStale(
-        this.cluster,
+        this.applierFor(ref, parsed.ok ? parsed.spec.serviceAccountName : undefined),
         {
           sync: ref,
           previous: { entries },

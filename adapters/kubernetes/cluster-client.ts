@@ -4,7 +4,7 @@ import { fieldManager } from '../../core/sync/ownership';
 import type { JsonPatchOperation } from '../../core/sync/take-over-fields';
 import { ApiTransport, type ApiTransportOptions, type RequestSubject } from './api-transport';
 import { KubeApiError } from './kube-api-error';
-import { type Credentials, credentialsFromKubeconfig, credentialsFromToken } from './kube-credentials';
+import { type Credentials, credentialsFromKubeconfig, credentialsFromToken, impersonating } from './kube-credentials';
 import { type ApiResourceList, type ResourceMapping, RestMapper } from './rest-mapper';
 
 export interface ApplyOptions {
@@ -52,7 +52,7 @@ export class ClusterClient {
   /** Also handed to Helm (as a kubeconfig) so that `lookup` reads the cluster with the same identity. */
   constructor(
     readonly credentials: Credentials,
-    options: ClusterClientOptions = {},
+    private readonly options: ClusterClientOptions = {},
   ) {
     this.transport = new ApiTransport(credentials, options);
     this.mapper = new RestMapper((path) =>
@@ -79,6 +79,17 @@ export class ClusterClient {
     options?: ClusterClientOptions,
   ): ClusterClient {
     return new ClusterClient(credentialsFromToken(access), options);
+  }
+
+  /**
+   * A client that acts as the ServiceAccount `namespace/name` (impersonation): what a tenant's Sync applies is
+   * authorized as the tenant, not as the agent. Its own connection pool and discovery cache; `close()` it when done.
+   */
+  asServiceAccount(namespace: string, name: string): ClusterClient {
+    return new ClusterClient(
+      impersonating(this.credentials, `system:serviceaccount:${namespace}:${name}`),
+      this.options,
+    );
   }
 
   /** The URL path of a collection or of one object. */

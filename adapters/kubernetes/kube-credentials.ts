@@ -66,6 +66,18 @@ export function credentialsFromKubeconfig(path?: string): Credentials {
   return { server, tls, headers: async () => ({}) };
 }
 
+/**
+ * The same credentials, acting as `user` (Kubernetes impersonation: the API server authorizes every request as that
+ * user, after checking that these credentials may `impersonate` it). A ServiceAccount is named
+ * `system:serviceaccount:<namespace>:<name>`; the API server adds its groups itself.
+ */
+export function impersonating(credentials: Credentials, user: string): Credentials {
+  return {
+    ...credentials,
+    headers: async () => ({ ...(await credentials.headers()), 'Impersonate-User': user }),
+  };
+}
+
 /** Credentials for a server, its CA (base64 PEM, as EKS DescribeCluster returns it) and a bearer token. */
 export function credentialsFromToken(access: {
   server: string;

@@ -8,6 +8,7 @@ interface AgentCliOptions {
   leaderElect?: boolean;
   leaseNamespace: string;
   watchNamespace?: string;
+  ownNamespace?: string;
   namespaces?: string;
   syncQueueUrl?: string;
   eventsQueueUrl?: string;
@@ -29,6 +30,11 @@ export function register(program: Command): void {
     .option('--leader-elect', 'hold a Lease so only one replica acts (needed when replicas > 1)')
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', process.env.POD_NAMESPACE ?? 'tidemark-system')
     .option('--watch-namespace <ns>', 'watch Syncs in this namespace only (the namespaced install)')
+    .option(
+      '--own-namespace <ns>',
+      "the agent's own namespace: a Sync elsewhere must name spec.serviceAccountName (default: --watch-namespace, else the pod's)",
+      process.env.POD_NAMESPACE,
+    )
     .option('--namespaces <list>', 'comma-separated namespaces the agent may write to (the namespaced install)')
     .option('--sync-queue-url <url>', 'long-poll this SQS queue for pushes and reconcile the matching Syncs at once')
     .option(
@@ -53,6 +59,7 @@ export function register(program: Command): void {
         cacheDir: options.cacheDir,
         port: Number(options.port),
         watchNamespace: options.watchNamespace,
+        ...(options.ownNamespace ? { ownNamespace: options.ownNamespace } : {}),
         syncQueueUrl: options.syncQueueUrl,
         ...(options.eventsQueueUrl && options.cluster
           ? { events: { queueUrl: options.eventsQueueUrl, cluster: options.cluster } }

@@ -83,6 +83,15 @@ export const SyncSpec = z
     prune: z.boolean().default(true),
     selfHeal: z.boolean().default(true),
     suspend: z.boolean().default(false),
+    /**
+     * The ServiceAccount (in the Sync's namespace) the agent acts as to apply, prune and delete this Sync's objects, as
+     * Flux's `serviceAccountName`: a tenant's Sync can do no more than the tenant. Required outside the agent's own
+     * namespace.
+     */
+    serviceAccountName: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a ServiceAccount in the Sync’s namespace')
+      .optional(),
     /** A Secret in the Sync's namespace with `username` and `password` (or token) for the repository. */
     secretRef: z.object({ name: z.string().min(1) }).optional(),
     maxPrunePercent: z.number().int().min(0).max(100).default(20),
