@@ -205,6 +205,9 @@ export class GitMirror implements RepoMirror {
       .split('\n')
       .find((l) => l.includes(`:${target}\t`));
     const flag = line?.[0];
+    // Up to date: the branch already holds this very commit. Creating a branch, that is another writer's (an earlier
+    // attempt's) branch, and git checks this before the lease.
+    if (options.create && flag === '=') return { kind: 'rejected-non-fast-forward' };
     if (result.exitCode === 0 && line && flag !== '!') {
       return { kind: 'pushed', sha: commit };
     }
