@@ -55,6 +55,6 @@ describe('self-heal', () => {
     selfHeal.resume(sync);
     await eventually(async () => mode() === 'git', 15_000, 'the edit made during the pause healed');
     expect(heals.filter((heal) => heal.sync === sync)).toHaveLength(2);
-    expect(heals.at(-1)).toMatchObject({ subject: `ConfigMap ${ns}/paused`, changedBy: 'kubectl-patch' });
+    expect(heals.at(-1)).toMatchObject({ subject: `ConfigMap/${ns}/paused`, changedBy: 'kubectl-patch' });
   }, 60_000);
 });
