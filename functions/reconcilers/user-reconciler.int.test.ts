@@ -64,6 +64,7 @@ beforeAll(async () => {
     configRepo: { provider: 'git', url: repo.url, branch: 'main', authSecretName: 'tidemark/config-repo' },
     clusters: [{ name: 'dev', eksClusterName: 'local', region: 'us-east-1', path: 'clusters/dev' }],
     images: { ecrRepositories: ['web'] },
+    reconcilers: ['./reconcilers/ssm-parameter.ts'],
     resources: [
       {
         name: folderName,
