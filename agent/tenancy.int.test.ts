@@ -99,9 +99,9 @@ describe('a Sync outside the agent namespace', () => {
       const condition = (await syncStatus(cluster, tenant, 'escalate')).conditions?.find((c) => c.type === 'Ready');
       return condition?.status === 'False' && condition.reason === 'ApplyFailed' ? condition : undefined;
     }, 60_000);
-    expect(ready.message).toContain(`ClusterRoleBinding ${escalation}`);
+    expect(ready.message).toContain(`ClusterRoleBinding/${escalation} apply failed (Forbidden)`);
     expect(ready.message).toMatch(/forbidden/i);
-    expect(ready.message).toContain(`system:serviceaccount:${tenant}:deployer`);
+    expect(ready.message).toContain(`Grant system:serviceaccount:${tenant}:deployer this permission with a Role`);
     const binding = await cluster.get({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',

@@ -33,8 +33,13 @@ export function fixFor(reason: string, subject: string): string {
       return /immutable/.test(subject)
         ? 'Restore the field in Git, or delete the object so it can be recreated with the new value'
         : 'Fix the manifest in Git';
-    case 'Forbidden':
-      return "Grant the agent's ServiceAccount this permission (agent/deploy/rbac-cluster.yaml, or a RoleBinding per namespace as in agent/deploy/namespaced), or remove the object from Git";
+    case 'Forbidden': {
+      // The API server names who was refused: the agent, or the ServiceAccount a tenant's Sync is applied as.
+      const user = /User "([^"]+)"/.exec(subject)?.[1];
+      return user?.startsWith('system:serviceaccount:') && !/:tidemark-agent$/.test(user)
+        ? `Grant ${user} this permission with a Role and RoleBinding in its namespace if the Sync should have it (it is the Sync's spec.serviceAccountName), or remove the object from Git`
+        : "Grant the agent's ServiceAccount this permission (agent/deploy/rbac-cluster.yaml, or a RoleBinding per namespace as in agent/deploy/namespaced), or remove the object from Git";
+    }
     case 'Unauthorized':
       return 'Check the credentials in the kubeconfig or the token';
     case 'NotFound':
