@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +47,36 @@ describe('the drift scanner’s desired state', () => {
     await expect(head.render(join(head.dir, 'clusters/remote'))).rejects.toThrow(
       "names the remote resource 'https://example.com/cm.yaml'",
     );
+  });
+
+  it('fetches remote kustomize resources for a folder whose Sync opted in (spec.remoteResources), as the agent does', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end(stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fetched' }, data: { a: '1' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/cm.yaml`;
+      const repo = await createGitRepo('scanner-remote', {
+        'clusters/remote/kustomization.yaml': stringify({ resources: [url] }),
+      });
+      const { username, password } = localEnv().git;
+      const source = await DesiredStateSource.open({
+        url: repo.url,
+        branch: 'main',
+        credentials: async () => ({ username, password }),
+        workDir: mkdtempSync(join(tmpdir(), 'scanner-remote-')),
+      });
+      const head = await source.head();
+      const dir = join(head.dir, 'clusters/remote');
+      await expect(head.render(dir)).rejects.toThrow(`names the remote resource '${url}'`);
+      expect(requests).toBe(0);
+      const objects = await head.render(dir, { remoteResources: true });
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/fetched']);
+      expect(requests).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
   });
 });

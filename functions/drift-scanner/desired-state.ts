@@ -14,8 +14,11 @@ export interface DesiredState {
   dir: string;
   /** Text of `.tidemark/drift.yaml` at the head, if the repo has one. */
   driftRules: string | undefined;
-  /** Renders a folder of the checkout with the agent's renderer, once per revision and folder. */
-  render(dir: string): Promise<KubeObject[]>;
+  /**
+   * Renders a folder of the checkout with the agent's renderer, once per revision and folder. Remote kustomize
+   * resources only with `remoteResources`, which the folder's Sync sets (`spec.remoteResources`), as the agent does.
+   */
+  render(dir: string, options?: { remoteResources?: boolean }): Promise<KubeObject[]>;
 }
 
 /**
@@ -80,18 +83,20 @@ export class DesiredStateSource {
       committedAt: await checkout.committedAt(),
       dir: checkout.dir,
       driftRules: await readFile(join(checkout.dir, '.tidemark/drift.yaml'), 'utf8').catch(() => undefined),
-      render: (dir) => this.render(dir, checkout.dir),
+      render: (dir, options) => this.render(dir, checkout.dir, options?.remoteResources ?? false),
     };
   }
 
-  private render(dir: string, checkout: string): Promise<KubeObject[]> {
-    let render = this.renders.get(dir);
+  private render(dir: string, checkout: string, remoteResources: boolean): Promise<KubeObject[]> {
+    const key = `${dir}\0${remoteResources}`;
+    let render = this.renders.get(key);
     if (!render) {
-      // Nothing outside the checkout, and no remote kustomize resources: the Lambda must not be anyone's SSRF client.
-      render = renderFolder(dir, { confine: { root: checkout, remoteResources: false } });
-      this.renders.set(dir, render);
+      // Nothing outside the checkout, and remote kustomize resources only where the cluster's Sync opted in: whoever
+      // can commit must not make the Lambda anyone's SSRF client.
+      render = renderFolder(dir, { confine: { root: checkout, remoteResources } });
+      this.renders.set(key, render);
       // A failed render (a broken manifest) is retried on the next scan rather than remembered.
-      render.catch(() => this.renders.delete(dir));
+      render.catch(() => this.renders.delete(key));
     }
     return render;
   }

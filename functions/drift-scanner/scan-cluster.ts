@@ -113,7 +113,9 @@ async function scanOnce(
           : undefined;
     const result = await diffFolder(cluster, {
       dir,
-      render: helm ? async () => helm.objects : head.render,
+      render: helm
+        ? async () => helm.objects
+        : (folder) => head.render(folder, { remoteResources: spec?.ok === true && spec.spec.remoteResources }),
       sync,
       cluster: config.name,
       revision: head.revision,
