@@ -2,31 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { agentBundleOptions } from '../../agent/image/bundle-agent';
 import { freePort, sleep } from '../../local/processes';
 
-/** The agent image's entry point: the `tidemark` commands that belong in a cluster. */
-export const AGENT_ENTRY = 'cli/agent-main.ts';
-
-const root = join(import.meta.dirname, '../..');
-
 /**
- * Bundles the agent as its image ships it (agent/Dockerfile's esbuild options) into `outdir`, and returns the
- * bundle's entry file, so a benchmark measures the memory and CPU of what runs in the cluster, not of tsx.
+ * Bundles the agent as its image ships it (agent/image/bundle-agent.ts, the one definition) into `outdir`, and returns
+ * the bundle's entry file, so a benchmark measures the memory and CPU of what runs in the cluster, not of tsx.
  */
 export async function bundleAgent(outdir: string): Promise<string> {
-  await build({
-    entryPoints: [join(root, AGENT_ENTRY)],
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    outdir,
-    entryNames: 'main',
-    logLevel: 'warning',
-  });
+  await build(agentBundleOptions(outdir));
   return join(outdir, 'main.js');
 }
 
