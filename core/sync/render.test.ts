@@ -48,4 +48,28 @@ describe('parseManifests', () => {
       parseManifests([{ path: 'a.yaml', text: `${configMap('web', 'a')}---\n${configMap('web', 'b')}` }]),
     ).toHaveLength(2);
   });
+
+  it('reads YAML as kubectl does (Go yaml.v2): octal modes, yes/on booleans, but times and dates stay strings', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: web}',
+      'spec:',
+      '  volumes: [{name: s, secret: {secretName: s, defaultMode: 0644}}]',
+      '  hostNetwork: yes',
+      '  enableServiceLinks: off',
+      '  labels: {at: 10:30, on: 2024-01-01, quoted: "yes"}',
+      '',
+    ].join('\n');
+    const [pod] = parseManifests([{ path: 'pod.yaml', text }]);
+    const spec = pod?.spec as Record<string, unknown>;
+    expect(spec.volumes).toEqual([{ name: 's', secret: { secretName: 's', defaultMode: 0o644 } }]);
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.enableServiceLinks).toBe(false);
+    // `on` as a key is a boolean key in YAML 1.1; JSON has only string keys, so it reads "true", as kubectl sends it.
+    expect(spec.labels).toEqual({ at: '10:30', true: '2024-01-01', quoted: 'yes' });
+    // YAML 1.2 reads the same text differently: the octal mode would be a decimal 644 (an executable-bit surprise).
+    const [strict] = parseManifests([{ path: 'pod.yaml', text }], { yaml: '1.2' });
+    expect((strict?.spec as { volumes: { secret: { defaultMode: number } }[] }).volumes[0]?.secret.defaultMode).toBe(644);
+  });
 });

@@ -1,4 +1,4 @@
-import { type Document, parseAllDocuments, type YAMLError } from 'yaml';
+import { type Document, parseAllDocuments, type Tags, type YAMLError } from 'yaml';
 import { isPlainObject, type KubeObject } from './kube-object';
 import { describeObject, objectIdOf, objectKey } from './object-id';
 
@@ -31,7 +31,9 @@ export class RenderError extends Error {
  * apiVersion, kind and metadata.name, and no object appears twice. Empty documents (only comments or `---`) are
  * skipped; a `kind: List` is expanded into its items, as kubectl does.
  *
- * `options.yaml: '1.1'` reads YAML as Go's yaml.v2 (Helm, kubectl) does: `0755` is octal, `on`/`yes` are booleans.
+ * YAML is read as kubectl and Helm read it (Go's yaml.v2, through sigs.k8s.io/yaml): `defaultMode: 0644` is octal
+ * (420), `on`/`yes`/`y` are booleans, so a manifest means here what it means to `kubectl apply -f`. `options.yaml:
+ * '1.2'` reads YAML 1.2's core schema instead (`0644` is 644, `yes` a string).
  *
  * @throws RenderError naming the file and document on the first problem found.
  * @example
@@ -41,7 +43,12 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const documents = parseAllDocuments(file.text, { prettyErrors: true, version: options.yaml ?? '1.2' });
+    const version = options.yaml ?? '1.1';
+    const documents = parseAllDocuments(file.text, {
+      prettyErrors: true,
+      version,
+      ...(version === '1.1' ? { customTags: asGoYamlV2 } : {}),
+    });
     if (!Array.isArray(documents)) {
       // parseAllDocuments returns an EmptyStream (not an array) for a file with no documents at all.
       continue;
@@ -69,6 +76,17 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
     });
   }
   return objects;
+}
+
+/**
+ * The `yaml` library's YAML 1.1 tags, less the two that Go's yaml.v2 does not resolve into the JSON kubectl sends:
+ * sexagesimal numbers (`10:30` stays a string, not 630) and timestamps (a date stays a string). Why by hand: no library
+ * ships yaml.v2's exact resolver; these two tags are the whole difference for manifests.
+ */
+function asGoYamlV2(tags: Tags): Tags {
+  return tags.filter(
+    (tag) => typeof tag === 'string' || !(tag.format === 'TIME' || tag.tag === 'tag:yaml.org,2002:timestamp'),
+  );
 }
 
 /**

@@ -374,7 +374,7 @@ function sortOutput(output: string): Omit<RenderedChart, 'chart' | 'generated' |
   const templates = new Map<string, string>();
   for (const document of splitChartOutput(output)) {
     // Helm's templates are written for Go's YAML 1.1 reader (`defaultMode: 0755` is octal there, 755 in YAML 1.2).
-    for (const object of parseManifests([document], { yaml: '1.1' })) {
+    for (const object of parseManifests([document])) {
       const key = `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
       if (isFromCrdsFolder(document.path)) crds.push(object);
       else if (isHook(object)) {
