@@ -29,6 +29,8 @@ export const defaultConcurrency = {
   /** Objects beyond Kubernetes (record sets, roles) one reconciler observes or applies at once, unless its own
    * `concurrency` says otherwise (Route 53 allows five requests a second per account, a database many more). */
   resourceChanges: 8,
+  /** Targets the hydrator renders at once: each is a kustomize or Helm process, so about the cores of a Lambda. */
+  renders: 3,
 } as const;
 
 /**

@@ -18,6 +18,7 @@ import {
 import { type RenderFailure, renderFailureOf } from '../../core/hydrate/render-failure';
 import { type RenderTarget, rendersInLambda } from '../../core/hydrate/render-targets';
 import { METADATA_FILE, README_FILE } from '../../core/hydrate/rendered-files';
+import { defaultConcurrency, inParallel } from '../concurrency';
 import { type RenderedTarget, type RenderPlace, rendererVersions, renderTarget } from './render-target';
 import { inputDigest, targetInputs } from './target-inputs';
 
@@ -102,27 +103,54 @@ export async function hydrate(
   targets: readonly RenderTarget[],
   deps: HydrateDeps,
 ): Promise<TargetOutcome[]> {
-  const outcomes: TargetOutcome[] = [];
-  for (const target of targets) {
+  // Renders run side by side (kustomize and Helm are processes of their own); the commits of one destination branch
+  // go one after another, since each moves that branch (and its root hydrator.metadata), while branches commit side by
+  // side. Outcomes keep the order of the targets.
+  const results = new Map<RenderTarget, TargetOutcome>();
+  const prepared = new Map<RenderTarget, PromiseWithResolvers<Prepared>>();
+  const eligible = targets.filter((target) => {
     if (deps.place === 'lambda' && !rendersInLambda(target.source)) {
-      outcomes.push({
-        kind: 'skipped',
-        target: target.name,
-        reason: `a ${target.source.kind} target renders in CI (tidemark render)`,
-      });
-      continue;
+      const reason = `a ${target.source.kind} target renders in CI (tidemark render)`;
+      results.set(target, { kind: 'skipped', target: target.name, reason });
+      return false;
     }
-    try {
-      outcomes.push(await hydrateTarget(checkout, target, deps));
-    } catch (error) {
-      if (error instanceof HydrateGaveUp) throw error;
-      outcomes.push({ kind: 'failed', target: target.name, failure: renderFailureOf(error, checkout.dir) });
-      deps.log?.('render failed; nothing committed for this target', {
-        target: target.name,
-        error: (error as Error).message,
-      });
-    }
+    const deferred = Promise.withResolvers<Prepared>();
+    // Handled where the commit phase awaits it; this only keeps a render failure after a give-up from being unhandled.
+    deferred.promise.catch(() => undefined);
+    prepared.set(target, deferred);
+    return true;
+  });
+  const renders = inParallel(eligible, defaultConcurrency.renders, async (target) => {
+    const { resolve, reject } = prepared.get(target) as PromiseWithResolvers<Prepared>;
+    await prepareTarget(checkout, target, deps).then(resolve, reject);
+  });
+  const byBranch = new Map<string, RenderTarget[]>();
+  for (const target of eligible) {
+    const branch = target.destination.branch ?? deps.dryBranch;
+    byBranch.set(branch, [...(byBranch.get(branch) ?? []), target]);
   }
+  const commits = inParallel([...byBranch.values()], byBranch.size, async (branchTargets) => {
+    for (const [index, target] of branchTargets.entries()) {
+      try {
+        const ready = await (prepared.get(target) as PromiseWithResolvers<Prepared>).promise;
+        // The targets before this one moved the branch since it was read: read it again rather than fail a push.
+        const fresh =
+          index === 0 || ready.kind === 'done'
+            ? ready
+            : { ...ready, read: await readDestination(deps.repo, target, ready.branch) };
+        results.set(target, await commitTarget(checkout, target, fresh, deps));
+      } catch (error) {
+        if (error instanceof HydrateGaveUp) throw error;
+        results.set(target, { kind: 'failed', target: target.name, failure: renderFailureOf(error, checkout.dir) });
+        deps.log?.('render failed; nothing committed for this target', {
+          target: target.name,
+          error: (error as Error).message,
+        });
+      }
+    }
+  });
+  await Promise.all([renders, commits]);
+  const outcomes = targets.map((target) => results.get(target)).filter((o): o is TargetOutcome => o !== undefined);
   outcomes.push(...(await removeRetired(checkout.dry, targets, deps)));
   return outcomes;
 }
@@ -189,22 +217,49 @@ async function removeRetired(
   return outcomes;
 }
 
-async function hydrateTarget(checkout: DryCheckout, target: RenderTarget, deps: HydrateDeps): Promise<TargetOutcome> {
+/** A target ready to commit: its render and the destination as read before it, or why nothing is to be done. */
+type Prepared =
+  | { kind: 'done'; outcome: TargetOutcome }
+  | {
+      kind: 'rendered';
+      rendered: RenderedTarget;
+      branch: string;
+      read: HeadFiles;
+      digest: string | undefined;
+      renderers: string[];
+    };
+
+/** Digests the target's inputs, skips it when its destination already holds their render, and renders it otherwise. */
+async function prepareTarget(checkout: DryCheckout, target: RenderTarget, deps: HydrateDeps): Promise<Prepared> {
   const branch = target.destination.branch ?? deps.dryBranch;
-  const folder = target.destination.path;
   const renderers = await rendererVersions(target);
   const inputs = await targetInputs(checkout.dir, target);
   const digest = inputs ? await inputDigest(checkout.dir, target, inputs, renderers) : undefined;
+  const unchanged = { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' } as const;
   if (digest !== undefined && deps.unchangedRenders?.get(target.name) === digest) {
-    return { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' };
+    return { kind: 'done', outcome: unchanged };
   }
-  let read = await readDestination(deps.repo, target, branch);
-  const recorded = parseHydratorMetadata(read.files.get(joinRepoPath(folder, METADATA_FILE)));
+  const read = await readDestination(deps.repo, target, branch);
+  const recorded = parseHydratorMetadata(read.files.get(joinRepoPath(target.destination.path, METADATA_FILE)));
   if (digest !== undefined && recorded?.tidemark?.inputs === digest) {
     deps.unchangedRenders?.set(target.name, digest);
-    return { kind: 'unchanged', target: target.name, branch, reason: 'inputs-unchanged' };
+    return { kind: 'done', outcome: unchanged };
   }
   const rendered = await renderTarget(checkout.dir, target, deps.place, { chartCache: deps.chartCache });
+  return { kind: 'rendered', rendered, branch, read, digest, renderers };
+}
+
+async function commitTarget(
+  checkout: DryCheckout,
+  target: RenderTarget,
+  prepared: Prepared,
+  deps: HydrateDeps,
+): Promise<TargetOutcome> {
+  if (prepared.kind === 'done') return prepared.outcome;
+  const branch = target.destination.branch ?? deps.dryBranch;
+  const folder = target.destination.path;
+  const { rendered, digest, renderers } = prepared;
+  let read = prepared.read;
   const bookkeeping = bookkeepingFiles(deps.repoUrl, checkout.dry, target, rendered, digest, renderers);
   const max = deps.maxAttempts ?? 5;
   for (let attempt = 1; attempt <= max; attempt++) {
