@@ -22,7 +22,7 @@ import { syncFolder } from '../../engine/sync/sync-folder';
 import { testChannels } from '../../functions/notifier/notifier-test-channels';
 import { gitServer } from '../../local/git-server';
 import { createScratchQueue, drainQueue, type ScratchQueue } from '../../local/invoke';
-import { eventually, installSyncCrd, readyAt, syncStatus } from '../support/agent';
+import { createSync, eventually, installSyncCrd, readyAt, syncStatus } from '../support/agent';
 import { uniqueNamespace } from '../support/cluster';
 import { openScanner, type ScannerHarness, tableItems } from '../support/drift-scanner';
 import { createGitRepo } from '../support/git-repo';
@@ -215,6 +215,48 @@ describe('a canary secret value planted everywhere a Secret can come from', () =
     await notify();
     expect((await channels.slack()).length).toBeGreaterThan(0);
   }, 300_000);
+
+  it('the agent: a chart in Git whose values come from a Secret, released, then failing on that value', async () => {
+    // A chart of this test's own (the value must reach a template and a `fail` message); the repo is on the shared
+    // local git server, so the canary is only in the values.
+    const repo = await createGitRepo('canary-helm', {
+      'charts/vault/Chart.yaml': 'apiVersion: v2\nname: vault\nversion: 0.1.0\n',
+      'charts/vault/templates/secret.yaml':
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-password\nstringData:\n  password: {{ .Values.password | quote }}\n',
+      'charts/vault/templates/check.yaml':
+        '{{- if .Values.strict }}{{ fail (printf "password %s is too weak" .Values.password) }}{{- end }}\n',
+    });
+    const values = (text: string) =>
+      cluster.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'chart-values', namespace: ns },
+          stringData: { 'values.yaml': text },
+        },
+        { manager: 'tidemark-tests' },
+      );
+    await values(`password: ${canary}\n`);
+    await createSync(cluster, ns, 'vault', {
+      url: repo.url,
+      helm: { chart: { path: 'charts/vault' }, valuesFrom: [{ kind: 'Secret', name: 'chart-values' }] },
+    });
+    await readyAt(cluster, ns, 'vault', repo.head(), 90_000);
+    const released = await cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'vault-password' });
+    expect(Buffer.from(String((released?.data as Record<string, string>)?.password), 'base64').toString()).toBe(canary);
+
+    // The values now make the chart fail with a message that quotes the value; the values watch re-renders at once.
+    await values(`password: ${canary}\nstrict: true\n`);
+    const failed = await eventually(
+      async () => {
+        const ready = (await syncStatus(cluster, ns, 'vault')).conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'False' && ready.message?.includes('is too weak') ? ready : undefined;
+      },
+      60_000,
+      'the chart failing on its value',
+    );
+    expect(failed.message).not.toContain(canary);
+  }, 180_000);
 
   it('the drift scanner: a Secret in Git, a live value, and a YAML error on the line of the value', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canary-scan-'));
