@@ -101,11 +101,14 @@ export class HydrateGaveUp extends Error {
 export async function hydrate(
   checkout: DryCheckout,
   targets: readonly RenderTarget[],
-  deps: HydrateDeps,
+  given: HydrateDeps,
 ): Promise<TargetOutcome[]> {
   // Renders run side by side (kustomize and Helm are processes of their own); the commits of one destination branch
   // go one after another, since each moves that branch (and its root hydrator.metadata), while branches commit side by
   // side. Outcomes keep the order of the targets.
+  // One git mirror serves every read and commit, and two git fetches in one repository fail on its lock files: the
+  // repository work goes one call at a time, the renders (the slow part) side by side.
+  const deps = { ...given, repo: oneAtATime(given.repo) };
   const results = new Map<RenderTarget, TargetOutcome>();
   const prepared = new Map<RenderTarget, PromiseWithResolvers<Prepared>>();
   const eligible = targets.filter((target) => {
@@ -215,6 +218,20 @@ async function removeRetired(
     }
   }
   return outcomes;
+}
+
+/** The config repo with its calls queued: each starts when the one before it has ended. */
+function oneAtATime(repo: HydrateDeps['repo']): HydrateDeps['repo'] {
+  let tail: Promise<unknown> = Promise.resolve();
+  const queued = <T>(call: () => Promise<T>): Promise<T> => {
+    const run = tail.then(call, call);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return {
+    read: (...args) => queued(() => repo.read(...args)),
+    commit: (...args) => queued(() => repo.commit(...args)),
+  };
 }
 
 /** A target ready to commit: its render and the destination as read before it, or why nothing is to be done. */
