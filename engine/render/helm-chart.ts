@@ -73,6 +73,8 @@ export interface ChartRenderRequest {
   helm?: string;
   /** Where pulled charts and Helm's own state are kept. @default `$TIDEMARK_CHART_CACHE`, else under the temp dir */
   chartCache?: string;
+  /** The reconcile's render deadline (spec.timeout) and stop: a helm command still running then is killed. */
+  signal?: AbortSignal;
 }
 
 export interface RenderedChart {
@@ -191,10 +193,20 @@ export async function renderChart(request: ChartRenderRequest): Promise<Rendered
         maxBuffer: 256 * 1024 * 1024,
         timeout: helmDeadlineMs,
         killSignal: 'SIGKILL',
+        ...(request.signal ? { signal: request.signal } : {}),
       });
       return stdout;
     } catch (error) {
       const failure = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+      if (request.signal?.aborted) {
+        throw new RenderError(
+          label,
+          undefined,
+          `helm was stopped: ${(request.signal.reason as Error | undefined)?.message ?? 'aborted'}`,
+          'It is retried at the next reconcile',
+          { cause: error },
+        );
+      }
       if (failure.killed) {
         throw new RenderError(
           label,

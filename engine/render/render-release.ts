@@ -31,6 +31,8 @@ export interface ReleaseRenderRequest {
   chartCredentials?: ChartCredentials;
   helm?: string;
   chartCache?: string;
+  /** The reconcile's render deadline (spec.timeout) and stop: a helm command still running then is killed. */
+  signal?: AbortSignal;
 }
 
 export interface RenderedRelease {
@@ -73,6 +75,7 @@ export async function renderRelease(cluster: ReleaseCluster, request: ReleaseRen
     credentials: request.chartCredentials,
     helm: request.helm,
     chartCache: request.chartCache,
+    signal: request.signal,
   });
   const objects: KubeObject[] = [];
   for (const object of [...rendered.crds, ...rendered.objects]) {

@@ -87,6 +87,7 @@ export async function syncFluxReleases(
         chartCredentials: credentials,
         helm: request.helmBinary,
         chartCache: request.chartCache,
+        signal: request.render?.signal,
       });
       releases.push({
         origin: flux.origin,

@@ -58,6 +58,7 @@ export async function syncRelease(cluster: ClusterClient, request: SyncReleaseRe
       chartCredentials: request.chartCredentials,
       helm: request.helmBinary,
       chartCache: request.chartCache,
+      signal: request.render?.signal,
     });
   } catch (error) {
     if (error instanceof RenderError)
