@@ -8,6 +8,7 @@ import { ClusterAccess, eksViewPolicyArn } from './cluster-access';
 import { DriftScanner, driftScanDetailType } from './drift-scanner';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
 
@@ -34,6 +35,17 @@ function scanner(overrides: { timeout?: Duration; noClusters?: boolean } = {}) {
 }
 
 describe('DriftScanner', () => {
+  it("may touch only each scanned cluster's alert state and drift cache in the State table", () => {
+    expect(leadingKeysOf(scanner().template)).toEqual([
+      'drift-alert#dev',
+      'drift-cache#dev',
+      'drift-cache#dev#*',
+      'drift-alert#prod',
+      'drift-cache#prod',
+      'drift-cache#prod#*',
+    ]);
+  });
+
   it('runs on the configured schedule with the drift-scan event, one scan at a time', () => {
     const { template } = scanner();
     template.hasResourceProperties('AWS::Scheduler::Schedule', {

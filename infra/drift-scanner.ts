@@ -3,6 +3,7 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { driftAlertKey, driftCacheChunkKey, driftCacheKey } from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { chartRepositoriesOf, grantChartPull } from './chart-pull';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
@@ -82,6 +83,8 @@ export class DriftScanner extends Construct {
       description: 'Tidemark: compares Git with each cluster and alerts on drift',
       config: props.config,
       state: props.state,
+      // Per scanned cluster: its alert state, and its drift cache's head and chunks.
+      stateKeys: this.clusterNames.flatMap((c) => [driftAlertKey(c), driftCacheKey(c), driftCacheChunkKey(c, '*')]),
       alertsTopicArn: props.alerts.topic.topicArn,
       memorySize: props.memorySize ?? 1024,
       timeout,
