@@ -12,8 +12,11 @@ import { leadingKeysOf } from './fixtures/leading-keys';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
 
-function scanner(overrides: { timeout?: Duration; noClusters?: boolean } = {}) {
-  const config = exampleConfig();
+function scanner(overrides: { timeout?: Duration; noClusters?: boolean; readOnlySecretName?: string } = {}) {
+  const example = exampleConfig();
+  const config = overrides.readOnlySecretName
+    ? { ...example, configRepo: { ...example.configRepo, readOnlySecretName: overrides.readOnlySecretName } }
+    : example;
   const stack = constructTestStack();
   const clusters = config.clusters.map(
     (cluster) =>
@@ -91,6 +94,21 @@ describe('DriftScanner', () => {
     expect(actions).toEqual(expect.arrayContaining(['sns:Publish', 'secretsmanager:GetSecretValue']));
     expect(actions.filter((a: string) => a === 'secretsmanager:GetSecretValue')).toHaveLength(3);
     expect(functionEnv(deployedEnvironment(stack, driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+  });
+
+  it('reads the read-only config repo secret instead of the shared one when the config names it', () => {
+    const secretsRead = (template: Template) =>
+      JSON.stringify(
+        Object.values(template.findResources('AWS::IAM::Policy'))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+          .map((s: { Resource: unknown }) => s.Resource),
+      );
+    // The shared secret also carries the image updater's write access; the scanner only fetches.
+    expect(secretsRead(scanner().template)).toContain('secret:tidemark/config-repo-');
+    const readOnly = secretsRead(scanner({ readOnlySecretName: 'tidemark/config-repo-read' }).template);
+    expect(readOnly).toContain('secret:tidemark/config-repo-read-');
+    expect(readOnly).not.toContain('secret:tidemark/config-repo-??????');
   });
 
   it("keys the drift cache's digests with a generated secret of its own, named in its environment", () => {

@@ -30,7 +30,11 @@ export interface DriftScannerProps {
   readonly state: State;
   /** Where drift alerts go: the topic and the Slack webhook secret. */
   readonly alerts: Alerts;
-  /** Credentials of the config repo, read at run time to fetch the desired state. */
+  /**
+   * Credentials of the config repo, read at run time to fetch the desired state, unless the config names a read-only
+   * secret (`configRepo.readOnlySecretName`): then the scanner may read that one, and not this one. The scanner only
+   * fetches, so a token that can only read is enough; the shared secret can also write (the image updater's commits).
+   */
   readonly configRepoSecret: ISecret;
   /**
    * Handler file, relative to the checkout.
@@ -64,6 +68,8 @@ export class DriftScanner extends Construct {
    * cache in the State table would hold plain hashes of Secret manifests, which confirm a guessed value offline.
    */
   readonly digestKey: Secret;
+  /** The config repo secret the scanner reads: `configRepo.readOnlySecretName` if set, else `configRepoSecret`. */
+  readonly repoSecret: ISecret;
   private readonly clusterNames: string[];
 
   constructor(scope: Construct, id: string, props: DriftScannerProps) {
@@ -97,7 +103,11 @@ export class DriftScanner extends Construct {
     this.handler.function.addLayers(new HelmLayer(this, 'Helm'));
     this.handler.function.addEnvironment('TIDEMARK_HELM', HelmLayer.binary);
     props.alerts.grantSend(this.handler);
-    props.configRepoSecret.grantRead(this.handler);
+    const { readOnlySecretName } = props.config.configRepo;
+    this.repoSecret = readOnlySecretName
+      ? Secret.fromSecretNameV2(this, 'ConfigRepoReadOnlySecret', readOnlySecretName)
+      : props.configRepoSecret;
+    this.repoSecret.grantRead(this.handler);
     this.digestKey = new Secret(this, 'DriftCacheKey', {
       description: "Tidemark: the drift scanner's key for the digests in its drift cache (read by the scanner alone)",
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
