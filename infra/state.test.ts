@@ -60,13 +60,15 @@ describe('State', () => {
     expect(State.recordActions).not.toContain('dynamodb:Scan');
   });
 
-  it('refuses a key pattern that would match every item', () => {
+  it("refuses a key pattern whose kind of item is not literal, since it could match other functions' items", () => {
     const stack = constructTestStack();
     const state = new State(stack, 'State');
     const role = new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-    expect(() => state.grantRecordAccess(role, ['webhook-delivery#*', '*'])).toThrow(
-      "State: '*' would grant every item of the table. Name the key prefix the function uses, such as 'webhook-delivery#*'",
-    );
+    for (const pattern of ['*', '*#*', '*.image-updater#*', 'drift-*#prod', 'resources']) {
+      expect(() => state.grantRecordAccess(role, ['webhook-delivery#*', pattern])).toThrow(
+        `State: key pattern '${pattern}' does not begin with the kind of item it names, so it could match other functions' items. Begin it with the literal prefix, such as 'webhook-delivery#*'`,
+      );
+    }
   });
 
   it('grants nothing for no keys', () => {

@@ -59,9 +59,10 @@ export class State extends Construct {
    */
   grantRecordAccess(grantee: IGrantable, keys: readonly string[]): void {
     for (const key of keys) {
-      if (key.length === 0 || key === '*') {
+      // The kind of item (`<kind>#`) must be literal: `*#*` or `*.x#*` would reach other functions' items.
+      if (!/^[^*?]*#/.test(key)) {
         throw new Error(
-          `State: '${key}' would grant every item of the table. Name the key prefix the function uses, such as 'webhook-delivery#*'`,
+          `State: key pattern '${key}' does not begin with the kind of item it names, so it could match other functions' items. Begin it with the literal prefix, such as 'webhook-delivery#*'`,
         );
       }
     }
