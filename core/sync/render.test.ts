@@ -70,6 +70,7 @@ describe('parseManifests', () => {
     expect(spec.labels).toEqual({ at: '10:30', true: '2024-01-01', quoted: 'yes' });
     // YAML 1.2 reads the same text differently: the octal mode would be a decimal 644 (an executable-bit surprise).
     const [strict] = parseManifests([{ path: 'pod.yaml', text }], { yaml: '1.2' });
-    expect((strict?.spec as { volumes: { secret: { defaultMode: number } }[] }).volumes[0]?.secret.defaultMode).toBe(644);
+    const volumes = (strict?.spec as { volumes: { secret: { defaultMode: number } }[] } | undefined)?.volumes;
+    expect(volumes?.[0]?.secret.defaultMode).toBe(644);
   });
 });
