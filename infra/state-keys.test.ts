@@ -6,6 +6,7 @@ import { DynamoDbResourcesStatusStore } from '../adapters/resources/dynamodb-sta
 import { AlertStateStore } from '../adapters/state/alert-state-store';
 import { ClaimLedger } from '../adapters/state/claim-ledger';
 import { DynamoDbDriftCache } from '../adapters/state/dynamodb-drift-cache';
+import { RenderAlertStore } from '../adapters/state/render-alert-store';
 import { VersionedItems } from '../adapters/state/versioned-items';
 import { driftTarget } from '../core/resources/resources-drift';
 import { imageEventLedger } from '../functions/image-updater/image-events';
@@ -146,6 +147,21 @@ describe('State table keys: what each function uses is what its role may touch',
       expect(allowed(`reconciler-${folder}`, `resources#${folder}-other`)).toBe(false);
       expect(allowed(`reconciler-${folder}`, 'drift-alert#prod')).toBe(false);
     }
+  });
+
+  it("the hydrator: its config repo's render alert states, and not another repo's", async () => {
+    const { url } = exampleConfig().configRepo;
+    const keys = [
+      ...(await keysSent((c) => new RenderAlertStore('State', url, c).load('clusters/prod'))),
+      ...(await keysSent((c) => new RenderAlertStore('State', url, c).save('clusters/prod', { failing: null }))),
+    ];
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(allowed('hydrator', key), key).toBe(true);
+    const elsewhere = await keysSent((c) =>
+      new RenderAlertStore('State', 'https://github.com/acme/other.git', c).load('clusters/prod'),
+    );
+    expect(allowed('hydrator', elsewhere[0]!)).toBe(false);
+    expect(allowed('hydrator', 'drift-alert#prod')).toBe(false);
   });
 
   it('reads IAM wildcards as IAM does', () => {

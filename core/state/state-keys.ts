@@ -9,6 +9,8 @@
  * (core/config/deployment-config.ts), so a real key never holds a wildcard character.
  */
 
+import { createHash } from 'node:crypto';
+
 /**
  * The claim ledgers (adapters/state/claim-ledger.ts): Powertools idempotency records, keyed `<ledger>#<hash of the
  * event>`. Each ledger names its prefix (Powertools' `keyPrefix`), so the key does not depend on the Lambda function's
@@ -37,6 +39,13 @@ export const driftCacheKey = (cluster: string) => `drift-cache#${cluster}`;
 
 /** Chunk `n` of a cluster's drift cache. */
 export const driftCacheChunkKey = (cluster: string, chunk: number | '*') => `${driftCacheKey(cluster)}#${chunk}`;
+
+/**
+ * A render target's alert state (core/hydrate/render-alerts.ts), under a short hash of the config repo URL so two
+ * repos' targets of one name never share a state. `target` may be `*`; the URL is always a real one.
+ */
+export const renderAlertKey = (repoUrl: string, target: string) =>
+  `render-alert#${createHash('sha256').update(repoUrl).digest('hex').slice(0, 12)}#${target}`;
 
 /** A resource folder's status and inventory (adapters/resources/dynamodb-status-store.ts). */
 export const resourcesStatusKey = (folder: string) => `resources#${folder}`;
