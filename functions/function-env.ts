@@ -17,11 +17,11 @@ import * as z from '../core/zod';
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
  * | `TIDEMARK_DRIFT_CACHE_KEY_SECRET` | Secrets Manager name or ARN of the key the drift cache's manifest digests are HMACs under (drift scanner only) |
  *
- * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
- * `deploy-sync#…`, `deploy-storm#…`, `render-alert#<repo>#<target>`, `deploy-github#…` (functions/notifier/README.md),
- * and the claim ledger's Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push
- * replayed under a new delivery id), and the image updater's, prefixed with the function name by Powertools
- * (adapters/state/claim-ledger.ts).
+ * Items in the one table are told apart by the prefix of `id`, each built in core/state/state-keys.ts: `drift-alert#…`,
+ * `drift-cache#<cluster>…`, `resources#<folder>`, `render-alert#<repo>#<target>`, `deploy-sync#…`, `deploy-storm#…`,
+ * `deploy-github#…` (functions/notifier/README.md), and the claim ledgers' Powertools idempotency records: `webhook-delivery#<hash>`,
+ * `webhook-push#<hash>` (a push replayed under a new delivery id), `image-updater#<hash>`. Each function's role may
+ * touch only the keys it uses (infra/state.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().check(z.minLength(1)),

@@ -24,16 +24,53 @@ describe('ClusterAccess', () => {
       ServiceAccount: 'tidemark-agent',
       RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterAgentRole'), 'Arn'] },
     });
+  });
+
+  it("lets only the agent's ServiceAccount in this cluster receive the role, by Pod Identity's session tags", () => {
+    const { stack } = clusterAccess();
+    const [role, ...others] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'));
+    expect(others).toEqual([]);
+    expect(role!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/eks-cluster-arn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:123456789012:cluster/acme-dev']],
+            },
+            'aws:RequestTag/kubernetes-namespace': 'tidemark-system',
+            'aws:RequestTag/kubernetes-service-account': 'tidemark-agent',
+          },
+        },
+      },
+    ]);
+  });
+
+  it('conditions the trust on the namespace and ServiceAccount the cluster is configured with', () => {
+    const stack = constructTestStack();
+    const cluster = { ...dev!, agentNamespace: 'gitops', agentServiceAccount: 'puller' };
+    const syncQueue = new SyncQueue(stack, 'SyncQueue', { clusterName: cluster.name });
+    new ClusterAccess(stack, 'Cluster', { cluster, syncQueue });
+    const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
-          {
-            Action: ['sts:AssumeRole', 'sts:TagSession'],
-            Effect: 'Allow',
-            Principal: { Service: 'pods.eks.amazonaws.com' },
-          },
+          Match.objectLike({
+            Condition: {
+              StringEquals: Match.objectLike({
+                'aws:RequestTag/kubernetes-namespace': 'gitops',
+                'aws:RequestTag/kubernetes-service-account': 'puller',
+              }),
+            },
+          }),
         ],
       },
+    });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      Namespace: 'gitops',
+      ServiceAccount: 'puller',
     });
   });
 

@@ -1,6 +1,6 @@
 import { Names, Stack, Token } from 'aws-cdk-lib';
 import { CfnAccessEntry, CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
-import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IPrincipal, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/config/config-error';
 import type { ClusterConfig } from '../core/config/deployment-config';
@@ -11,6 +11,31 @@ import type { SyncQueue } from './sync-queue';
 
 /** AWS's read-only access policy for EKS access entries: get/list/watch of most kinds, no Secrets. */
 export const eksViewPolicyArn = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
+
+/**
+ * EKS Pod Identity as the principal of a role that only one ServiceAccount of one cluster may receive. Pod Identity
+ * assumes the role for any association that names it, in any cluster of the account, and tags the session with the
+ * association's cluster, namespace and ServiceAccount (`eks-cluster-arn`, `kubernetes-namespace`,
+ * `kubernetes-service-account`; EKS User Guide, "Create IAM role with trust policy required by EKS Pod Identity" and
+ * "List of session tags added by EKS Pod Identity"). Conditioning the trust on those tags means a second association
+ * to this role (another cluster, or a tenant's ServiceAccount in this one) gets no credentials. An association with
+ * session tags disabled (`disableSessionTags`) carries none, so it is refused too.
+ */
+export function podIdentityPrincipal(subject: {
+  clusterArn: string;
+  namespace: string;
+  serviceAccount: string;
+}): IPrincipal {
+  return new ServicePrincipal('pods.eks.amazonaws.com')
+    .withConditions({
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-arn': subject.clusterArn,
+        'aws:RequestTag/kubernetes-namespace': subject.namespace,
+        'aws:RequestTag/kubernetes-service-account': subject.serviceAccount,
+      },
+    })
+    .withSessionTags();
+}
 
 /**
  * The Kubernetes group agent/deploy/drift-scanner (applied once per cluster) lets read everything and dry-run a
@@ -38,7 +63,8 @@ export interface ClusterAccessProps {
 
 /**
  * Who may do what on one existing EKS cluster (Tidemark does not create clusters). Its agent's ServiceAccount gets,
- * through an EKS Pod Identity association, an IAM role that can only receive from the cluster's sync queue; and
+ * through an EKS Pod Identity association, an IAM role that can only receive from the cluster's sync queue (and that
+ * only this cluster's agent ServiceAccount may receive: {@link podIdentityPrincipal}); and
  * {@link grantView} gives a principal read-only Kubernetes access through an EKS access entry with the view policy, and
  * {@link grantDriftScan} adds the dry-run the drift scan needs. Nothing outside the cluster is given a way to write
  * into it.
@@ -80,8 +106,11 @@ export class ClusterAccess extends Construct {
 
     this.agentRole = new Role(this, 'AgentRole', {
       description: `Tidemark agent in ${cluster.eksClusterName}: receives its sync requests, sends its deployment events`,
-      // EKS Pod Identity assumes the role and tags the session with the cluster, namespace and ServiceAccount.
-      assumedBy: new ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+      assumedBy: podIdentityPrincipal({
+        clusterArn: this.clusterArn,
+        namespace: cluster.agentNamespace,
+        serviceAccount: cluster.agentServiceAccount,
+      }),
     });
     props.syncQueue.grantReceiveSyncRequests(this.agentRole);
     props.events?.grantSendEvents(cluster.name, this.agentRole);

@@ -8,11 +8,15 @@ import { ClusterAccess, eksViewPolicyArn } from './cluster-access';
 import { DriftScanner, driftScanDetailType } from './drift-scanner';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
 
-function scanner(overrides: { timeout?: Duration; noClusters?: boolean } = {}) {
-  const config = exampleConfig();
+function scanner(overrides: { timeout?: Duration; noClusters?: boolean; readOnlySecretName?: string } = {}) {
+  const example = exampleConfig();
+  const config = overrides.readOnlySecretName
+    ? { ...example, configRepo: { ...example.configRepo, readOnlySecretName: overrides.readOnlySecretName } }
+    : example;
   const stack = constructTestStack();
   const clusters = config.clusters.map(
     (cluster) =>
@@ -34,6 +38,17 @@ function scanner(overrides: { timeout?: Duration; noClusters?: boolean } = {}) {
 }
 
 describe('DriftScanner', () => {
+  it("may touch only each scanned cluster's alert state and drift cache in the State table", () => {
+    expect(leadingKeysOf(scanner().template)).toEqual([
+      'drift-alert#dev',
+      'drift-cache#dev',
+      'drift-cache#dev#*',
+      'drift-alert#prod',
+      'drift-cache#prod',
+      'drift-cache#prod#*',
+    ]);
+  });
+
   it('runs on the configured schedule with the drift-scan event, one scan at a time', () => {
     const { template } = scanner();
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -79,6 +94,21 @@ describe('DriftScanner', () => {
     expect(actions).toEqual(expect.arrayContaining(['sns:Publish', 'secretsmanager:GetSecretValue']));
     expect(actions.filter((a: string) => a === 'secretsmanager:GetSecretValue')).toHaveLength(3);
     expect(functionEnv(deployedEnvironment(stack, driftScanner.handler)).alertsTopicArn).toMatch(/AlertsTopic/);
+  });
+
+  it('reads the read-only config repo secret instead of the shared one when the config names it', () => {
+    const secretsRead = (template: Template) =>
+      JSON.stringify(
+        Object.values(template.findResources('AWS::IAM::Policy'))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+          .map((s: { Resource: unknown }) => s.Resource),
+      );
+    // The shared secret also carries the image updater's write access; the scanner only fetches.
+    expect(secretsRead(scanner().template)).toContain('secret:tidemark/config-repo-');
+    const readOnly = secretsRead(scanner({ readOnlySecretName: 'tidemark/config-repo-read' }).template);
+    expect(readOnly).toContain('secret:tidemark/config-repo-read-');
+    expect(readOnly).not.toContain('secret:tidemark/config-repo-??????');
   });
 
   it("keys the drift cache's digests with a generated secret of its own, named in its environment", () => {

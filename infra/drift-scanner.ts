@@ -3,6 +3,7 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { driftAlertKey, driftCacheChunkKey, driftCacheKey } from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { chartRepositoriesOf, grantChartPull } from './chart-pull';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
@@ -29,7 +30,11 @@ export interface DriftScannerProps {
   readonly state: State;
   /** Where drift alerts go: the topic and the Slack webhook secret. */
   readonly alerts: Alerts;
-  /** Credentials of the config repo, read at run time to fetch the desired state. */
+  /**
+   * Credentials of the config repo, read at run time to fetch the desired state, unless the config names a read-only
+   * secret (`configRepo.readOnlySecretName`): then the scanner may read that one, and not this one. The scanner only
+   * fetches, so a token that can only read is enough; the shared secret can also write (the image updater's commits).
+   */
   readonly configRepoSecret: ISecret;
   /**
    * Handler file, relative to the checkout.
@@ -63,6 +68,8 @@ export class DriftScanner extends Construct {
    * cache in the State table would hold plain hashes of Secret manifests, which confirm a guessed value offline.
    */
   readonly digestKey: Secret;
+  /** The config repo secret the scanner reads: `configRepo.readOnlySecretName` if set, else `configRepoSecret`. */
+  readonly repoSecret: ISecret;
   private readonly clusterNames: string[];
 
   constructor(scope: Construct, id: string, props: DriftScannerProps) {
@@ -82,6 +89,8 @@ export class DriftScanner extends Construct {
       description: 'Tidemark: compares Git with each cluster and alerts on drift',
       config: props.config,
       state: props.state,
+      // Per scanned cluster: its alert state, and its drift cache's head and chunks.
+      stateKeys: this.clusterNames.flatMap((c) => [driftAlertKey(c), driftCacheKey(c), driftCacheChunkKey(c, '*')]),
       alertsTopicArn: props.alerts.topic.topicArn,
       memorySize: props.memorySize ?? 1024,
       timeout,
@@ -94,7 +103,11 @@ export class DriftScanner extends Construct {
     this.handler.function.addLayers(new HelmLayer(this, 'Helm'));
     this.handler.function.addEnvironment('TIDEMARK_HELM', HelmLayer.binary);
     props.alerts.grantSend(this.handler);
-    props.configRepoSecret.grantRead(this.handler);
+    const { readOnlySecretName } = props.config.configRepo;
+    this.repoSecret = readOnlySecretName
+      ? Secret.fromSecretNameV2(this, 'ConfigRepoReadOnlySecret', readOnlySecretName)
+      : props.configRepoSecret;
+    this.repoSecret.grantRead(this.handler);
     this.digestKey = new Secret(this, 'DriftCacheKey', {
       description: "Tidemark: the drift scanner's key for the digests in its drift cache (read by the scanner alone)",
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },

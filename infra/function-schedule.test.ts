@@ -16,6 +16,7 @@ function scheduled() {
     description: 'test',
     config: exampleConfig(),
     state: new State(stack, 'State'),
+    stateKeys: [],
   });
   new FunctionSchedule(stack, 'Every', {
     function: fn.function,

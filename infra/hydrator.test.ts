@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
+import { renderAlertKey } from '../core/state/state-keys';
 import { Alerts } from './alerts';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { Hydrator } from './hydrator';
@@ -28,6 +29,23 @@ function hydrator() {
 }
 
 describe('Hydrator', () => {
+  it("may touch only the render alert state of its config repo's targets in the State table", () => {
+    const { template } = hydrator();
+    const keys = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HydratorHandlerRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')))
+      .map((s: { Condition: Record<string, Record<string, unknown>> }) => s.Condition);
+    // sha256('https://github.com/acme/platform-config.git'), first 12 hex digits: the repo's part of every key.
+    expect(keys).toEqual([
+      {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [renderAlertKey(exampleConfig().configRepo.url, '*')] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    ]);
+    expect(renderAlertKey(exampleConfig().configRepo.url, '*')).toMatch(/^render-alert#[0-9a-f]{12}#\*$/);
+  });
+
   it('reads one push at a time from a FIFO queue with a dead-letter queue', () => {
     const { template } = hydrator();
     template.hasResourceProperties('AWS::SQS::Queue', {

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { renderAlertKey } from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 import type { ClusterAccess } from './cluster-access';
@@ -98,6 +99,8 @@ export class Hydrator extends Construct {
       description: 'Tidemark: renders the dry sources of .tidemark/render.yaml and commits rendered manifests',
       config: props.config,
       state: props.state,
+      // The render alert state of the config repo's targets, and nothing else of the table.
+      stateKeys: [renderAlertKey(props.config.configRepo.url, '*')],
       alertsTopicArn: props.alerts.topic.topicArn,
       syncQueueUrls: syncQueueUrls(props.syncQueues ?? []),
       memorySize: props.memorySize ?? 2048,

@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../core/config/deployment-config';
 import { functionEnv } from '../functions/function-env';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { ImageUpdater, imageCatchUpDetailType, messageGroupFor } from './image-updater';
 import { State } from './state';
 import { SyncQueue } from './sync-queue';
@@ -31,6 +32,10 @@ function statementsOf(template: Template, action: string) {
 }
 
 describe('ImageUpdater', () => {
+  it('may touch only its claim ledger of ECR events in the State table', () => {
+    expect(leadingKeysOf(updater().template)).toEqual(['image-updater#*']);
+  });
+
   it('matches only successful ECR pushes to the watched repositories', () => {
     const { template } = updater();
     template.hasResourceProperties('AWS::Events::Rule', {

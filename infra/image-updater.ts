@@ -7,6 +7,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { claimKey, claimLedgers } from '../core/state/state-keys';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 import {
   eventPatternValues,
@@ -129,6 +130,8 @@ export class ImageUpdater extends Construct {
       description: 'Tidemark: moves manifests in the config repo to newly pushed ECR images',
       config: props.config,
       state: props.state,
+      // The claim ledger of ECR events, and nothing else of the table.
+      stateKeys: [claimKey(claimLedgers.imageEvents, '*')],
       syncQueueUrls: syncQueueUrls(props.syncQueues ?? []),
       timeout,
       memorySize: 1024,

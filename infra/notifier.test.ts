@@ -6,6 +6,7 @@ import { validateDeploymentConfig } from '../core/config/deployment-config';
 import { Alerts } from './alerts';
 import { DeploymentEvents } from './deployment-events';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { Notifier } from './notifier';
 import { State } from './state';
 
@@ -30,6 +31,15 @@ const statements = (template: Template) =>
   );
 
 describe('Notifier', () => {
+  it('may touch only its records of Syncs, storms and GitHub states in the State table, of every cluster', () => {
+    expect(leadingKeysOf(notifier().template)).toEqual([
+      'deploy-sync#*#*',
+      'deploy-storm#*',
+      'deploy-github#*#*',
+      'deploy-github#*',
+    ]);
+  });
+
   it('consumes every events queue and its flush queue, reporting partial batch failures', () => {
     const { template } = notifier();
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);

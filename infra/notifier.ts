@@ -6,6 +6,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { slackSecretsOf } from '../core/notify/route-event';
+import { deployCommitKey, deployEnvironmentKey, deployStormKey, deploySyncKey } from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 import type { DeploymentEvents } from './deployment-events';
@@ -81,6 +82,9 @@ export class Notifier extends Construct {
       description: 'Tidemark: turns deployment events into Slack, SNS, GitHub and EventBridge notifications',
       config: props.config,
       state: props.state,
+      // Its records of Syncs, storms and GitHub commit statuses, of any cluster: the events queue of each cluster
+      // feeds it, and a storm's key is a hash of its cause.
+      stateKeys: [deploySyncKey('*', '*'), deployStormKey('*'), deployCommitKey('*', '*'), deployEnvironmentKey('*')],
       alertsTopicArn: props.alerts.topic.topicArn,
       timeout,
       memorySize: 256,

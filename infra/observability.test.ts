@@ -17,6 +17,7 @@ function observed() {
       description: id,
       config: exampleConfig(),
       state,
+      stateKeys: [],
     });
   const updater = fn('Updater', 'image-updater');
   const scanner = fn('Scanner', 'drift-scanner');

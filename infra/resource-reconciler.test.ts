@@ -8,6 +8,7 @@ import type { ResourceFolderConfig } from '../core/resources/resources-settings'
 import { resourceDriftScanDetailType } from '../functions/reconcilers/reconciler-handler';
 import { Alerts } from './alerts';
 import { constructTestStack, exampleConfig } from './fixtures/deployment-config';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { ResourceReconciler } from './resource-reconciler';
 import { State } from './state';
 import { projectRoot } from './tidemark-function';
@@ -62,6 +63,10 @@ describe('ResourceReconciler', () => {
         Input: Match.serializedJson(Match.objectLike({ 'detail-type': resourceDriftScanDetailType })),
       }),
     });
+  });
+
+  it("may touch only its folder's status and alert state in the State table", () => {
+    expect(leadingKeysOf(reconciler(folder('dns')).template)).toEqual(['resources#dns', 'drift-alert#resources/dns']);
   });
 
   it('may change the named hosted zones in Route 53 and nothing else there', () => {

@@ -8,7 +8,9 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
 import { reconcilersByKind } from '../core/resources/reconciler';
+import { driftTarget } from '../core/resources/resources-drift';
 import type { ResourceFolderConfig } from '../core/resources/resources-settings';
+import { driftAlertKey, resourcesStatusKey } from '../core/state/state-keys';
 import { folderSettings } from '../engine/resources/folder-settings';
 import { resourceDriftScanDetailType } from '../functions/reconcilers/reconciler-handler';
 import postgres, { type PostgresSettings } from '../reconcilers/postgres';
@@ -98,6 +100,8 @@ export class ResourceReconciler extends Construct {
       description: `Tidemark: reconciles resources '${folder.name}' (${folder.path}) with the ${folder.reconciler} reconciler`,
       config: props.config,
       state: props.state,
+      // Its folder's status and alert state, and not another folder's.
+      stateKeys: [resourcesStatusKey(folder.name), driftAlertKey(driftTarget(folder.name))],
       alertsTopicArn: props.alerts.topic.topicArn,
       memorySize: props.memorySize ?? 512,
       timeout,

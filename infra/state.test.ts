@@ -35,11 +35,11 @@ describe('State', () => {
     Template.fromStack(stack).hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
   });
 
-  it('grants record access as item operations on this table, without Scan or table actions', () => {
+  it('grants record access as item operations on this table, without Scan or table actions, on the named keys only', () => {
     const stack = constructTestStack();
     const state = new State(stack, 'State');
     const role = new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-    state.grantRecordAccess(role);
+    state.grantRecordAccess(role, ['drift-alert#prod', 'drift-cache#prod#*', 'drift-alert#prod']);
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
@@ -47,11 +47,34 @@ describe('State', () => {
         Effect: 'Allow',
         Action: State.recordActions,
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        // ForAllValues holds for an empty set of keys, so the Null check makes the key a requirement.
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['drift-alert#prod', 'drift-cache#prod#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
       },
     ]);
     expect(State.recordActions).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
     );
     expect(State.recordActions).not.toContain('dynamodb:Scan');
+  });
+
+  it("refuses a key pattern whose kind of item is not literal, since it could match other functions' items", () => {
+    const stack = constructTestStack();
+    const state = new State(stack, 'State');
+    const role = new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    for (const pattern of ['*', '*#*', '*.image-updater#*', 'drift-*#prod', 'resources']) {
+      expect(() => state.grantRecordAccess(role, ['webhook-delivery#*', pattern])).toThrow(
+        `State: key pattern '${pattern}' does not begin with the kind of item it names, so it could match other functions' items. Begin it with the literal prefix, such as 'webhook-delivery#*'`,
+      );
+    }
+  });
+
+  it('grants nothing for no keys', () => {
+    const stack = constructTestStack();
+    const state = new State(stack, 'State');
+    state.grantRecordAccess(new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }), []);
+    expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
   });
 });

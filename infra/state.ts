@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 export interface StateProps {
@@ -47,11 +47,36 @@ export class State extends Construct {
   }
 
   /**
-   * Lets a function read and write its records (idempotency, dedupe, fingerprints, cache): item operations only,
-   * not `Scan` (every record is found by its `id`) nor anything on the table itself.
+   * Lets a function read and write its records (idempotency, dedupe, fingerprints, cache) and no others: item
+   * operations only, not `Scan` (every record is found by its `id`) nor anything on the table itself, and only on
+   * items whose `id` matches one of `keys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, with a `Null` check
+   * so that a request without a key is not let through by an empty set). Build the patterns with the key builders of
+   * core/state/state-keys.ts, passing `*` for the parts that vary.
+   *
+   * @param keys IAM `StringLike` patterns of `id` (`*` any run of characters, `?` one); none grants nothing.
+   * @example
+   * state.grantRecordAccess(fn, [driftAlertKey('prod'), driftCacheKey('prod'), driftCacheChunkKey('prod', '*')]);
    */
-  grantRecordAccess(grantee: IGrantable): void {
-    this.table.grant(grantee, ...State.recordActions);
+  grantRecordAccess(grantee: IGrantable, keys: readonly string[]): void {
+    for (const key of keys) {
+      // The kind of item (`<kind>#`) must be literal: `*#*` or `*.x#*` would reach other functions' items.
+      if (!/^[^*?]*#/.test(key)) {
+        throw new Error(
+          `State: key pattern '${key}' does not begin with the kind of item it names, so it could match other functions' items. Begin it with the literal prefix, such as 'webhook-delivery#*'`,
+        );
+      }
+    }
+    if (keys.length === 0) return;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...State.recordActions],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...new Set(keys)] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    );
   }
 
   /** The item operations {@link grantRecordAccess} allows. */

@@ -12,6 +12,7 @@ function fn(overrides: Partial<TidemarkFunctionProps> = {}) {
     description: 'probe',
     config: exampleConfig(),
     state: new State(stack, 'State'),
+    stateKeys: ['probe#*'],
     ...overrides,
   });
   return { stack, f, template: Template.fromStack(stack) };
@@ -27,6 +28,32 @@ describe('TidemarkFunction', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
     expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('may touch only the State table items of its stateKeys', () => {
+    const { template } = fn({ stateKeys: ['probe#*', 'other#one'] });
+    const dynamodb = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb).toEqual([
+      {
+        Effect: 'Allow',
+        Action: State.recordActions,
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['probe#*', 'other#one'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      },
+    ]);
+  });
+
+  it('gets no access to the State table with no stateKeys', () => {
+    const { template } = fn({ stateKeys: [] });
+    const actions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
   it('keeps its logs in a group of its own for three months', () => {

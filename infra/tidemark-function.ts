@@ -28,8 +28,16 @@ export interface TidemarkFunctionProps {
   readonly description: string;
   /** The validated deployment config, passed as `TIDEMARK_CONFIG`. */
   readonly config: DeploymentConfig;
-  /** The shared table, passed as `TIDEMARK_TABLE_NAME`; the function may read and write its records. */
+  /** The shared table, passed as `TIDEMARK_TABLE_NAME`; the function may read and write the records of `stateKeys`. */
   readonly state: State;
+  /**
+   * The State table items the function reads and writes, as IAM `StringLike` patterns of their `id`, built with the
+   * key builders of core/state/state-keys.ts (`[claimKey(claimLedgers.webhookDeliveries, '*')]`). The role may touch
+   * no other item (`dynamodb:LeadingKeys`; see `State.grantRecordAccess`). No default: a function that needs a new
+   * kind of record must say so here, or AWS denies it (moto, which the tests run on, does not enforce IAM).
+   * An empty list gives the function no access to the table.
+   */
+  readonly stateKeys: readonly string[];
   /**
    * Cluster name → sync queue URL, passed as `TIDEMARK_SYNC_QUEUE_URLS` (JSON).
    * @default - not set; the function sends no sync requests
@@ -65,7 +73,7 @@ export interface TidemarkFunctionProps {
 /**
  * A Tidemark Lambda function: Node.js 24 on arm64 (cheaper per GB-second, and nothing here is x86-specific), bundled
  * locally by esbuild (never Docker, so `cdk synth` works offline), its own log group with a retention, its own role
- * that may only write those logs and the State table's records until a capability grants more, and the environment of
+ * that may only write those logs and its own State table records until a capability grants more, and the environment of
  * `functions/function-env.ts`.
  */
 export class TidemarkFunction extends Construct implements IGrantable {
@@ -139,7 +147,7 @@ export class TidemarkFunction extends Construct implements IGrantable {
       environment,
       ...(props.network ?? {}),
     });
-    props.state.grantRecordAccess(role);
+    props.state.grantRecordAccess(role, props.stateKeys);
 
     skipCheckov(
       this.function,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { functionEnv } from '../functions/function-env';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { deployedEnvironment } from './fixtures/function-environment';
+import { leadingKeysOf } from './fixtures/leading-keys';
 import { State } from './state';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -19,6 +20,10 @@ function receiver(options: { createSecret?: boolean } = {}) {
 }
 
 describe('WebhookReceiver', () => {
+  it('may touch only its claim ledgers of deliveries and pushes in the State table', () => {
+    expect(leadingKeysOf(receiver().template)).toEqual(['webhook-delivery#*', 'webhook-push#*']);
+  });
+
   it('serves a Function URL with auth NONE, because the handler verifies the provider signature itself', () => {
     const { template } = receiver();
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });

@@ -3,6 +3,7 @@ import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import { claimKey, claimLedgers } from '../core/state/state-keys';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
 import { type HandledFailure, powertoolsCount } from './observability';
 import type { State } from './state';
@@ -91,6 +92,8 @@ export class WebhookReceiver extends Construct {
       description: 'Tidemark: verifies Git webhooks and asks the affected clusters to sync',
       config: props.config,
       state: props.state,
+      // The claim ledgers of deliveries and of pushes, and nothing else of the table.
+      stateKeys: [claimKey(claimLedgers.webhookDeliveries, '*'), claimKey(claimLedgers.webhookPushes, '*')],
       syncQueueUrls: syncQueueUrls([...this.syncQueues, ...(props.resourceQueues ?? [])]),
       timeout,
       // The URL is public: a flood of forged requests is answered 401 by at most this many copies, and cannot take

@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourcesStatus } from '../../core/resources/resources-status';
+import { resourcesStatusKey } from '../../core/state/state-keys';
 import type { ResourcesStatusStore } from '../../engine/resources/run-folder';
 
 /** DynamoDB's item limit is 400 KB; the status stays well under it with its summary attributes. */
@@ -36,7 +37,7 @@ export class DynamoDbResourcesStatusStore implements ResourcesStatusStore {
 
   async load(name: string): Promise<{ status: ResourcesStatus; version: number } | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: idOf(name) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { id: resourcesStatusKey(name) }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
     const status = JSON.parse(gunzipSync(Item.data as Uint8Array).toString('utf8')) as ResourcesStatus;
@@ -56,7 +57,7 @@ export class DynamoDbResourcesStatusStore implements ResourcesStatusStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            id: idOf(status.name),
+            id: resourcesStatusKey(status.name),
             version: (version ?? 0) + 1,
             name: status.name,
             path: status.path,
@@ -79,9 +80,4 @@ export class DynamoDbResourcesStatusStore implements ResourcesStatusStore {
       throw error;
     }
   }
-}
-
-/** The State table item of a folder's status. */
-export function idOf(name: string): string {
-  return `resources#${name}`;
 }

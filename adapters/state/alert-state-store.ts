@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertState } from '../../core/alerts/alert-state';
+import { driftAlertKey } from '../../core/state/state-keys';
 
 /**
  * Each cluster's alert state in the State table, as the item `drift-alert#<cluster>`. One writer per cluster (the
@@ -18,7 +19,7 @@ export class AlertStateStore {
 
   async load(cluster: string): Promise<AlertState | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: idOf(cluster) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { id: driftAlertKey(cluster) }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
     return {
@@ -35,7 +36,7 @@ export class AlertStateStore {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          id: idOf(cluster),
+          id: driftAlertKey(cluster),
           fingerprint: state.fingerprint ?? undefined,
           findings: state.findings,
           notifiedAt: state.notifiedAt ?? undefined,
@@ -45,8 +46,4 @@ export class AlertStateStore {
       }),
     );
   }
-}
-
-function idOf(cluster: string): string {
-  return `drift-alert#${cluster}`;
 }

@@ -5,12 +5,14 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 export interface ClaimLedgerOptions {
   tableName: string;
   client?: DynamoDBClient;
-  /**
-   * What the records are of, in their key: Powertools prefixes it with the Lambda function's name
-   * (`<function>.<name>#<hash>`), or, with `keyPrefix`, uses the given prefix alone (`<keyPrefix>#<hash>`).
-   */
+  /** What the records are of (Powertools' function name; the key uses `keyPrefix` instead). */
   name: string;
-  keyPrefix?: string;
+  /**
+   * The records' key prefix, one of `claimLedgers` (core/state/state-keys.ts): records are `<keyPrefix>#<hash>`.
+   * Required, because Powertools' default (`<Lambda function name>.<name>`) is a key the function's policy cannot
+   * grant (`dynamodb:LeadingKeys` in infra/state.ts).
+   */
+  keyPrefix: string;
   /** How long a claim is remembered: the retries and redeliveries it must outlast. */
   expiresAfterSeconds: number;
 }
@@ -23,7 +25,7 @@ export interface ClaimLedgerOptions {
  * does: claim (in progress; a second claim is refused), complete (with the result), or release so a retry may run.
  *
  * @example
- * const ledger = new ClaimLedger({ tableName, name: 'image-updater', expiresAfterSeconds: 24 * 3600 });
+ * const ledger = new ClaimLedger({ tableName, name: 'image-updater', keyPrefix: claimLedgers.imageEvents, expiresAfterSeconds: 24 * 3600 });
  * if (await ledger.claim(event.id, context.getRemainingTimeInMillis())) { … await ledger.complete(event.id, { outcome }); }
  */
 export class ClaimLedger {
@@ -37,7 +39,7 @@ export class ClaimLedger {
     this.store.configure({
       config: new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds }),
       functionName: options.name,
-      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+      keyPrefix: options.keyPrefix,
     });
   }
 

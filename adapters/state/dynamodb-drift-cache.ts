@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CachedVerdict, DriftCacheEntries } from '../../core/drift/drift-verdict';
+import { driftCacheChunkKey, driftCacheKey } from '../../core/state/state-keys';
 import { type DriftCacheStore, decodeDriftCache, encodeDriftCache, ephemeralDigestKey } from './drift-cache';
 
 /** DynamoDB items hold 400 KB; chunks stay well under it with the item's other attributes. */
@@ -34,7 +35,9 @@ export class DynamoDbDriftCache implements DriftCacheStore {
   async load(): Promise<DriftCacheEntries> {
     const { Item: head } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { id: this.headId } }));
     if (!head) return new Map();
-    const ids = Array.from({ length: Number(head.chunks ?? 0) }, (_, i) => ({ id: `${this.headId}#${i}` }));
+    const ids = Array.from({ length: Number(head.chunks ?? 0) }, (_, i) => ({
+      id: driftCacheChunkKey(this.cluster, i),
+    }));
     const entries: DriftCacheEntries = new Map();
     for (let i = 0; i < ids.length; i += 100) {
       const out = await this.db.send(
@@ -58,7 +61,10 @@ export class DynamoDbDriftCache implements DriftCacheStore {
     // the manifest digest and resourceVersion it holds for, so a mix can only cost dry-runs, never a wrong verdict.
     for (const [i, data] of chunks.entries()) {
       await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { id: `${this.headId}#${i}`, data, expiration } }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: driftCacheChunkKey(this.cluster, i), data, expiration },
+        }),
       );
     }
     await this.db.send(
@@ -71,7 +77,7 @@ export class DynamoDbDriftCache implements DriftCacheStore {
   }
 
   private get headId(): string {
-    return `drift-cache#${this.cluster}`;
+    return driftCacheKey(this.cluster);
   }
 }
 

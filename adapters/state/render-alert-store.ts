@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RenderAlertState } from '../../core/hydrate/render-alerts';
+import { renderAlertKey } from '../../core/state/state-keys';
 
 /**
  * Each render target's alert state in the State table, as the item `render-alert#<repo>#<target>` (`<repo>`: a short
@@ -11,20 +11,21 @@ import type { RenderAlertState } from '../../core/hydrate/render-alerts';
 export class RenderAlertStore {
   private readonly db: DynamoDBDocumentClient;
 
-  private readonly prefix: string;
-
   constructor(
     private readonly tableName: string,
-    repoUrl: string,
+    private readonly repoUrl: string,
     client: DynamoDBClient = new DynamoDBClient({}),
   ) {
-    this.prefix = `render-alert#${createHash('sha256').update(repoUrl).digest('hex').slice(0, 12)}#`;
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   async load(target: string): Promise<RenderAlertState | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: this.prefix + target }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { id: renderAlertKey(this.repoUrl, target) },
+        ConsistentRead: true,
+      }),
     );
     if (!Item) return undefined;
     return { failing: (Item.failing as RenderAlertState['failing'] | undefined) ?? null };
@@ -34,7 +35,7 @@ export class RenderAlertStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { id: this.prefix + target, failing: state.failing ?? undefined },
+        Item: { id: renderAlertKey(this.repoUrl, target), failing: state.failing ?? undefined },
       }),
     );
   }

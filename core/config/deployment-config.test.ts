@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error';
-import { validateDeploymentConfig } from './deployment-config';
+import { readOnlyConfigRepo, validateDeploymentConfig } from './deployment-config';
 
 const minimal = {
   configRepo: { provider: 'github', url: 'https://github.com/acme/config.git', authSecretName: 'tidemark/repo' },
@@ -106,5 +106,17 @@ describe('validateDeploymentConfig', () => {
     expect(e.message).toMatch(
       /^\(top level\): the functions' environment would be about \d+ bytes .* more than the 4096 Lambda allows\. Shorten it: a prefix such as 'team\/\*'/,
     );
+  });
+});
+
+describe('readOnlyConfigRepo', () => {
+  it('reads the repo with configRepo.readOnlySecretName when it is set, and with authSecretName otherwise', () => {
+    const shared = validateDeploymentConfig(minimal).configRepo;
+    expect(readOnlyConfigRepo(shared).authSecretName).toBe('tidemark/repo');
+    const withReadOnly = validateDeploymentConfig({
+      ...minimal,
+      configRepo: { ...minimal.configRepo, readOnlySecretName: 'tidemark/repo-read' },
+    }).configRepo;
+    expect(readOnlyConfigRepo(withReadOnly)).toMatchObject({ authSecretName: 'tidemark/repo-read', url: shared.url });
   });
 });

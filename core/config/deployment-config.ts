@@ -50,7 +50,21 @@ export const ConfigRepoSettings = z.object({
    * or `{"appId", "privateKey", "installationId"}` for a GitHub App.
    */
   authSecretName: z.string().check(z.minLength(1)),
+  /**
+   * Secrets Manager secret the drift scanner fetches the repo with instead of `authSecretName`, in the same format: a
+   * token that can only read (GitHub: a fine-grained token with Contents and Metadata: read), so the one part that
+   * never writes holds no credential that can. Unset: the scanner reads `authSecretName`.
+   */
+  readOnlySecretName: z.optional(z.string().check(z.minLength(1))),
 });
+
+/**
+ * The config repo as a part that only reads it sees it (the drift scanner): with `readOnlySecretName`, if set, as its
+ * credentials secret.
+ */
+export function readOnlyConfigRepo<T extends { authSecretName: string; readOnlySecretName?: string }>(repo: T): T {
+  return { ...repo, authSecretName: repo.readOnlySecretName ?? repo.authSecretName };
+}
 
 export const ClusterSettings = z.object({
   /** Tidemark's name for the cluster; used in alerts, queue names and the `tidemark.dev/sync` label. */

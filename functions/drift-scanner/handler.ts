@@ -8,6 +8,7 @@ import { gitCredentialsOf, parseConfigRepoSecret } from '../../adapters/config-r
 import { ConfiguredClusters } from '../../adapters/kubernetes/eks-cluster';
 import { AlertStateStore } from '../../adapters/state/alert-state-store';
 import { DynamoDbDriftCache } from '../../adapters/state/dynamodb-drift-cache';
+import { readOnlyConfigRepo } from '../../core/config/deployment-config';
 import { defaultConcurrency, inParallel } from '../../engine/concurrency';
 import { functionEnv } from '../function-env';
 import { DesiredStateSource, headOrFailure } from './desired-state';
@@ -18,7 +19,8 @@ import { type ClusterScanResult, type ScanClusterDeps, scanCluster } from './sca
 const logger = new Logger({ serviceName: 'drift-scanner' });
 const metrics = new Metrics({ namespace: 'Tidemark', serviceName: 'drift-scanner' });
 const env = functionEnv();
-const { configRepo } = env.config;
+// It only reads the repo: with the read-only secret when the config names one (configRepo.readOnlySecretName).
+const configRepo = readOnlyConfigRepo(env.config.configRepo);
 const dynamodb = new DynamoDBClient({});
 const clusters = new ConfiguredClusters();
 const git = DesiredStateSource.lazily(async () => {

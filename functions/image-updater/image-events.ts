@@ -2,16 +2,21 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ClaimLedger, ClaimLedgerOptions } from '../../adapters/state/claim-ledger';
 import type { ImagePush } from '../../core/images/plan-image-update';
+import { claimLedgers } from '../../core/state/state-keys';
 import { type EcrImagePushEvent, imagePushOf, MalformedEvent, parseEcrImagePush } from './ecr-image-push';
 import type { UpdateRecorder } from './record-update';
 import type { UpdateImagesResult } from './update-images';
 
 /**
- * The claim ledger of ECR events (Powertools records `<function>.image-updater#<hash>`, as before the ledger moved).
- * A day covers EventBridge's retries and SQS's redeliveries; after that, never-downgrade still makes a replay a no-op.
+ * The claim ledger of ECR events: records `image-updater#<hash>` in the State table. A fixed prefix rather than
+ * Powertools' default `<function name>.image-updater`, because the function's policy limits it to the keys it uses
+ * (`dynamodb:LeadingKeys`) and cannot name the function it belongs to. A day covers EventBridge's retries and SQS's
+ * redeliveries; after that, never-downgrade still makes a replay a no-op (so does an event handled under the old key
+ * before an upgrade).
  */
 export const imageEventLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = {
   name: 'image-updater',
+  keyPrefix: claimLedgers.imageEvents,
   expiresAfterSeconds: 24 * 3600,
 };
 

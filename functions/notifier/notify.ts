@@ -14,6 +14,7 @@ import type { Channel } from '../../core/notify/route-event';
 import { renderDeploymentSlack } from '../../core/notify/slack-deployment-message';
 import { renderDeploymentSns, type SnsDeploymentMessage } from '../../core/notify/sns-deployment-message';
 import { flushStorm, joinStorm, leaveStorm, type StormStep } from '../../core/notify/storm';
+import { deployCommitKey, deployEnvironmentKey, deployStormKey, deploySyncKey } from '../../core/state/state-keys';
 
 /**
  * Everything the notifier talks to; the handler builds these once per container from the environment.
@@ -72,11 +73,11 @@ export class DeliveryFailed extends AggregateError {
 const ttl = { sync: 180 * 24 * 3600, storm: 7 * 24 * 3600, commit: 30 * 24 * 3600 };
 
 export const syncItemId = (e: { cluster: string; sync: { namespace: string; name: string } }) =>
-  `deploy-sync#${e.cluster}#${syncName(e.sync)}`;
+  deploySyncKey(e.cluster, syncName(e.sync));
 export const stormItemId = (cause: FailureCause) =>
-  `deploy-storm#${createHash('sha256').update(cause.key).digest('hex').slice(0, 24)}`;
-const commitItemId = (cluster: string, revision: string) => `deploy-github#${cluster}#${revision}`;
-const environmentItemId = (cluster: string) => `deploy-github#${cluster}`;
+  deployStormKey(createHash('sha256').update(cause.key).digest('hex').slice(0, 24));
+export const commitItemId = deployCommitKey;
+export const environmentItemId = deployEnvironmentKey;
 
 /**
  * Handles one deployment event: decides against the Sync's record what it means (core/notify/decide-sync-event.ts),

@@ -5,6 +5,7 @@ import type { SyncQueue } from '../../adapters/sync-queue/sync-queue';
 import type { DeploymentConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
 import { affectedResourceFolders } from '../../core/resources/affected-folders';
+import { claimLedgers } from '../../core/state/state-keys';
 import { affectedClusters } from './affected-clusters';
 import { parsePullRequest } from './pull-request-event';
 import { deletesRef, parsePush } from './push-event';
@@ -60,7 +61,7 @@ const deliveryIdPattern = /^[\w.:-]{1,200}$/;
  */
 export const deliveryLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = {
   name: 'webhook',
-  keyPrefix: 'webhook-delivery',
+  keyPrefix: claimLedgers.webhookDeliveries,
   expiresAfterSeconds: 7 * 24 * 3600,
 };
 
@@ -73,7 +74,7 @@ export const deliveryLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = 
  */
 export const pushLedger: Omit<ClaimLedgerOptions, 'tableName' | 'client'> = {
   name: 'webhook',
-  keyPrefix: 'webhook-push',
+  keyPrefix: claimLedgers.webhookPushes,
   expiresAfterSeconds: 10 * 60,
 };
 
