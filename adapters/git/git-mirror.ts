@@ -9,6 +9,7 @@ import {
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
+  oneFetchAtATime,
   type PushOutcome,
   type RepoMirror,
   remoteDeadlineMs,
@@ -57,7 +58,11 @@ export class GitMirror implements RepoMirror {
    * Fetches the tip of `branch` (depth 1: only the files of the tip travel, whatever the history length) and
    * returns its commit id, or `undefined` when the remote has no such branch.
    */
-  async fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
+  fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
+    return oneFetchAtATime(this.gitDir, () => this.fetchNow(branch, options));
+  }
+
+  private async fetchNow(branch: string, options: FetchOptions): Promise<string | undefined> {
     const ref = `refs/remotes/origin/${branch}`;
     try {
       await this.git(['fetch', '--quiet', '--no-tags', '--depth=1', this.url, `+refs/heads/${branch}:${ref}`], true, {

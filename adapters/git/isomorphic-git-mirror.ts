@@ -28,6 +28,7 @@ import {
   type FileEdit,
   type GitIdentity,
   type GitMirrorOptions,
+  oneFetchAtATime,
   type PushOutcome,
   type RepoMirror,
   remoteDeadlineMs,
@@ -97,7 +98,11 @@ export class IsomorphicGitMirror implements RepoMirror {
     return new IsomorphicGitMirror(options.url, options.cacheDir, options.credentials);
   }
 
-  async fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
+  fetch(branch: string, options: FetchOptions = {}): Promise<string | undefined> {
+    return oneFetchAtATime(this.gitDir, () => this.fetchNow(branch, options));
+  }
+
+  private async fetchNow(branch: string, options: FetchOptions): Promise<string | undefined> {
     const ref = `refs/remotes/origin/${branch}`;
     const remoteRef = `refs/heads/${branch}`;
     try {

@@ -125,3 +125,21 @@ export function assertNoCredentialsInUrl(url: string): void {
     );
   }
 }
+
+const fetchesInFlight = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs the fetches of one mirror folder one at a time, in this process: two fetches in one repository fail on each
+ * other's lock files (`shallow.lock`, the ref's `.lock`), and one process may hold several users of a mirror (the
+ * hydrator's targets, two promoter runs). Other processes sharing a folder are not expected (one Lambda container, one
+ * agent). Reads (`cat-file`, `ls-tree`) take no locks and need no queue.
+ */
+export function oneFetchAtATime<T>(gitDir: string, fetch: () => Promise<T>): Promise<T> {
+  const run = (fetchesInFlight.get(gitDir) ?? Promise.resolve()).then(fetch, fetch);
+  const settled = run.catch(() => undefined);
+  fetchesInFlight.set(gitDir, settled);
+  void settled.then(() => {
+    if (fetchesInFlight.get(gitDir) === settled) fetchesInFlight.delete(gitDir);
+  });
+  return run;
+}

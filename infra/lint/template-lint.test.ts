@@ -66,9 +66,10 @@ describe('npx cdk synth', () => {
     expect(synth.code, synth.output).toBe(0);
     expect(existsSync(template)).toBe(true);
     const assets = readdirSync(dirname(template)).filter((f) => f.startsWith('asset.'));
-    // One bundle per function (four, and a reconciler per folder of resources in the example: three), and the drift
-    // scanner's kustomize and Helm layers (infra/layers/).
-    expect(assets).toHaveLength(10);
+    // One bundle per function (image updater, webhook, drift scanner, notifier, hydrator, promoter, and a reconciler
+    // per folder of resources in the example: three), and the kustomize and Helm layers (infra/layers/), which the
+    // drift scanner and the hydrator share.
+    expect(assets).toHaveLength(11);
   });
 });
 
