@@ -6,7 +6,7 @@ import type { LocalEnvironment } from '../environment';
 import { runQueueOnce } from '../invoke';
 import { localGit } from '../local-git';
 import type { AlertInbox, ReceivedAlert } from './alert-inbox';
-import type { Timeline } from './timeline';
+import type { Timeline } from '../../core/timeline/timeline';
 
 type NotifierHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

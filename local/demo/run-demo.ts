@@ -27,7 +27,7 @@ import { localGit } from '../local-git';
 import { startDetached, stopProcess } from '../processes';
 import { AlertInbox, slackMessages } from './alert-inbox';
 import { notificationStep, startNotifier } from './notify-step';
-import { Timeline } from './timeline';
+import { Timeline } from '../../core/timeline/timeline';
 
 /**
  * `tidemark demo`: the whole loop of DESIGN.md on the local environment, with the real handlers invoked in process on
