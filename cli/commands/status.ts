@@ -4,7 +4,7 @@ import { healthOf } from '../../core/sync/health';
 import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
 import { describeObject, parseObjectKey } from '../../core/sync/object-id';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
-import { age, healthText, revisionText, shortSha, summarise } from './sync-view';
+import { age, healthText, revisionText, shortSha, summarise } from '../../core/sync/sync-view';
 
 interface StatusOptions {
   namespace: string;
