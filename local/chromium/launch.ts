@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 /**
@@ -18,10 +15,10 @@ export const chromiumFlags = [
   '--disable-sync',
 ];
 
-/** Debian's Chromium (local/chromium/install.sh; $TIDEMARK_CHROMIUM overrides), with a new empty profile. */
+/**
+ * Debian's Chromium (local/chromium/install.sh; $TIDEMARK_CHROMIUM overrides). Playwright gives each launch a new
+ * empty profile of its own (it refuses a `--user-data-dir` flag).
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium',
-    args: [...chromiumFlags, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tidemark-chromium-'))}`],
-  });
+  return chromium.launch({ executablePath: process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium', args: chromiumFlags });
 }
