@@ -176,16 +176,8 @@ try {
         { status: { lastAppliedSubject: subject } },
         'status',
       );
-      // A string: this file is compiled without the DOM's types.
-      const id = JSON.stringify(`sync-row:${namespace}/${name}`);
-      await page.waitForFunction(
-        `document.getElementById(${id})?.textContent.includes(${JSON.stringify(subject)})`,
-        undefined,
-        {
-          polling: 'raf',
-          timeout: 30_000,
-        },
-      );
+      // Playwright's own injected script watches the DOM: the page's policy allows no eval, so no waitForFunction.
+      await page.locator(`[id="sync-row:${namespace}/${name}"]`, { hasText: subject }).waitFor({ timeout: 30_000 });
       changeMs.push(performance.now() - t);
     }
     const watchMs = await kubectlWatchDelays(Math.min(size.changes, 5));

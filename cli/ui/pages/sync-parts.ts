@@ -18,8 +18,12 @@ export function shaOf(revision: string): string {
 }
 
 /** The revision as a short sha linked to its commit, and the commit's subject. */
-export function revisionCell(s: Pick<SyncSummary, 'revision' | 'subject' | 'url'>): Html {
-  if (!s.revision) return html`<span class="muted">nothing applied yet</span>`;
+export function revisionCell(s: Pick<SyncSummary, 'revision' | 'subject' | 'url' | 'attemptedRevision'>): Html {
+  if (!s.revision) {
+    return s.attemptedRevision
+      ? html`<span class="muted">nothing applied yet; tried <code>${shortSha(s.attemptedRevision)}</code></span>`
+      : html`<span class="muted">nothing applied yet</span>`;
+  }
   const href = safeHref(commitUrl(s.url, shaOf(s.revision)) ?? '');
   const sha = html`<code>${shortSha(s.revision)}</code>`;
   return html`${href ? html`<a href="${href}" title="commit ${shaOf(s.revision)}">${sha}</a>` : sha} ${s.subject ?? ''}`;
