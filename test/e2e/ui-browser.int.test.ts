@@ -1,5 +1,6 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is what a user sees, not DOM nodes
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { openUiFixture, type UiFixture } from './ui-fixture';
 // the local environment with the real agent's Syncs in each condition (test/e2e/ui-fixture.ts). Each page is reached
 // by clicking, its content asserted, and a screenshot saved under .cache/ui-screenshots/ for the closing note.
 
+const require = createRequire(import.meta.url);
 const screenshots = join(import.meta.dirname, '../../.cache/ui-screenshots');
 let f: UiFixture;
 let browser: Browser;
@@ -155,6 +157,29 @@ describe('tidemark ui in a browser', () => {
     expect(await page.locator('main').innerText()).toContain('Promotions are not available in this build');
     expect(await page.locator('main table').count()).toBe(0);
     await shot('promotions');
+  });
+
+  it('meets WCAG 2 A and AA on every page, as axe-core checks them (contrast, labels, landmarks, names)', async () => {
+    // A context of its own that lets axe-core's script in: the pages' policy runs no script but their own.
+    const context = await browser.newContext({ bypassCSP: true });
+    const checker = await context.newPage();
+    const pages = ['', 'syncs', 'drift', 'promotions', `syncs/${f.ns}/ready`, `syncs/${f.ns}/stalled`];
+    pages.push(`syncs/${f.ns}/drifted/reconcile`, `syncs/${f.ns}/ready/revisions/${f.repo.head()}`);
+    const violations: Record<string, unknown> = {};
+    for (const path of pages) {
+      await checker.goto(`${f.ui.url}${path}`);
+      await checker.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+      const { found, passed } = (await checker.evaluate(
+        "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })" +
+          '.then((r) => ({ passed: r.passes.map((p) => p.id), found: r.violations.map((v) => v.id + ": " + ' +
+          'v.nodes.map((n) => n.target.join(" ")).join(", ")) }))',
+      )) as { found: string[]; passed: string[] };
+      // Not vacuous: the rules that matter here ran and passed on the page.
+      expect(passed, path).toEqual(expect.arrayContaining(['color-contrast', 'document-title', 'html-has-lang']));
+      if (found.length > 0) violations[path || '/'] = found;
+    }
+    await context.close();
+    expect(violations).toEqual({});
   });
 
   it('shows no secret value on any page or live update (the canary of test/e2e/secret-canary.int.test.ts)', async () => {
