@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { describeImages } from '../../adapters/ecr/ecr-images';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { redactSecrets } from '../../core/notify/redact';
 import { requestedAtAnnotation } from '../../core/sync/ownership';
@@ -24,6 +23,7 @@ import { confirmReconcilePage, syncPage, syncSummary } from './pages/sync-page';
 import { rowId, shaOf, summaryId, syncHref, syncRow } from './pages/sync-parts';
 import { syncsPage } from './pages/syncs-page';
 import { timelinePage } from './pages/timeline-page';
+import { pushTimes } from './push-times';
 import { mayReconcile } from './reconcile-access';
 import { checkHost, checkWrite } from './request-guard';
 import { UiState } from './ui-state';
@@ -373,24 +373,6 @@ function announcement(s: SyncSummary): string {
 
 function byName(a: SyncSummary, b: SyncSummary): number {
   return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
-}
-
-/** When each ECR image of the revision was pushed, from the registry (the user's AWS credentials). */
-async function pushTimes(images: readonly string[], notes: string[]): Promise<{ image: string; at: Date }[]> {
-  const out: { image: string; at: Date }[] = [];
-  for (const image of images.slice(0, 10)) {
-    const colon = image.lastIndexOf(':');
-    if (colon <= image.lastIndexOf('/')) continue;
-    const repository = image.slice(0, colon);
-    const tag = image.slice(colon + 1);
-    try {
-      const found = (await describeImages(repository)).find((p) => p.tag === tag);
-      if (found?.pushedAt) out.push({ image, at: found.pushedAt });
-    } catch (error) {
-      notes.push(`The push time of ${image} is unknown: ${(error as Error).message}`);
-    }
-  }
-  return out;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
