@@ -39,6 +39,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'hydrate', args: ['--apps', '50', '--pushes', '20'], smoke: ['--apps', '2', '--pushes', '1'] },
   { name: 'e2e', args: [], smoke: ['--pushes', '2'] },
   { name: 'bundles', args: [], smoke: ['--runs', '1'] },
+  { name: 'ui', args: [], smoke: ['--syncs', '5', '--objects', '20', '--changes', '2', '--loads', '1'] },
   { name: 'flux', args: [], smoke: ['--smoke', '--without-flux'] },
 ];
 

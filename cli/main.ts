@@ -14,6 +14,7 @@ import { register as registerReconcile } from './commands/reconcile';
 import { register as registerReconcileResources } from './commands/reconcile-resources';
 import { register as registerRender } from './commands/render';
 import { register as registerStatus } from './commands/status';
+import { register as registerUi } from './commands/ui';
 import { register as registerUninstall } from './commands/uninstall';
 import { register as registerWait } from './commands/wait';
 
@@ -39,6 +40,7 @@ registerReconcile(program);
 registerGet(program);
 registerStatus(program);
 registerWait(program);
+registerUi(program);
 registerReconcileResources(program);
 registerRender(program);
 // After any `get` of its own (Syncs): `get resources` joins it as a subcommand, or creates `get`.

@@ -4,8 +4,8 @@
 #   Node.js 24 (npm registry) · npm packages (npm ci) · etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 #   kwok and the OCI registry (built from the Go module proxy) · moto (PyPI) · PostgreSQL (Debian's package, when
 #   missing) · for the tests also kustomize, Helm,
-#   crane and actionlint (Go), cfn-lint and checkov (PyPI), mmdebstrap and runc (Debian packages) and the agent
-#   image's Debian layer.
+#   crane and actionlint (Go), cfn-lint and checkov (PyPI), mmdebstrap, runc and Chromium (Debian packages) and the
+#   agent image's Debian layer.
 #
 #   local/bootstrap.sh [test|demo]     test (the default): everything `npm test` needs; demo: only what the demo runs
 #
@@ -42,7 +42,8 @@ pip_steps=(local/moto/install.sh local/postgres/install.sh)
 apt_packages=()
 if [ "$target" = test ]; then
   go_steps+=(infra/layers/kustomize/build.sh infra/layers/helm/build.sh agent/image/tools/build.sh)
-  pip_steps+=(infra/lint/install-python-tools.sh)
+  # Debian's Chromium for the `tidemark ui` browser tests (local/chromium/install.sh; skipped when present).
+  pip_steps+=(infra/lint/install-python-tools.sh local/chromium/install.sh)
   # The agent image check builds a Debian root (mmdebstrap) and runs the image (runc, the OCI runtime).
   for p in mmdebstrap runc; do dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p"); done
 fi
@@ -58,12 +59,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   declare -A seconds=(
     [node]=15 [npm]=45 [etcd]=70 [kube-apiserver]=200 [kube-controller-manager]=110 [kube-scheduler]=40 [kwok]=60
     [kustomize-linux-arm64]=70 [kustomize-linux-amd64]=30 [crane]=60 [actionlint]=40 [moto]=60 [cfn-lint]=40
-    [checkov]=100 [apt]=20 [agent-image-debian]=100 [agent-image-node]=20 [postgresql]=40
+    [checkov]=100 [apt]=20 [agent-image-debian]=100 [agent-image-node]=20 [postgresql]=40 [chromium]=30
   )
   # The pip installs run beside the Go builds, so the estimate is the longer of the two queues.
   go_total=0 other_total=0
   for m in "${missing[@]}"; do
-    case "$m" in moto | cfn-lint | checkov | npm | apt | postgresql | agent-image-*) other_total=$((other_total + ${seconds[$m]:-60})) ;;
+    case "$m" in moto | cfn-lint | checkov | npm | apt | postgresql | chromium | agent-image-*) other_total=$((other_total + ${seconds[$m]:-60})) ;;
       *) go_total=$((go_total + ${seconds[$m]:-60})) ;; esac
   done
   estimate=$((go_total > other_total ? go_total : other_total))

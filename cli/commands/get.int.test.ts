@@ -10,10 +10,10 @@ import { withOwnership } from '../../core/sync/ownership';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncOutcome } from '../../core/sync/sync-outcome';
 import { type SyncStatus, statusAfter } from '../../core/sync/sync-status';
+import type { SyncSummary } from '../../core/sync/sync-view';
 import { installSyncCrd } from '../../test/support/agent';
 import { uniqueNamespace } from '../../test/support/cluster';
 import { eventually } from '../../test/support/eventually';
-import type { SyncSummary } from './sync-view';
 
 // `tidemark get`, `status` and `wait` as users and CI run them: the real CLI process, reading the real local API
 // server with the kubeconfig of the environment. The Syncs carry the statuses the agent writes after each outcome

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
-import { headerOf, padded, row, type SyncSummary, summarise, widthsOf } from './sync-view';
+import { headerOf, padded, row, type SyncSummary, summarise, widthsOf } from '../../core/sync/sync-view';
 
 interface GetOptions {
   namespace: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import { durationSeconds, syncApiVersion, syncKind } from '../../core/sync/sync';
-import { type WaitTarget, type WaitVerdict, waitVerdict } from './sync-view';
+import { type WaitTarget, type WaitVerdict, waitVerdict } from '../../core/sync/sync-view';
 
 interface WaitOptions {
   namespace: string;

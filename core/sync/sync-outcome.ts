@@ -66,7 +66,15 @@ export function appliedInventory(outcome: SyncOutcome): Inventory | undefined {
   return 'inventory' in outcome ? outcome.inventory : undefined;
 }
 
+/** The outcomes in which the revision was applied (fully, if maybe not yet healthy or pruned). */
+export const appliedOutcomeKinds: readonly SyncOutcome['kind'][] = [
+  'applied',
+  'progressing',
+  'health-failed',
+  'prune-failed',
+];
+
 /** True when the revision was applied (fully, if maybe not yet healthy or pruned). */
 export function revisionApplied(outcome: SyncOutcome): boolean {
-  return ['applied', 'progressing', 'health-failed', 'prune-failed'].includes(outcome.kind);
+  return appliedOutcomeKinds.includes(outcome.kind);
 }

@@ -7,6 +7,7 @@ import { alertChannels } from '../../adapters/alerts/alert-channels';
 import { gitCredentialsOf, parseConfigRepoSecret } from '../../adapters/config-repo/credentials';
 import { ConfiguredClusters } from '../../adapters/kubernetes/eks-cluster';
 import { AlertStateStore } from '../../adapters/state/alert-state-store';
+import { DriftFindingsStore } from '../../adapters/state/drift-findings-store';
 import { DynamoDbDriftCache } from '../../adapters/state/dynamodb-drift-cache';
 import { readOnlyConfigRepo } from '../../core/config/deployment-config';
 import { defaultConcurrency, inParallel } from '../../engine/concurrency';
@@ -36,6 +37,7 @@ const deps: Omit<ScanClusterDeps, 'desired'> = {
   cluster: (cluster) => clusters.connect(cluster),
   cache: (cluster) => new DynamoDbDriftCache(env.tableName, cluster, dynamodb, undefined, digestKey),
   alertState: new AlertStateStore(env.tableName, dynamodb),
+  findings: new DriftFindingsStore(env.tableName, dynamodb),
   channels: alertChannels({
     topicArn: env.alertsTopicArn,
     slackWebhookSecretName: env.config.alerts.slackWebhookSecretName,

@@ -6,6 +6,7 @@ import type { AlertState } from '../../core/alerts/alert-state';
 import type { ScanOutcome } from '../../core/alerts/decide-alerts';
 import type { ClusterConfig } from '../../core/config/deployment-config';
 import { sameRepo } from '../../core/config/repo-url';
+import { type DriftFindings, driftFindingsAfter } from '../../core/drift/drift-findings';
 import type { DriftReport } from '../../core/drift/drift-report';
 import { parseIgnoreRules } from '../../core/drift/ignore-rules';
 import { syncFindings } from '../../core/drift/sync-findings';
@@ -41,6 +42,11 @@ export interface ScanClusterDeps {
   };
   /** Delivery per channel; a channel that fails is reported, the others still deliver. */
   channels: AlertChannel[];
+  /** Where the findings themselves are kept for `tidemark ui` (the alert state keeps only their fingerprint). */
+  findings?: {
+    load(cluster: string): Promise<DriftFindings | undefined>;
+    save(findings: DriftFindings): Promise<void>;
+  };
   repoUrl: string;
   revisionLagMinutes: number;
   renotifyHours: number;
@@ -81,14 +87,31 @@ export async function scanCluster(config: ClusterConfig, deps: ScanClusterDeps):
     { state: deps.alertState, channels: deps.channels, renotifyHours: deps.renotifyHours },
     deps.now(),
   );
+  // After the alerts, and never in their way: a page that shows stale findings is better than a missed alert.
+  const stored = await storeFindings(config.name, outcome, deps);
   return {
     cluster: config.name,
     outcome,
     ...(stats ? { stats } : {}),
     alerts,
-    deliveryErrors,
+    deliveryErrors: stored ? [...deliveryErrors, stored] : deliveryErrors,
     durationMs: deps.now().getTime() - started.getTime(),
   };
+}
+
+/** Saves the findings with their first sightings; returns why it could not, for the scan's error log. */
+async function storeFindings(
+  cluster: string,
+  outcome: ScanOutcome,
+  deps: ScanClusterDeps,
+): Promise<string | undefined> {
+  if (!deps.findings) return undefined;
+  try {
+    await deps.findings.save(driftFindingsAfter(await deps.findings.load(cluster), outcome, deps.now()));
+    return undefined;
+  } catch (error) {
+    return `the drift findings of ${cluster} were not stored: ${(error as Error).message}`;
+  }
 }
 
 async function scanOnce(

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Timeline } from '../../core/timeline/timeline';
 import type { LocalEnvironment } from '../environment';
 import { runQueueOnce } from '../invoke';
 import { localGit } from '../local-git';
 import type { AlertInbox, ReceivedAlert } from './alert-inbox';
-import type { Timeline } from './timeline';
 
 type NotifierHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

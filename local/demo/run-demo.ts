@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from
 import { parse } from 'yaml';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
 import type { KubeObject } from '../../core/sync/kube-object';
+import { Timeline } from '../../core/timeline/timeline';
 import { exportsFor, type LocalEnvironment, type LocalProcess } from '../environment';
 import {
   ecrImageAction,
@@ -26,8 +27,8 @@ import { DEMO_AGENT, down, projectRoot, readEnvironment, seedExampleRepo, up } f
 import { localGit } from '../local-git';
 import { startDetached, stopProcess } from '../processes';
 import { AlertInbox, slackMessages } from './alert-inbox';
+import { demoLatencies } from './demo-latencies';
 import { notificationStep, startNotifier } from './notify-step';
-import { Timeline } from './timeline';
 
 /**
  * `tidemark demo`: the whole loop of DESIGN.md on the local environment, with the real handlers invoked in process on
@@ -73,7 +74,7 @@ class StepFailed extends Error {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { say } = options;
-  const timeline = new Timeline();
+  const timeline = new Timeline(demoLatencies);
   const wasRunning = readEnvironment() !== undefined;
   let agent: ReturnType<typeof startDetached> | undefined;
   let inbox: AlertInbox | undefined;

@@ -1,6 +1,7 @@
 /**
- * What `tidemark demo` saw, in order: each step with its wall-clock time, and the latencies a user cares about
- * (push→commit, commit→applied, hand change→alert, heal→resolved). Printed as text at the end, or as JSON with --json.
+ * A chain of steps with their wall-clock times, and the latencies a user cares about between them: what
+ * `tidemark demo` saw (push→commit, commit→applied, hand change→alert, …), and what `tidemark ui` shows for one
+ * revision of a real cluster (push → commit → webhook → applied → healthy → notified). Pure, but for `record`'s default time.
  */
 export interface TimelineEvent {
   /** Stable id: `image-pushed`, `commit-made`, … */
@@ -16,9 +17,20 @@ export interface Latency {
   milliseconds: number;
 }
 
+/** A latency worth showing: its name and the two steps it spans. */
+export interface LatencyPair {
+  name: string;
+  from: string;
+  to: string;
+}
+
 export class Timeline {
   readonly events: TimelineEvent[] = [];
 
+  /** @param pairs the latencies {@link latencies} reports, in order, when both of their steps happened. */
+  constructor(private readonly pairs: readonly LatencyPair[]) {}
+
+  /** `at` defaults to now for a caller that records steps as it sees them happen (the demo). */
   record(step: string, detail: string, at = new Date()): TimelineEvent {
     const event = { step, at: at.toISOString(), detail };
     this.events.push(event);
@@ -38,19 +50,7 @@ export class Timeline {
   }
 
   latencies(): Latency[] {
-    return [
-      this.latency('push → commit', 'image-pushed', 'commit-made'),
-      this.latency('commit → applied', 'commit-made', 'rollout-applied'),
-      this.latency('push → applied', 'image-pushed', 'rollout-applied'),
-      this.latency('push → Ready (healthy)', 'image-pushed', 'rollout-ready'),
-      this.latency('hand change → drift alert', 'hand-change', 'drift-alerted'),
-      this.latency('self-heal on → healed', 'self-heal-enabled', 'drift-healed'),
-      this.latency('healed → resolved alert', 'drift-healed', 'drift-resolved'),
-      this.latency('commit → deployed message', 'commit-made', 'deployed-notified'),
-      this.latency('broken commit → alert', 'broken-commit', 'failure-alerted'),
-      this.latency('fix → recovered message', 'fix-commit', 'recovered-notified'),
-      this.latency('fix → deployed message', 'fix-commit', 'fix-deployed'),
-    ].filter((l): l is Latency => l !== undefined);
+    return this.pairs.map((p) => this.latency(p.name, p.from, p.to)).filter((l): l is Latency => l !== undefined);
   }
 
   toJSON() {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeSet } from '../../core/sync/change-set';
-import type { KubeObject } from '../../core/sync/kube-object';
-import type { SyncOutcome } from '../../core/sync/sync-outcome';
-import { type SyncStatus, statusAfter } from '../../core/sync/sync-status';
+import { ChangeSet } from './change-set';
+import type { KubeObject } from './kube-object';
+import type { SyncOutcome } from './sync-outcome';
+import { type SyncStatus, statusAfter } from './sync-status';
 import { age, renderTable, summarise, waitVerdict } from './sync-view';
 
 const R1 = '1'.repeat(40);

@@ -1,5 +1,5 @@
-import { isPlainObject, type KubeObject } from '../../core/sync/kube-object';
-import type { SyncStatus } from '../../core/sync/sync-status';
+import { isPlainObject, type KubeObject } from './kube-object';
+import type { SyncStatus } from './sync-status';
 
 /**
  * A Sync as `tidemark get`, `status` and `wait` show it, from the object alone (spec and status as the agent wrote
