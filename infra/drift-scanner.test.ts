@@ -38,14 +38,16 @@ function scanner(overrides: { timeout?: Duration; noClusters?: boolean; readOnly
 }
 
 describe('DriftScanner', () => {
-  it("may touch only each scanned cluster's alert state and drift cache in the State table", () => {
+  it("may touch only each scanned cluster's alert state, drift cache and findings in the State table", () => {
     expect(leadingKeysOf(scanner().template)).toEqual([
       'drift-alert#dev',
       'drift-cache#dev',
       'drift-cache#dev#*',
+      'drift-findings#dev',
       'drift-alert#prod',
       'drift-cache#prod',
       'drift-cache#prod#*',
+      'drift-findings#prod',
     ]);
   });
 

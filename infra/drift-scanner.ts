@@ -3,7 +3,7 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../core/config/deployment-config';
-import { driftAlertKey, driftCacheChunkKey, driftCacheKey } from '../core/state/state-keys';
+import { driftAlertKey, driftCacheChunkKey, driftCacheKey, driftFindingsKey } from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { chartRepositoriesOf, grantChartPull } from './chart-pull';
 import { secretsManagerKey, skipCheckov } from './checkov-skip';
@@ -89,8 +89,13 @@ export class DriftScanner extends Construct {
       description: 'Tidemark: compares Git with each cluster and alerts on drift',
       config: props.config,
       state: props.state,
-      // Per scanned cluster: its alert state, and its drift cache's head and chunks.
-      stateKeys: this.clusterNames.flatMap((c) => [driftAlertKey(c), driftCacheKey(c), driftCacheChunkKey(c, '*')]),
+      // Per scanned cluster: its alert state, its drift cache's head and chunks, and its findings (for tidemark ui).
+      stateKeys: this.clusterNames.flatMap((c) => [
+        driftAlertKey(c),
+        driftCacheKey(c),
+        driftCacheChunkKey(c, '*'),
+        driftFindingsKey(c),
+      ]),
       alertsTopicArn: props.alerts.topic.topicArn,
       memorySize: props.memorySize ?? 1024,
       timeout,

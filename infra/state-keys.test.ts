@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbResourcesStatusStore } from '../adapters/resources/dynamodb-status-store';
 import { AlertStateStore } from '../adapters/state/alert-state-store';
 import { ClaimLedger } from '../adapters/state/claim-ledger';
+import { DriftFindingsStore } from '../adapters/state/drift-findings-store';
 import { DynamoDbDriftCache } from '../adapters/state/dynamodb-drift-cache';
 import { RenderAlertStore } from '../adapters/state/render-alert-store';
 import { VersionedItems } from '../adapters/state/versioned-items';
@@ -102,13 +103,19 @@ describe('State table keys: what each function uses is what its role may touch',
     expect(allowed('webhook', 'deploy-sync#prod#shop/web')).toBe(false);
   });
 
-  it("the drift scanner: each configured cluster's alert state and drift cache, and no other cluster's", async () => {
+  it("the drift scanner: each configured cluster's alert state, drift cache and findings, and no other cluster's", async () => {
     for (const cluster of exampleConfig().clusters.map((c) => c.name)) {
       const alert = await keysSent((c) => new AlertStateStore('State', c).load(cluster));
       const cacheRead = await keysSent((c) => new DynamoDbDriftCache('State', cluster, c).load());
       const cacheWrite = await keysSent((c) => new DynamoDbDriftCache('State', cluster, c).save(new Map()));
-      const keys = [...alert, ...cacheRead, ...cacheWrite];
-      expect(keys).toEqual([`drift-alert#${cluster}`, `drift-cache#${cluster}`, `drift-cache#${cluster}#0`]);
+      const findings = await keysSent((c) => new DriftFindingsStore('State', c).load(cluster));
+      const keys = [...alert, ...cacheRead, ...cacheWrite, ...findings];
+      expect(keys).toEqual([
+        `drift-alert#${cluster}`,
+        `drift-cache#${cluster}`,
+        `drift-cache#${cluster}#0`,
+        `drift-findings#${cluster}`,
+      ]);
       for (const key of keys) expect(allowed('drift-scanner', key), key).toBe(true);
     }
     expect(allowed('drift-scanner', 'drift-alert#staging')).toBe(false);

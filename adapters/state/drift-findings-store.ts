@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DriftFindings } from '../../core/drift/drift-findings';
+import { driftFindingsKey } from '../../core/state/state-keys';
 
 /** DynamoDB items hold 400 KB; the gzip of 500 findings is far below, and a larger one is cut until it fits. */
 const maxItemBytes = 350 * 1024;
@@ -44,5 +45,5 @@ export class DriftFindingsStore {
 }
 
 function idOf(cluster: string): string {
-  return `drift-findings#${cluster}`;
+  return driftFindingsKey(cluster);
 }

@@ -40,6 +40,9 @@ export const driftCacheKey = (cluster: string) => `drift-cache#${cluster}`;
 /** Chunk `n` of a cluster's drift cache. */
 export const driftCacheChunkKey = (cluster: string, chunk: number | '*') => `${driftCacheKey(cluster)}#${chunk}`;
 
+/** A cluster's drift findings as its last good scan saw them (adapters/state/drift-findings-store.ts), for `tidemark ui`. */
+export const driftFindingsKey = (cluster: string) => `drift-findings#${cluster}`;
+
 /**
  * A render target's alert state (core/hydrate/render-alerts.ts), under a short hash of the config repo URL so two
  * repos' targets of one name never share a state. `target` may be `*`; the URL is always a real one.
