@@ -58,7 +58,7 @@ describe('parseManifests', () => {
       '  volumes: [{name: s, secret: {secretName: s, defaultMode: 0644}}]',
       '  hostNetwork: yes',
       '  enableServiceLinks: off',
-      '  labels: {at: 10:30, on: 2024-01-01, quoted: "yes"}',
+      '  labels: {at: 10:30, on: 2024-01-01, quoted: "yes", dot: ., half: .5, one: 1.}',
       '',
     ].join('\n');
     const [pod] = parseManifests([{ path: 'pod.yaml', text }]);
@@ -67,7 +67,7 @@ describe('parseManifests', () => {
     expect(spec.hostNetwork).toBe(true);
     expect(spec.enableServiceLinks).toBe(false);
     // `on` as a key is a boolean key in YAML 1.1; JSON has only string keys, so it reads "true", as kubectl sends it.
-    expect(spec.labels).toEqual({ at: '10:30', true: '2024-01-01', quoted: 'yes' });
+    expect(spec.labels).toEqual({ at: '10:30', true: '2024-01-01', quoted: 'yes', dot: '.', half: 0.5, one: 1 });
     // YAML 1.2 reads the same text differently: the octal mode would be a decimal 644 (an executable-bit surprise).
     const [strict] = parseManifests([{ path: 'pod.yaml', text }], { yaml: '1.2' });
     const volumes = (strict?.spec as { volumes: { secret: { defaultMode: number } }[] } | undefined)?.volumes;

@@ -80,13 +80,19 @@ export function parseManifests(files: readonly ManifestFile[], options: { yaml?:
 
 /**
  * The `yaml` library's YAML 1.1 tags, less the two that Go's yaml.v2 does not resolve into the JSON kubectl sends:
- * sexagesimal numbers (`10:30` stays a string, not 630) and timestamps (a date stays a string). Why by hand: no library
- * ships yaml.v2's exact resolver; these two tags are the whole difference for manifests.
+ * sexagesimal numbers (`10:30` stays a string, not 630) and timestamps (a date stays a string); and a float needs a
+ * digit (`.` is a string). Why by hand: no library ships yaml.v2's exact resolver; these are the differences that
+ * matter for manifests.
  */
 function asGoYamlV2(tags: Tags): Tags {
-  return tags.filter(
-    (tag) => typeof tag === 'string' || !(tag.format === 'TIME' || tag.tag === 'tag:yaml.org,2002:timestamp'),
-  );
+  return tags
+    .filter((tag) => typeof tag === 'string' || !(tag.format === 'TIME' || tag.tag === 'tag:yaml.org,2002:timestamp'))
+    .map((tag) =>
+      // Go's ParseFloat wants a digit: `.` alone (a CRD's `default: .`) stays a string, where the library reads NaN.
+      typeof tag !== 'string' && tag.tag === 'tag:yaml.org,2002:float' && tag.test && !/inf/i.test(tag.test.source)
+        ? { ...tag, test: new RegExp(`(?=[^0-9]*[0-9])(?:${tag.test.source})`) }
+        : tag,
+    );
 }
 
 /**
