@@ -10,6 +10,7 @@ import { registerGetResources } from './commands/get-resources';
 import { register as registerImages } from './commands/images';
 import { register as registerInstall } from './commands/install';
 import { register as registerLocal } from './commands/local';
+import { register as registerPromotions } from './commands/promotions';
 import { register as registerReconcile } from './commands/reconcile';
 import { register as registerReconcileResources } from './commands/reconcile-resources';
 import { register as registerStatus } from './commands/status';
@@ -38,6 +39,7 @@ registerReconcile(program);
 registerGet(program);
 registerStatus(program);
 registerWait(program);
+registerPromotions(program);
 registerReconcileResources(program);
 // After any `get` of its own (Syncs): `get resources` joins it as a subcommand, or creates `get`.
 registerGetResources(program);
