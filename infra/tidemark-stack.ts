@@ -12,6 +12,7 @@ import { DriftScanner } from './drift-scanner';
 import { ImageUpdater } from './image-updater';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
+import { Promoter } from './promoter';
 import { ResourceReconciler } from './resource-reconciler';
 import { State } from './state';
 import { WebhookReceiver } from './webhook-receiver';
@@ -23,7 +24,13 @@ export interface TidemarkStackProps extends StackProps {
    * Handler files, relative to the checkout, by capability.
    * @default - the handlers in `functions/`
    */
-  readonly entries?: { imageUpdater?: string; webhook?: string; driftScanner?: string; notifier?: string };
+  readonly entries?: {
+    imageUpdater?: string;
+    webhook?: string;
+    driftScanner?: string;
+    notifier?: string;
+    promoter?: string;
+  };
   /**
    * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
    * @default - the checkout's root
@@ -46,6 +53,8 @@ export class TidemarkStack extends Stack {
   readonly reconcilers: ResourceReconciler[];
   readonly deploymentEvents: DeploymentEvents;
   readonly notifier: Notifier;
+  /** Absent when `notifications.eventBridge` is off: the promoter learns of deployments from those events. */
+  readonly promoter?: Promoter;
   readonly observability: Observability;
   readonly agentImage: AgentImage;
 
@@ -127,6 +136,15 @@ export class TidemarkStack extends Stack {
       configRepoSecret,
       entry: props.entries?.notifier,
     });
+    if (config.notifications.eventBridge) {
+      this.promoter = new Promoter(this, 'Promoter', {
+        config,
+        state: this.state,
+        configRepoSecret,
+        syncQueues: this.webhook.syncQueues,
+        entry: props.entries?.promoter,
+      });
+    }
     this.observability = new Observability(this, 'Observability', {
       alerts: this.alerts,
       functions: [
@@ -134,6 +152,7 @@ export class TidemarkStack extends Stack {
         this.webhook.handler,
         this.driftScanner.handler,
         this.notifier.handler,
+        ...(this.promoter ? [this.promoter.handler] : []),
         ...this.reconcilers.map((r) => r.handler),
       ],
       driftScanner: this.driftScanner.handler,
@@ -168,6 +187,9 @@ export class TidemarkStack extends Stack {
           queue: this.notifier.flushQueue,
           deadLetterQueue: this.notifier.flushDeadLetterQueue,
         },
+        ...(this.promoter
+          ? [{ name: 'promoter', queue: this.promoter.queue, deadLetterQueue: this.promoter.deadLetterQueue }]
+          : []),
       ],
     });
 
