@@ -20,7 +20,8 @@ export class WakeQueue {
 
   async wakeAt(at: Date): Promise<void> {
     const now = this.now().getTime();
-    const delay = Math.min(maxDelaySeconds, Math.max(0, Math.ceil((at.getTime() - now) / 1000)));
+    // Whole seconds, rounded down: the wake-up comes at most a second early, and the run waits out the rest.
+    const delay = Math.min(maxDelaySeconds, Math.max(0, Math.floor((at.getTime() - now) / 1000)));
     const due = new Date(now + delay * 1000);
     const { ask } = await this.items.update<{ due: string }, never, { ask: boolean }>('promote-wake', (current) => {
       const pending = current.state && Date.parse(current.state.due) > now ? Date.parse(current.state.due) : undefined;

@@ -24,6 +24,11 @@ export interface PromoterDeps extends EvaluateDeps {
   };
   /** Asks for a run at `at`, when a gate opens by the clock (the end of a soak, a window opening). */
   wake?: (at: Date) => Promise<void>;
+  /**
+   * When a gate opens by the clock this soon, the run waits for it and looks again instead of asking for a wake-up:
+   * SQS delays by whole seconds, so the last second before a soak ends is waited out here. Default 0 (never waits).
+   */
+  waitUpToMs?: number;
 }
 
 /** A hold said once: which gate holds which candidate, and why. */
@@ -87,6 +92,12 @@ export async function runPromotions(deps: PromoterDeps): Promise<PromotionRun> {
     }),
   );
   const next = nextCheckAt(standings);
+  const wait = next ? next.getTime() - deps.now().getTime() : Number.POSITIVE_INFINITY;
+  if (next && wait <= (deps.waitUpToMs ?? 0)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+    const again = await runPromotions({ ...deps, waitUpToMs: 0 });
+    return { ...again, promoted: [...promoted, ...again.promoted], said: [...said, ...again.said] };
+  }
   if (next && deps.wake) await deps.wake(next);
   return { kind: 'evaluated', standings, promoted, said, ...(next ? { nextCheckAt: next } : {}) };
 }

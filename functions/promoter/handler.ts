@@ -36,7 +36,16 @@ const log = (message: string, details: Record<string, unknown>) => logger.info(m
 
 async function run(): Promise<PromotionRun> {
   const now = () => new Date();
-  const deps = { repo: await repo(), items, now, clusters, syncQueues, log, imagesOf: describeImages };
+  const deps = {
+    repo: await repo(),
+    items,
+    now,
+    clusters,
+    syncQueues,
+    log,
+    imagesOf: describeImages,
+    waitUpToMs: 1500,
+  };
   return runPromotions({
     ...deps,
     describeScan: describeScanFindings,
