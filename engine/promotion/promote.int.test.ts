@@ -10,6 +10,7 @@ import { type Exchange, replayGitHub } from '../../adapters/github/fixtures/repl
 import { GitHubGateStatuses } from '../../adapters/github/github-gate-statuses';
 import { VersionedItems } from '../../adapters/state/versioned-items';
 import { type DeploymentEvent, deploymentEvent } from '../../core/notify/deployment-event';
+import { updateImages } from '../../functions/image-updater/update-images';
 import { handleTriggers } from '../../functions/promoter/promoter-trigger';
 import { lambdaContext, sqsEvent } from '../../local/invoke';
 import { createConfigRepo, type TestConfigRepo } from '../../test/support/config-repo';
@@ -414,6 +415,15 @@ describe('the promoter on the local environment', () => {
       'healthy in dev for 0s of 10m',
       'healthy in dev for 10m (soak 10m)',
     ]);
+  });
+
+  it('leaves prod to the promoter when an image is pushed: the image updater moves dev only', async () => {
+    const w = await world('{ soak: 30m }');
+    const [, b] = w.digests as [string, string];
+    const result = await updateImages([{ repository: w.repository, tag: '1.2.0', digest: b }], { repo: w.deps.repo });
+    expect(result.matchedPolicies).toEqual(['web-dev']);
+    expect(w.remote.file('clusters/dev/web.yaml')).toContain(`:1.2.0@${b}`);
+    expect(w.prodFile()).toContain(`${w.repository}:1.0.0`);
   });
 
   it('reads the standings the CLI and the UI show', async () => {
