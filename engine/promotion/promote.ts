@@ -93,7 +93,8 @@ export async function runPromotions(deps: PromoterDeps): Promise<PromotionRun> {
   );
   const next = nextCheckAt(standings);
   const wait = next ? next.getTime() - deps.now().getTime() : Number.POSITIVE_INFINITY;
-  if (next && wait <= (deps.waitUpToMs ?? 0)) {
+  // Once per run at most: the run after the wait has no wait of its own (it asks for a wake-up instead).
+  if (next && (deps.waitUpToMs ?? 0) > 0 && wait <= deps.waitUpToMs!) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
     const again = await runPromotions({ ...deps, waitUpToMs: 0 });
     return { ...again, promoted: [...promoted, ...again.promoted], said: [...said, ...again.said] };
