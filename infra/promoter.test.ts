@@ -4,6 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { validateDeploymentConfig } from '../core/config/deployment-config';
+import { Alerts } from './alerts';
 import { constructTestStack, exampleConfig, fixtureEntry } from './fixtures/deployment-config';
 import { Promoter } from './promoter';
 import { State } from './state';
@@ -11,6 +12,7 @@ import { State } from './state';
 function promoter(config = exampleConfig(), props: { timeout?: Duration; schedule?: string } = {}) {
   const stack = constructTestStack();
   const p = new Promoter(stack, 'Promoter', {
+    alerts: new Alerts(stack, 'Alerts', { slackWebhookSecretName: config.alerts.slackWebhookSecretName }),
     config,
     state: new State(stack, 'State'),
     configRepoSecret: Secret.fromSecretNameV2(stack, 'Repo', config.configRepo.authSecretName),
@@ -58,7 +60,9 @@ describe('Promoter', () => {
     expect([ecr?.Action].flat().sort()).toEqual(['ecr:DescribeImageScanFindings', 'ecr:DescribeImages']);
     expect(JSON.stringify(ecr?.Resource)).toContain(':repository/web');
     const actions = statements(template).flatMap((s) => [s.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'sqs:SendMessage']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['secretsmanager:GetSecretValue', 'sqs:SendMessage', 'sns:Publish']),
+    );
     expect(actions.filter((a) => a.startsWith('ecr:'))).toHaveLength(2);
     expect(statements(template).some((s) => s.Resource === '*')).toBe(false);
   });

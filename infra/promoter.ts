@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deploymentDetailType, deploymentEventSource } from '../adapters/events/eventbridge-deployments';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import type { Alerts } from './alerts';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 import { eventPatternValues, parseEcrRepositorySelector, repositoryArns } from './ecr-repository-selector';
 import { FunctionSchedule } from './function-schedule';
@@ -29,6 +30,11 @@ export interface PromoterProps {
   readonly state: State;
   /** Credentials of the config repo, read at run time to commit promotions (and set gate statuses on GitHub). */
   readonly configRepoSecret: ISecret;
+  /**
+   * Where a blocked promotion is told (once per candidate and gate): the alerts topic.
+   * @default - blocked promotions are logged, set as commit statuses and shown by `tidemark promotions` only
+   */
+  readonly alerts?: Alerts;
   /**
    * Sync queues to nudge after a promotion commit, so the stage's agent pulls at once.
    * @default - none; agents pick the commit up on their own interval
@@ -131,6 +137,7 @@ export class Promoter extends Construct {
       config: props.config,
       state: props.state,
       syncQueueUrls: syncQueueUrls(props.syncQueues ?? []),
+      ...(props.alerts ? { alertsTopicArn: props.alerts.topic.topicArn } : {}),
       timeout,
       memorySize: 1024,
       // One writer at a time keeps promotions in order; the stage ledger makes an overlap harmless anyway.
@@ -150,6 +157,13 @@ export class Promoter extends Construct {
     );
     props.configRepoSecret.grantRead(this.handler);
     for (const queue of props.syncQueues ?? []) queue.grantSendSyncRequest(this.handler);
+    if (props.alerts) {
+      props.alerts.grantSend(this.handler);
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to an encrypted topic needs GenerateDataKey* on its key; the statement names that one key.',
+      });
+    }
 
     this.checkSchedule = new FunctionSchedule(this, 'CheckSchedule', {
       function: fn,

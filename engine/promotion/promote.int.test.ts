@@ -15,7 +15,7 @@ import { handleTriggers } from '../../functions/promoter/promoter-trigger';
 import { lambdaContext, sqsEvent } from '../../local/invoke';
 import { createConfigRepo, type TestConfigRepo } from '../../test/support/config-repo';
 import { localEnv, uniqueName } from '../../test/support/local-env';
-import { type PromoterDeps, type PromotionRun, runPromotions } from './promote';
+import { type HoldSaid, type PromoterDeps, type PromotionRun, runPromotions } from './promote';
 import { readPromotionStandings } from './standings';
 
 // The promoter on the local environment: a real git server holds the config repo, moto holds ECR (images, scan
@@ -264,6 +264,10 @@ describe('the promoter on the local environment', () => {
   it('holds a digest with critical findings, says so once, and never promotes it', async () => {
     const w = await world('{ soak: 5m, scan: { maxFindings: { critical: 0, high: 5 } } }');
     const [, b] = w.digests as [string, string];
+    const told: HoldSaid[] = [];
+    w.deps.announce = async (hold) => {
+      told.push(hold);
+    };
     await w.deployed(0, b, '1.2.0');
     await w.deliver(w.scanEvent(b, { CRITICAL: 2, HIGH: 1 }));
     const first = await at(w, 10);
@@ -274,6 +278,7 @@ describe('the promoter on the local environment', () => {
     expect(first.said).toMatchObject([{ gate: 'scan', state: 'blocked', digest: b }]);
     expect((await at(w, 20)).said).toEqual([]);
     expect(promotions(w)).toEqual([]);
+    expect(told).toMatchObject([{ gate: 'scan', state: 'blocked', digest: b }]);
     expect(w.prodFile()).toContain(`${w.repository}:1.0.0`);
   });
 

@@ -29,6 +29,11 @@ export interface PromoterDeps extends EvaluateDeps {
    * SQS delays by whole seconds, so the last second before a soak ends is waited out here. Default 0 (never waits).
    */
   waitUpToMs?: number;
+  /**
+   * Tells people of a blocked promotion (the alerts topic), once per candidate and gate. A failure to tell is logged,
+   * not retried: the hold is recorded as said first, so it is never told twice.
+   */
+  announce?: (hold: HoldSaid) => Promise<void>;
 }
 
 /** A hold said once: which gate holds which candidate, and why. */
@@ -262,7 +267,7 @@ async function sayHolds(evaluation: StageEvaluation, deps: PromoterDeps): Promis
     for (const s of out) said[s.policy] = keyOf(s);
     return { record: { ...record, said }, result: out };
   });
-  return newly.map((s) => {
+  const said = newly.map((s) => {
     const hold: HoldSaid = {
       pipeline: s.pipeline,
       stage: s.stage,
@@ -278,6 +283,12 @@ async function sayHolds(evaluation: StageEvaluation, deps: PromoterDeps): Promis
     );
     return hold;
   });
+  for (const hold of said.filter((h) => h.state === 'blocked')) {
+    await deps
+      .announce?.(hold)
+      .catch((e: Error) => deps.log?.('could not announce a blocked promotion', { ...hold, error: e.message }));
+  }
+  return said;
 }
 
 const statusState = (state: string): GateStatusState =>

@@ -3,6 +3,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SnsAlerts } from '../../adapters/alerts/sns-alerts';
 import { parseConfigRepoSecret } from '../../adapters/config-repo/credentials';
 import { configRepoOnDemand } from '../../adapters/config-repo/open-config-repo';
 import { describeImages } from '../../adapters/ecr/ecr-images';
@@ -11,6 +12,7 @@ import { WakeQueue } from '../../adapters/events/wake-queue';
 import { GitHubGateStatuses } from '../../adapters/github/github-gate-statuses';
 import { VersionedItems } from '../../adapters/state/versioned-items';
 import { SyncQueue } from '../../adapters/sync-queue/sync-queue';
+import { holdMessage } from '../../core/promotion/hold-message';
 import { type PromotionRun, runPromotions } from '../../engine/promotion/promote';
 import { functionEnv } from '../function-env';
 import { handleTriggers, isSchedule } from './promoter-trigger';
@@ -33,6 +35,7 @@ const gateStatuses = async () =>
     ? new GitHubGateStatuses({ repoUrl: settings.url, credentials: parseConfigRepoSecret(settings, await secret()) })
     : undefined;
 const log = (message: string, details: Record<string, unknown>) => logger.info(message, details);
+const alerts = env.alertsTopicArn ? new SnsAlerts(env.alertsTopicArn) : undefined;
 
 async function run(): Promise<PromotionRun> {
   const now = () => new Date();
@@ -51,6 +54,9 @@ async function run(): Promise<PromotionRun> {
     describeScan: describeScanFindings,
     gateStatuses: await gateStatuses(),
     wake: (at) => wakeQueue?.wakeAt(at) ?? Promise.resolve(),
+    announce: async (hold) => {
+      await alerts?.publish(holdMessage(hold));
+    },
   });
 }
 
