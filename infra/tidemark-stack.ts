@@ -141,6 +141,7 @@ export class TidemarkStack extends Stack {
         config,
         state: this.state,
         configRepoSecret,
+        alerts: this.alerts,
         syncQueues: this.webhook.syncQueues,
         entry: props.entries?.promoter,
       });
