@@ -14,10 +14,12 @@ import * as z from '../core/zod';
  * | `TIDEMARK_ALERTS_TOPIC_ARN` | SNS topic for alerts (drift scanner, notifier) |
  * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
+ * | `TIDEMARK_PROMOTER_QUEUE_URL` | the promoter's own queue, where it asks for delayed wake-ups (promoter only) |
  * | `TIDEMARK_DRIFT_CACHE_KEY_SECRET` | Secrets Manager name or ARN of the key the drift cache's manifest digests are HMACs under (drift scanner only) |
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
- * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), and the claim ledger's
+ * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), the promoter's `promote-evidence#…`,
+ * `promote-scan#…`, `promote-stage#…` and `promote-wake` (engine/promotion/promotion-records.ts), and the claim ledger's
  * Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push replayed under a new
  * delivery id), and the image updater's, prefixed with the function name by Powertools (adapters/state/claim-ledger.ts).
  */
@@ -37,6 +39,7 @@ const FunctionEnvSchema = z.object({
   TIDEMARK_ALERTS_TOPIC_ARN: z.optional(z.string()),
   TIDEMARK_FLUSH_QUEUE_URL: z.optional(z.url()),
   TIDEMARK_EVENTS_DLQ_URL: z.optional(z.url()),
+  TIDEMARK_PROMOTER_QUEUE_URL: z.optional(z.url()),
   TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.optional(z.string().check(z.minLength(1))),
 });
 
@@ -47,6 +50,7 @@ export interface FunctionEnv {
   alertsTopicArn?: string;
   flushQueueUrl?: string;
   eventsDlqUrl?: string;
+  promoterQueueUrl?: string;
   driftCacheKeySecret?: string;
 }
 
@@ -69,6 +73,7 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
     flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
     eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
+    promoterQueueUrl: parsed.data.TIDEMARK_PROMOTER_QUEUE_URL,
     driftCacheKeySecret: parsed.data.TIDEMARK_DRIFT_CACHE_KEY_SECRET,
   };
 }
