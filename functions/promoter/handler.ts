@@ -26,9 +26,7 @@ const secret = () => secrets.get(settings.authSecretName, { maxAge: 300 });
 const sqs = new SQSClient({});
 const items = new VersionedItems(env.tableName, new DynamoDBClient({}));
 const repo = configRepoOnDemand(settings, secret);
-const wakeQueue = process.env.TIDEMARK_PROMOTER_QUEUE_URL
-  ? new WakeQueue(process.env.TIDEMARK_PROMOTER_QUEUE_URL, items, sqs)
-  : undefined;
+const wakeQueue = env.promoterQueueUrl ? new WakeQueue(env.promoterQueueUrl, items, sqs) : undefined;
 const syncQueues = new Map(Object.entries(env.syncQueueUrls).map(([name, url]) => [name, new SyncQueue(url, sqs)]));
 const gateStatuses = async () =>
   settings.provider === 'github'
