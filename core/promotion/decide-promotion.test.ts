@@ -127,6 +127,11 @@ describe('promotion decisions', () => {
       },
     });
     expect(nextCheckAt([decide(dev, at(31), { scanOf: () => critical })])).toBeUndefined();
+    // Blocked during the soak too: the scan is named, not the soak still running.
+    expect(decide(dev, at(5), { scanOf: () => critical })).toMatchObject({
+      state: 'blocked',
+      heldBy: { gate: 'scan' },
+    });
   });
 
   it('never has a candidate dev did not deploy, nor one without a digest', () => {

@@ -67,7 +67,8 @@ function decideCandidate(input: StageInput, policy: { name: string; repository: 
   };
   const gates = gatesOf(input, candidate);
   if (last?.digest === candidate.digest) return { ...base, state: 'promoted', candidate: shown, gates };
-  const held = gates.find((g) => g.state !== 'passed');
+  // A gate that will not open for this digest is the one to name, ahead of one that is only waiting (a soak running).
+  const held = gates.find((g) => g.state === 'blocked') ?? gates.find((g) => g.state !== 'passed');
   return {
     ...base,
     state: !held ? 'ready' : gates.some((g) => g.state === 'blocked') ? 'blocked' : 'waiting',
