@@ -19,7 +19,7 @@ import * as z from '../core/zod';
  *
  * Items in the one table are told apart by the prefix of `id`: `drift-alert#<cluster>`, `drift-cache#<cluster>#…`,
  * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), the promoter's `promote-evidence#…`,
- * `promote-scan#…`, `promote-stage#…` and `promote-wake` (engine/promotion/promotion-records.ts), and the claim ledger's
+ * `promote-scan#…`, `promote-stage#…` and `promote-wake#…` (engine/promotion/promotion-records.ts), and the claim ledger's
  * Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push replayed under a new
  * delivery id), and the image updater's, prefixed with the function name by Powertools (adapters/state/claim-ledger.ts).
  */
