@@ -1,5 +1,6 @@
 import { parseImageRef } from '../images/image-ref';
-import type { DeploymentEvent } from '../notify/deployment-event';
+import { type DeploymentEvent, deploymentEvent } from '../notify/deployment-event';
+import type { SyncNotifyState } from '../notify/notify-state';
 
 /** An image a Sync runs, as its last `deployed` event named it. */
 export interface RunningImage {
@@ -158,4 +159,34 @@ function sameSet(a: string[], b: string[]): boolean {
 
 function short(revision: string | undefined): string {
   return revision ? revision.slice(0, 7) : '(unknown)';
+}
+
+/**
+ * The transitions the notifier recorded for a Sync (`deploy-sync#…`, core/notify/notify-state.ts) after `since`, as the
+ * deployment events they came from: the catch-up for a `Tidemark Deployment` event the promoter missed. An event
+ * rebuilt here has the id the agent gave the original (the id is a hash of the same fields), so the original arriving
+ * late is a repeat. A `deployed` whose digests the record no longer holds (an older revision) cannot be rebuilt and is
+ * left out.
+ */
+export function missedEvents(state: SyncNotifyState, since: string | undefined): DeploymentEvent[] {
+  const after = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
+  return state.history
+    .filter((t) => Date.parse(t.at) > after && ['deployed', 'degraded', 'failed', 'recovered'].includes(t.kind))
+    .reverse()
+    .flatMap((t) => {
+      if (t.kind === 'deployed' && state.deployed?.revision !== t.revision) return [];
+      return [
+        deploymentEvent({
+          at: t.at,
+          cluster: state.cluster,
+          sync: state.sync,
+          repo: state.repo,
+          ...(t.revision ? { revision: t.revision } : {}),
+          kind: t.kind,
+          reason: t.reason,
+          message: t.message,
+          ...(t.kind === 'deployed' ? { images: state.deployed!.images } : {}),
+        }),
+      ];
+    });
 }
