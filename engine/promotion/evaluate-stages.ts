@@ -10,7 +10,7 @@ import {
   parsePromotions,
 } from '../../core/promotion/promotion-file';
 import type { CandidateStanding, ScanResult } from '../../core/promotion/standing';
-import { readEvidence, readScan, readStage, recordScan, type StageRecord } from './promotion-records';
+import { catchUpEvidence, readEvidence, readScan, readStage, recordScan, type StageRecord } from './promotion-records';
 
 /** The promotion pipelines of the config repo, the image policies they name, and the head both were read at. */
 export interface PipelinesRead {
@@ -45,6 +45,11 @@ export interface EvaluateDeps {
    */
   describeScan?: (repository: string, digest: string) => Promise<ScanResult>;
   log?: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Also reads the notifier's record of each known upstream Sync and folds in the transitions the promoter missed (the
+   * scheduled run does). Default: only the evidence the promoter's own events built.
+   */
+  catchUpEvidence?: boolean;
 }
 
 /** One promoted stage, judged: its ledger and where each of its policies' candidates stands. */
@@ -67,7 +72,9 @@ export async function evaluateStages(read: PipelinesRead, deps: EvaluateDeps): P
   const evidenceOf = (cluster: string) => {
     let found = evidence.get(cluster);
     if (!found) {
-      found = readEvidence(deps.items, cluster);
+      found = readEvidence(deps.items, cluster).then((e) =>
+        deps.catchUpEvidence ? catchUpEvidence(deps.items, cluster, e) : e,
+      );
       evidence.set(cluster, found);
     }
     return found;

@@ -9,7 +9,10 @@ import { describeScanFindings } from '../../adapters/ecr/scan-findings';
 import { type Exchange, replayGitHub } from '../../adapters/github/fixtures/replay-github';
 import { GitHubGateStatuses } from '../../adapters/github/github-gate-statuses';
 import { VersionedItems } from '../../adapters/state/versioned-items';
+import { decideSyncEvent } from '../../core/notify/decide-sync-event';
 import { type DeploymentEvent, deploymentEvent } from '../../core/notify/deployment-event';
+import { defaultNotificationSettings } from '../../core/notify/notification-settings';
+import type { SyncNotifyState } from '../../core/notify/notify-state';
 import { updateImages } from '../../functions/image-updater/update-images';
 import { handleTriggers } from '../../functions/promoter/promoter-trigger';
 import { lambdaContext, sqsEvent } from '../../local/invoke';
@@ -304,6 +307,29 @@ describe('the promoter on the local environment', () => {
     expect(held.promoted).toEqual([]);
     expect(held.standings[0]!.heldBy?.reason).toMatch(/^healthy in dev for 23m of 30m; restarted by degraded/);
     expect((await at(w, 42)).promoted).toHaveLength(1);
+  });
+
+  it("catches up a degrade whose event it missed, from the notifier's record, on the scheduled run", async () => {
+    const w = await world('{ soak: 30m }');
+    const [, b] = w.digests as [string, string];
+    const deployed = w.event('deployed', 0, {
+      images: [{ name: `${w.repository}:1.2.0`, digest: b }],
+    } as Partial<DeploymentEvent>);
+    await w.deliver(deployed);
+    // The notifier saw the degrade and the recovery (its record, decided by its own code); the promoter got neither.
+    const degraded = w.event('degraded', 10, { revision: deployed.revision } as Partial<DeploymentEvent>);
+    let state: SyncNotifyState | undefined;
+    for (const e of [deployed, degraded]) {
+      state = decideSyncEvent(state, e, { settings: defaultNotificationSettings, now: new Date(e.at) }).next;
+    }
+    await w.deps.items.put(`deploy-sync#${w.dev}#tidemark-system/dev`, { state, outbox: [] }, { version: 0 });
+    // Past the soak as the promoter's own evidence counts it; the scheduled run reads the notifier's record first.
+    w.clock.now = minutes(31);
+    const scheduled = await w.run({ ...w.deps, catchUpEvidence: true });
+    expect(scheduled.promoted).toEqual([]);
+    expect(scheduled.standings[0]!.heldBy).toMatchObject({ gate: 'upstream' });
+    expect(scheduled.standings[0]!.heldBy!.reason).toContain('degraded (ProgressDeadlineExceeded)');
+    expect(promotions(w)).toEqual([]);
   });
 
   it('lets a newer digest supersede an older candidate: the older is never promoted', async () => {

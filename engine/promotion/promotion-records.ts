@@ -1,6 +1,7 @@
 import type { VersionedItems } from '../../adapters/state/versioned-items';
 import type { DeploymentEvent } from '../../core/notify/deployment-event';
-import { type ClusterEvidence, observeDeployment } from '../../core/promotion/evidence';
+import type { SyncNotifyState } from '../../core/notify/notify-state';
+import { type ClusterEvidence, missedEvents, observeDeployment } from '../../core/promotion/evidence';
 import type { GateName, PromotionRecord, ScanResult } from '../../core/promotion/standing';
 
 /**
@@ -93,4 +94,24 @@ export async function updateStage<R>(
     { ttlSeconds: ttl.stage },
   );
   return out.value;
+}
+
+/**
+ * Catches up the deployment events of a cluster's known Syncs that the promoter missed, from the notifier's records
+ * (`deploy-sync#<cluster>#<namespace>/<name>`, written before the notifier puts the event on EventBridge). Syncs the
+ * promoter has never heard of are learned from their next event. Returns the evidence, caught up.
+ */
+export async function catchUpEvidence(
+  items: VersionedItems,
+  cluster: string,
+  evidence: ClusterEvidence | undefined,
+): Promise<ClusterEvidence | undefined> {
+  let current = evidence;
+  for (const sync of Object.values(evidence?.syncs ?? {})) {
+    // The notifier's item id (functions/notifier/notify.ts, syncItemId): a contract both sides keep.
+    const { state } = await items.get<SyncNotifyState, never>(`deploy-sync#${cluster}#${sync.sync}`);
+    if (!state) continue;
+    for (const event of missedEvents(state, sync.lastEventAt)) current = await recordDeploymentEvent(items, event);
+  }
+  return current;
 }

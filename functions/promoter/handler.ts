@@ -35,7 +35,7 @@ const gateStatuses = async () =>
 const log = (message: string, details: Record<string, unknown>) => logger.info(message, details);
 const alerts = env.alertsTopicArn ? new SnsAlerts(env.alertsTopicArn) : undefined;
 
-async function run(): Promise<PromotionRun> {
+async function run(scheduled = false): Promise<PromotionRun> {
   const now = () => new Date();
   const deps = {
     repo: await repo(),
@@ -46,6 +46,7 @@ async function run(): Promise<PromotionRun> {
     log,
     imagesOf: describeImages,
     waitUpToMs: 1500,
+    catchUpEvidence: scheduled,
   };
   return runPromotions({
     ...deps,
@@ -62,9 +63,9 @@ async function run(): Promise<PromotionRun> {
 export async function handler(event: unknown, context: Context): Promise<SQSBatchResponse | PromotionRun> {
   logger.addContext(context);
   try {
-    if (isSchedule(event)) return await run();
+    if (isSchedule(event)) return await run(true);
     const warn = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
-    return await handleTriggers(event as SQSEvent, context, { items, run, now: () => new Date(), warn });
+    return await handleTriggers(event as SQSEvent, context, { items, run: () => run(), now: () => new Date(), warn });
   } finally {
     logger.resetKeys();
   }
