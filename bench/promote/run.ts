@@ -88,7 +88,7 @@ const repo = await createBenchRepo(
     ],
     [
       '.tidemark/promotions.yaml',
-      `pipelines:\n  - name: web\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: ${soakSeconds}s } }\n`,
+      `pipelines:\n  - name: web-${suffix}\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: ${soakSeconds}s } }\n`,
     ],
     ['clusters/dev/web.yaml', deployment(`${uri}:1.0.0`)],
     ['clusters/prod/web.yaml', deployment(`${uri}:1.0.0`)],

@@ -20,6 +20,8 @@ import { localEnv, uniqueName } from '../../test/support/local-env';
 const dev = uniqueName('dev');
 const prod = uniqueName('prod');
 const repositoryName = uniqueName('promoted');
+// The stage ledger is per pipeline in the shared State table: a name of this run's own.
+const pipeline = uniqueName('web');
 let remote: TestConfigRepo;
 let queue: ScratchQueue;
 let uri: string;
@@ -38,13 +40,16 @@ beforeAll(async () => {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: blob('application/vnd.oci.image.config.v1+json', '7'),
-    layers: [blob('application/vnd.oci.image.layer.v1.tar+gzip', 'f7')],
+    // moto derives the digest from the layers' digests: one of this run's own, so no earlier run's ledger matches it.
+    layers: [
+      blob('application/vnd.oci.image.layer.v1.tar+gzip', Buffer.from(repositoryName).toString('hex').slice(0, 60)),
+    ],
   };
   await ecr.send(new PutImageCommand({ repositoryName, imageManifest: JSON.stringify(manifest), imageTag: '2.0.0' }));
   digest = (await describeImages(uri))[0]!.digest!;
   remote = await createConfigRepo('promoter-handler', {
     '.tidemark/images.yaml': `policies:\n  - { name: web, repository: ${uri}, strategy: { semver: ">=1.0.0" }, digest: pin, update: { paths: [clusters/dev] } }\n  - { name: web-prod, repository: ${uri}, strategy: { semver: ">=1.0.0" }, update: { paths: [clusters/prod] } }\n`,
-    '.tidemark/promotions.yaml': `pipelines:\n  - name: web\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: 2s } }\n`,
+    '.tidemark/promotions.yaml': `pipelines:\n  - name: ${pipeline}\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: 2s } }\n`,
     'clusters/dev/web.yaml': deployment(`${uri}:1.0.0`),
     'clusters/prod/web.yaml': deployment(`${uri}:1.0.0`),
   });
