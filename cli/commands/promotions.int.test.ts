@@ -13,7 +13,7 @@ import { localEnv, uniqueName } from '../../test/support/local-env';
 const repository = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
 const digest = `sha256:${'d'.repeat(64)}`;
 
-function checkout(dev: string, prod: string): string {
+function checkout(dev: string, prod: string, pipeline = 'web'): string {
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-promotions-'));
   mkdirSync(join(dir, '.tidemark'));
   writeFileSync(
@@ -22,7 +22,7 @@ function checkout(dev: string, prod: string): string {
   );
   writeFileSync(
     join(dir, '.tidemark/promotions.yaml'),
-    `pipelines:\n  - name: web\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: 1h } }\n`,
+    `pipelines:\n  - name: ${pipeline}\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${prod}, policies: [web-prod], gates: { soak: 1h } }\n`,
   );
   return dir;
 }
@@ -33,7 +33,9 @@ const tidemark = (...args: string[]) =>
 describe('tidemark promotions', () => {
   it('prints each candidate per stage and the gate that holds it, and the same as JSON', async () => {
     const dev = uniqueName('dev');
-    const dir = checkout(dev, uniqueName('prod'));
+    // A pipeline of this test's own: the stage ledger in the shared State table is per pipeline.
+    const pipeline = uniqueName('web');
+    const dir = checkout(dev, uniqueName('prod'), pipeline);
     const table = localEnv().resources.tableName;
     await recordDeploymentEvent(
       new VersionedItems(table),
@@ -54,7 +56,7 @@ describe('tidemark promotions', () => {
     const [header, row] = text.stdout.trim().split('\n');
     expect(header).toMatch(/^PIPELINE\s+STAGE\s+FROM\s+POLICY\s+CANDIDATE\s+STATE\s+WHY$/);
     expect(row).toMatch(
-      /^web\s+prod\s+dev\s+web-prod\s+1\.4\.0@sha256:dddddddddddd\s+waiting\s+soak: healthy in dev for 10m(\d+s)? of 1h$/,
+      /^web-[a-z0-9]+\s+prod\s+dev\s+web-prod\s+1\.4\.0@sha256:dddddddddddd\s+waiting\s+soak: healthy in dev for 10m(\d+s)? of 1h$/,
     );
     const json = JSON.parse(tidemark(dir, '--table', table, '--output', 'json').stdout);
     expect(json.pipelines[0].stages[1].candidates[0]).toMatchObject({ state: 'waiting', candidate: { digest } });
