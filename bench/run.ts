@@ -34,6 +34,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'image-updater', args: [], smoke: ['--events', '2', '--files', '40'] },
   { name: 'webhook-sync', args: [], smoke: ['--pushes', '2'] },
   { name: 'notify', args: [], smoke: ['--pushes', '2'] },
+  { name: 'promote', args: [], smoke: ['--candidates', '2', '--soak', '1'] },
   { name: 'resources', args: [], smoke: ['--records', '3', '--roles', '2', '--baseline-records', '1'] },
   { name: 'helm', args: [], smoke: ['--charts', 'podinfo'] },
   { name: 'hydrate', args: ['--apps', '50', '--pushes', '20'], smoke: ['--apps', '2', '--pushes', '1'] },

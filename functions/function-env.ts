@@ -15,13 +15,16 @@ import * as z from '../core/zod';
  * | `TIDEMARK_FLUSH_QUEUE_URL` | the notifier's delay queue for folded messages (notifier only) |
  * | `TIDEMARK_HYDRATE_QUEUE_URL` | the hydrator's FIFO queue, which the webhook sends pushes to (webhook only; absent: nothing is rendered) |
  * | `TIDEMARK_EVENTS_DLQ_URL` | the events queues' dead-letter queue, where the notifier puts a malformed event with its reason (notifier only) |
+ * | `TIDEMARK_PROMOTER_QUEUE_URL` | the promoter's own queue, where it asks for delayed wake-ups (promoter only) |
  * | `TIDEMARK_DRIFT_CACHE_KEY_SECRET` | Secrets Manager name or ARN of the key the drift cache's manifest digests are HMACs under (drift scanner only) |
  *
  * Items in the one table are told apart by the prefix of `id`, each built in core/state/state-keys.ts: `drift-alert#…`,
- * `drift-cache#<cluster>…`, `resources#<folder>`, `render-alert#<repo>#<target>`, `deploy-sync#…`, `deploy-storm#…`,
- * `deploy-github#…` (functions/notifier/README.md), and the claim ledgers' Powertools idempotency records: `webhook-delivery#<hash>`,
- * `webhook-push#<hash>` (a push replayed under a new delivery id), `image-updater#<hash>`. Each function's role may
- * touch only the keys it uses (infra/state.ts).
+ * `drift-cache#<cluster>…`, `drift-findings#<cluster>`, `resources#<folder>`, `render-alert#<repo>#<target>`,
+ * `deploy-sync#…`, `deploy-storm#…`, `deploy-github#…` (functions/notifier/README.md), the promoter's
+ * `promote-evidence#…`, `promote-scan#…`, `promote-stage#…` and `promote-wake#…` (engine/promotion/promotion-records.ts),
+ * and the claim ledgers' Powertools idempotency records: `webhook-delivery#<hash>`, `webhook-push#<hash>` (a push
+ * replayed under a new delivery id), `image-updater#<hash>`. Each function's role may touch only the keys it uses
+ * (infra/state.ts).
  */
 const FunctionEnvSchema = z.object({
   TIDEMARK_TABLE_NAME: z.string().check(z.minLength(1)),
@@ -39,6 +42,7 @@ const FunctionEnvSchema = z.object({
   TIDEMARK_ALERTS_TOPIC_ARN: z.optional(z.string()),
   TIDEMARK_FLUSH_QUEUE_URL: z.optional(z.url()),
   TIDEMARK_EVENTS_DLQ_URL: z.optional(z.url()),
+  TIDEMARK_PROMOTER_QUEUE_URL: z.optional(z.url()),
   TIDEMARK_DRIFT_CACHE_KEY_SECRET: z.optional(z.string().check(z.minLength(1))),
   TIDEMARK_HYDRATE_QUEUE_URL: z.optional(z.url()),
 });
@@ -50,6 +54,7 @@ export interface FunctionEnv {
   alertsTopicArn?: string;
   flushQueueUrl?: string;
   eventsDlqUrl?: string;
+  promoterQueueUrl?: string;
   driftCacheKeySecret?: string;
   hydrateQueueUrl?: string;
 }
@@ -73,6 +78,7 @@ export function functionEnv(env: NodeJS.ProcessEnv = process.env): FunctionEnv {
     alertsTopicArn: parsed.data.TIDEMARK_ALERTS_TOPIC_ARN,
     flushQueueUrl: parsed.data.TIDEMARK_FLUSH_QUEUE_URL,
     eventsDlqUrl: parsed.data.TIDEMARK_EVENTS_DLQ_URL,
+    promoterQueueUrl: parsed.data.TIDEMARK_PROMOTER_QUEUE_URL,
     driftCacheKeySecret: parsed.data.TIDEMARK_DRIFT_CACHE_KEY_SECRET,
     hydrateQueueUrl: parsed.data.TIDEMARK_HYDRATE_QUEUE_URL,
   };

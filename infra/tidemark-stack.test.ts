@@ -73,8 +73,9 @@ describe('TidemarkStack', () => {
 
   it('runs every function on Node.js 24 on arm64, bundled as ESM with source maps', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    // Image updater, webhook, drift scanner, notifier, and a reconciler per folder under resources (three in the example).
-    expect(functions).toHaveLength(8);
+    // Image updater, webhook, drift scanner, notifier, hydrator, promoter, and a reconciler per folder under resources
+    // (three in the example).
+    expect(functions).toHaveLength(9);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -88,6 +89,7 @@ describe('TidemarkStack', () => {
       stack.webhook.handler,
       stack.driftScanner.handler,
       stack.notifier.handler,
+      stack.promoter!.handler,
       ...reconcilers,
     ]) {
       const raw = deployedEnvironment(stack, fn);
@@ -97,8 +99,9 @@ describe('TidemarkStack', () => {
       const queues = Object.keys(env.syncQueueUrls).sort();
       if (fn === stack.webhook.handler) {
         expect(queues).toEqual(['dev', 'prod', 'resources/databases', 'resources/dns', 'resources/parameters']);
-      } else if (fn === stack.imageUpdater.handler) expect(queues).toEqual(['dev', 'prod']);
-      else expect(queues).toEqual([]);
+      } else if (fn === stack.imageUpdater.handler || fn === stack.promoter!.handler) {
+        expect(queues).toEqual(['dev', 'prod']);
+      } else expect(queues).toEqual([]);
       // Names of secrets, never a value: nothing in the environment is a Secrets Manager dynamic reference.
       expect(JSON.stringify(raw)).not.toMatch(/resolve:secretsmanager/);
     }

@@ -13,6 +13,7 @@ import { Hydrator } from './hydrator';
 import { ImageUpdater } from './image-updater';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
+import { Promoter } from './promoter';
 import { ResourceReconciler } from './resource-reconciler';
 import { State } from './state';
 import { WebhookReceiver } from './webhook-receiver';
@@ -30,6 +31,7 @@ export interface TidemarkStackProps extends StackProps {
     driftScanner?: string;
     notifier?: string;
     hydrator?: string;
+    promoter?: string;
   };
   /**
    * The folder of tidemark.config.yaml: the files under `reconcilers:` are relative to it.
@@ -54,6 +56,8 @@ export class TidemarkStack extends Stack {
   readonly reconcilers: ResourceReconciler[];
   readonly deploymentEvents: DeploymentEvents;
   readonly notifier: Notifier;
+  /** Absent when `notifications.eventBridge` is off: the promoter learns of deployments from those events. */
+  readonly promoter?: Promoter;
   readonly observability: Observability;
   readonly agentImage: AgentImage;
 
@@ -145,6 +149,16 @@ export class TidemarkStack extends Stack {
       configRepoSecret,
       entry: props.entries?.notifier,
     });
+    if (config.notifications.eventBridge) {
+      this.promoter = new Promoter(this, 'Promoter', {
+        config,
+        state: this.state,
+        configRepoSecret,
+        alerts: this.alerts,
+        syncQueues: this.webhook.syncQueues,
+        entry: props.entries?.promoter,
+      });
+    }
     this.observability = new Observability(this, 'Observability', {
       alerts: this.alerts,
       functions: [
@@ -153,6 +167,7 @@ export class TidemarkStack extends Stack {
         this.webhook.handler,
         this.driftScanner.handler,
         this.notifier.handler,
+        ...(this.promoter ? [this.promoter.handler] : []),
         ...this.reconcilers.map((r) => r.handler),
       ],
       driftScanner: this.driftScanner.handler,
@@ -188,6 +203,9 @@ export class TidemarkStack extends Stack {
           queue: this.notifier.flushQueue,
           deadLetterQueue: this.notifier.flushDeadLetterQueue,
         },
+        ...(this.promoter
+          ? [{ name: 'promoter', queue: this.promoter.queue, deadLetterQueue: this.promoter.deadLetterQueue }]
+          : []),
       ],
     });
 

@@ -110,6 +110,23 @@ export async function createLocalResources(
     }),
   );
 
+  // The promoter's queue (infra/promoter.ts): `Tidemark Deployment` and `ECR Image Scan` events from the default bus,
+  // and the promoter's own delayed wake-ups, with a dead-letter queue.
+  const promoter = await queueWithDlq('tidemark-promoter', false);
+  const promoterRules = [
+    {
+      name: 'tidemark-promoter-deployments',
+      pattern: { source: [deploymentEventSource], 'detail-type': [deploymentDetailType] },
+    },
+    { name: 'tidemark-promoter-scans', pattern: { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'] } },
+  ];
+  for (const rule of promoterRules) {
+    await events.send(new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern) }));
+    await events.send(
+      new PutTargetsCommand({ Rule: rule.name, Targets: [{ Id: 'promoter', Arn: await queueArn(sqs, promoter.url) }] }),
+    );
+  }
+
   const alertsTopicArn = (await sns.send(new CreateTopicCommand({ Name: 'tidemark-alerts' }))).TopicArn!;
   const alertsInboxQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tidemark-alerts-inbox' })))
     .QueueUrl!;
@@ -162,6 +179,8 @@ export async function createLocalResources(
     flushQueueUrl: flush.url,
     flushDlqUrl: flush.dlqUrl,
     deploymentsInboxQueueUrl,
+    promoterQueueUrl: promoter.url,
+    promoterDlqUrl: promoter.dlqUrl,
     alertsTopicArn,
     alertsInboxQueueUrl,
     ecrRepositoryUri,

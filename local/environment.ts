@@ -73,6 +73,9 @@ export interface LocalResources {
   flushDlqUrl: string;
   /** An SQS queue a rule on the default EventBridge bus feeds with every `Tidemark Deployment` event. */
   deploymentsInboxQueueUrl: string;
+  /** The promoter's queue (deployment and scan events from the default bus, its wake-ups) and dead-letter queue. */
+  promoterQueueUrl: string;
+  promoterDlqUrl: string;
   alertsTopicArn: string;
   alertsInboxQueueUrl: string;
   ecrRepositoryUri: string;

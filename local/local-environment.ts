@@ -288,6 +288,7 @@ function functionEnvFor(config: DeploymentConfig, resources: LocalResources): Re
     TIDEMARK_FLUSH_QUEUE_URL: resources.flushQueueUrl,
     TIDEMARK_EVENTS_DLQ_URL: resources.eventsDlqUrl,
     TIDEMARK_DRIFT_CACHE_KEY_SECRET: resources.secrets.driftCacheKey,
+    TIDEMARK_PROMOTER_QUEUE_URL: resources.promoterQueueUrl,
     POWERTOOLS_METRICS_NAMESPACE: 'Tidemark',
   };
 }

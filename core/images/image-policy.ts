@@ -1,5 +1,6 @@
 import validRange from 'semver/ranges/valid.js';
 import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { locateIssue } from '../config/yaml-issue';
 import * as z from '../zod';
 import { parseImageRef } from './image-ref';
 
@@ -222,13 +223,6 @@ const PolicyFileSchema = z.strictObject({ policies: z.array(PolicySchema) }).che
   }),
 );
 
-function keyOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (key, part) => (typeof part === 'number' ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)),
-    '',
-  );
-}
-
 /**
  * Parses and validates `.tidemark/images.yaml`. An error names the file, the line, and the key:
  * `.tidemark/images.yaml:7: policies[0].strategy.semver: is not a semver range. Use a range such as '~1.0.0'`.
@@ -251,21 +245,11 @@ export function parseImagePolicies(text: string, file = IMAGE_POLICY_FILE): Imag
   }
   const result = PolicyFileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    // The deepest node of the path that exists: a missing key is reported at the map that should hold it.
-    let line = 1;
-    for (let depth = issue.path.length; depth >= 0; depth--) {
-      const node = doc.getIn(issue.path.slice(0, depth) as (string | number)[], true);
-      if (isNode(node) && node.range) {
-        line = lineAt(node.range[0]);
-        break;
-      }
-    }
-    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    const { line, key, missing } = locateIssue(doc, lines, result.error.issues[0]!);
     const message = missing
       ? 'is required. Add it (see the example in examples/config-repo/.tidemark/images.yaml)'
-      : issue.message;
-    throw new ImagePolicyError(file, line, keyOf(issue.path) || '(top level)', message, { cause: result.error });
+      : result.error.issues[0]!.message;
+    throw new ImagePolicyError(file, line, key, message, { cause: result.error });
   }
   const policiesNode = doc.get('policies', true);
   return result.data.policies.map((p, i) => {

@@ -13,11 +13,13 @@ import {
   type ImageSkip,
   type ImageUpdatePlan,
   type PlanContext,
+  type PolicyUpdate,
   planImageUpdate,
   type WriteGroup,
   type WriteTarget,
   writeTargets,
 } from '../../core/images/plan-image-update';
+import { PROMOTIONS_FILE, parsePromotions, promotedPolicies } from '../../core/promotion/promotion-file';
 import { commitMessage, pullRequestText } from './commit-message';
 
 export interface UpdateImagesDeps {
@@ -33,6 +35,14 @@ export interface UpdateImagesDeps {
   /** First backoff after a moved branch, doubled per try with jitter (default 100 ms). */
   backoffMs?: number;
   now?: () => Date;
+  /**
+   * The commit message and pull-request text of a write. Default: the image updater's (`commit-message.ts`); the
+   * promoter passes its own, listing the evidence of the promotion.
+   */
+  describe?: {
+    commitMessage(updates: readonly PolicyUpdate[]): string;
+    pullRequestText(updates: readonly PolicyUpdate[]): { title: string; body: string };
+  };
 }
 
 /** What happened on one write target: a branch written directly, or one policy's pull request. */
@@ -91,14 +101,23 @@ export interface PolicyRead {
 /**
  * Reads and validates `.tidemark/images.yaml` at the head of the config repo's branch, or returns `undefined` when the
  * repo has no policy file. An invalid file throws an `ImagePolicyError`, naming the file, the line and the key.
+ *
+ * The policies a stage of `.tidemark/promotions.yaml` promotes are left out: their manifests move only when the
+ * promoter has the evidence (a push alone must never reach prod). An invalid promotions file therefore fails the read
+ * too (a `PromotionFileError`), rather than letting those policies follow pushes.
  */
 export async function readImagePolicies(repo: ConfigRepo): Promise<PolicyRead | undefined> {
-  const base = await repo.read([IMAGE_POLICY_FILE]);
+  const base = await repo.read([IMAGE_POLICY_FILE, PROMOTIONS_FILE]);
   if (!base) {
     throw new Error(`branch ${repo.defaultBranch} of ${repo.url} does not exist. Set configRepo.branch to its branch`);
   }
   const text = base.files.get(IMAGE_POLICY_FILE);
-  return text === undefined ? undefined : { base, policies: parseImagePolicies(text) };
+  if (text === undefined) return undefined;
+  const policies = parseImagePolicies(text);
+  const promotions = base.files.get(PROMOTIONS_FILE);
+  if (promotions === undefined) return { base, policies };
+  const promoted = promotedPolicies(parsePromotions(promotions, { policies: policies.map((p) => p.name) }));
+  return { base, policies: policies.filter((p) => !promoted.has(p.name)) };
 }
 
 /**
@@ -160,7 +179,7 @@ async function pushToBranch(
     const plan = await planWithRegistry(pushes, policies, files, context);
     const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
-    const outcome = await deps.repo.commit(editsOf(group), files, commitMessage(group.updates), branch);
+    const outcome = await deps.repo.commit(editsOf(group), files, describe(deps).commitMessage(group.updates), branch);
     if (outcome.kind === 'head-moved') return undefined;
     return {
       kind: 'committed',
@@ -195,9 +214,18 @@ async function proposeChange(
     const plan = onBranch ? await planWithRegistry(pushes, policies, onBranch, context) : basePlan;
     const group = soleGroup(plan.groups, branch);
     if (!group) return { kind: 'unchanged', target: branch, skipped: plan.skipped };
-    const outcome = await deps.repo.commit(editsOf(group), onBranch ?? onBase, commitMessage(group.updates), branch);
+    const outcome = await deps.repo.commit(
+      editsOf(group),
+      onBranch ?? onBase,
+      describe(deps).commitMessage(group.updates),
+      branch,
+    );
     if (outcome.kind === 'head-moved') return undefined;
-    const pullRequest = await deps.repo.pullRequest({ branch, base: baseBranch, ...pullRequestText(group.updates) });
+    const pullRequest = await deps.repo.pullRequest({
+      branch,
+      base: baseBranch,
+      ...describe(deps).pullRequestText(group.updates),
+    });
     return {
       kind: 'pull-request',
       branch,
@@ -250,6 +278,10 @@ async function readAt(repo: ConfigRepo, paths: string[], branch: string, at: str
 
 function baseHead(base: HeadFiles, branch: string): string | undefined {
   return base.branch === branch ? base.head : undefined;
+}
+
+function describe(deps: UpdateImagesDeps): NonNullable<UpdateImagesDeps['describe']> {
+  return deps.describe ?? { commitMessage, pullRequestText };
 }
 
 function editsOf(group: WriteGroup): FileEdit[] {

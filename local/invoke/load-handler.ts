@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 const functionsDir = resolve(import.meta.dirname, '../../functions');
 
 /** The Lambda functions of `functions/`, by folder. */
-export type FunctionName = 'image-updater' | 'webhook' | 'drift-scanner' | 'notifier';
+export type FunctionName = 'image-updater' | 'webhook' | 'drift-scanner' | 'notifier' | 'promoter';
 
 export interface LoadedHandler<H> {
   handler: H;
