@@ -8,6 +8,13 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deploymentDetailType, deploymentEventSource } from '../adapters/events/eventbridge-deployments';
 import type { DeploymentConfig } from '../core/config/deployment-config';
+import {
+  deploySyncKey,
+  promoteEvidenceKey,
+  promoteScanKey,
+  promoteStageKey,
+  promoteWakeKey,
+} from '../core/state/state-keys';
 import type { Alerts } from './alerts';
 import { skipCheckov, sqsManagedEncryption } from './checkov-skip';
 import { eventPatternValues, parseEcrRepositorySelector, repositoryArns } from './ecr-repository-selector';
@@ -136,6 +143,15 @@ export class Promoter extends Construct {
       description: 'Tidemark: promotes a digest to the next stage when the previous proved it and every gate is open',
       config: props.config,
       state: props.state,
+      // Its evidence, scan verdicts, stage ledgers and wake-ups, and the notifier's Sync records, from which the
+      // scheduled run catches up deployment events it missed.
+      stateKeys: [
+        promoteEvidenceKey('*'),
+        promoteScanKey('*', '*'),
+        promoteStageKey('*', '*'),
+        promoteWakeKey('*'),
+        deploySyncKey('*', '*'),
+      ],
       syncQueueUrls: syncQueueUrls(props.syncQueues ?? []),
       ...(props.alerts ? { alertsTopicArn: props.alerts.topic.topicArn } : {}),
       timeout,

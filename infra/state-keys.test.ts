@@ -10,6 +10,8 @@ import { DynamoDbDriftCache } from '../adapters/state/dynamodb-drift-cache';
 import { RenderAlertStore } from '../adapters/state/render-alert-store';
 import { VersionedItems } from '../adapters/state/versioned-items';
 import { driftTarget } from '../core/resources/resources-drift';
+import { deploySyncKey, promoteWakeKey } from '../core/state/state-keys';
+import { evidenceId, scanId, stageId } from '../engine/promotion/promotion-records';
 import { imageEventLedger } from '../functions/image-updater/image-events';
 import { commitItemId, environmentItemId, stormItemId, syncItemId } from '../functions/notifier/notify';
 import { deliveryLedger, pushLedger } from '../functions/webhook/receive-webhook';
@@ -121,6 +123,19 @@ describe('State table keys: what each function uses is what its role may touch',
     expect(allowed('drift-scanner', 'drift-alert#staging')).toBe(false);
     expect(allowed('drift-scanner', 'drift-alert#resources/dns')).toBe(false);
     expect(allowed('drift-scanner', 'deploy-sync#prod#shop/web')).toBe(false);
+  });
+
+  it("the promoter: its evidence, scans, stage ledgers and wake-ups, and the notifier's Sync records it catches up from", () => {
+    const keys = [
+      evidenceId('dev'),
+      scanId('Shop/Web', `sha256:${'a'.repeat(64)}`),
+      stageId('shop', 'prod'),
+      promoteWakeKey('0123456789abcdef'),
+      deploySyncKey('dev', 'shop/web'),
+    ];
+    for (const key of keys) expect(allowed('promoter', key), key).toBe(true);
+    expect(allowed('promoter', 'drift-alert#prod')).toBe(false);
+    expect(allowed('promoter', 'image-updater#abc')).toBe(false);
   });
 
   it('the notifier: its records of Syncs, storms and GitHub states, and nothing of the others', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { promoteWakeKey } from '../../core/state/state-keys';
 import type { VersionedItems } from '../state/versioned-items';
 
 /** SQS delays a message by at most 15 minutes; a later gate is looked at by the schedule or a re-delayed wake-up. */
@@ -21,7 +22,7 @@ export class WakeQueue {
 
   /** Per queue: two promoters sharing a table (the local environment's tests and benchmarks) keep their own clocks. */
   private get itemId(): string {
-    return `promote-wake#${createHash('sha256').update(this.url).digest('hex').slice(0, 16)}`;
+    return promoteWakeKey(createHash('sha256').update(this.url).digest('hex').slice(0, 16));
   }
 
   async wakeAt(at: Date): Promise<void> {

@@ -64,3 +64,15 @@ export const deployCommitKey = (cluster: string, revision: string) => `deploy-gi
 
 /** The GitHub Deployment environment of a cluster: which Deployment is its current one. */
 export const deployEnvironmentKey = (cluster: string) => `deploy-github#${cluster}`;
+
+/** The promoter's evidence per cluster: each Sync's deployed digests and healthy period (engine/promotion). */
+export const promoteEvidenceKey = (cluster: string) => `promote-evidence#${cluster}`;
+
+/** ECR's scan verdict for a digest of a repository (lower-case, as ECR names repositories). */
+export const promoteScanKey = (repository: string, digest: string) => `promote-scan#${repository}@${digest}`;
+
+/** A promotion stage's ledger: promotions made, one in flight, what was said, the gate statuses. */
+export const promoteStageKey = (pipeline: string, stage: string) => `promote-stage#${pipeline}#${stage}`;
+
+/** The promoter's next wake-up on one queue (adapters/events/wake-queue.ts), by a hash of the queue's URL. */
+export const promoteWakeKey = (queueHash: string) => `promote-wake#${queueHash}`;

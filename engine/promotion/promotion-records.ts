@@ -3,6 +3,7 @@ import type { DeploymentEvent } from '../../core/notify/deployment-event';
 import type { SyncNotifyState } from '../../core/notify/notify-state';
 import { type ClusterEvidence, missedEvents, observeDeployment } from '../../core/promotion/evidence';
 import type { GateName, PromotionRecord, ScanResult } from '../../core/promotion/standing';
+import { deploySyncKey, promoteEvidenceKey, promoteScanKey, promoteStageKey } from '../../core/state/state-keys';
 
 /**
  * The promoter's records in the State table (plain attributes, readable by the CLI and the UI):
@@ -10,9 +11,9 @@ import type { GateName, PromotionRecord, ScanResult } from '../../core/promotion
  * - `promote-scan#<repository>@<digest>`: ECR's scan verdict for a digest;
  * - `promote-stage#<pipeline>#<stage>`: the stage's ledger (promotions made, one in flight, what was said, statuses).
  */
-export const evidenceId = (cluster: string) => `promote-evidence#${cluster}`;
-export const scanId = (repository: string, digest: string) => `promote-scan#${repository.toLowerCase()}@${digest}`;
-export const stageId = (pipeline: string, stage: string) => `promote-stage#${pipeline}#${stage}`;
+export const evidenceId = (cluster: string) => promoteEvidenceKey(cluster);
+export const scanId = (repository: string, digest: string) => promoteScanKey(repository.toLowerCase(), digest);
+export const stageId = (pipeline: string, stage: string) => promoteStageKey(pipeline, stage);
 
 /** The ledger of one stage: what makes a promotion happen once and a hold be said once. */
 export interface StageRecord {
@@ -108,8 +109,8 @@ export async function catchUpEvidence(
 ): Promise<ClusterEvidence | undefined> {
   let current = evidence;
   for (const sync of Object.values(evidence?.syncs ?? {})) {
-    // The notifier's item id (functions/notifier/notify.ts, syncItemId): a contract both sides keep.
-    const { state } = await items.get<SyncNotifyState, never>(`deploy-sync#${cluster}#${sync.sync}`);
+    // The notifier's item id: one builder for both sides (core/state/state-keys.ts).
+    const { state } = await items.get<SyncNotifyState, never>(deploySyncKey(cluster, sync.sync));
     if (!state) continue;
     for (const event of missedEvents(state, sync.lastEventAt)) current = await recordDeploymentEvent(items, event);
   }
