@@ -39,6 +39,12 @@ export class SelfHeal {
    */
   private readonly missed = new Map<string, Map<string, WatchEvent>>();
   private readonly inFlight = new Set<string>();
+  /**
+   * The newest event of an object that arrived while a check of it was in flight. A Secret's check is a dry-run (its
+   * `stringData` is never in the live object, so `isInSync` cannot answer locally): an edit that lands during the
+   * dry-run of the watch's ADDED event must be checked after it, or it is never seen again.
+   */
+  private readonly arrivedMeanwhile = new Map<string, WatchEvent>();
   private readonly watched = new Set<string>();
   /** When each object was last re-applied: a mutating webhook that fights Git must not turn into a hot loop. */
   private readonly lastHeal = new Map<string, number>();
@@ -125,7 +131,11 @@ export class SelfHeal {
     const key = objectKey(objectIdOf(live));
     if (this.paused.has(sync)) return this.remember(sync, key, event);
     const desired = this.desired.get(sync)?.get(key);
-    if (desired === undefined || this.inFlight.has(key)) return;
+    if (desired === undefined) return;
+    if (this.inFlight.has(key)) {
+      this.arrivedMeanwhile.set(key, event);
+      return;
+    }
     if (event.type !== 'DELETED' && isInSync(desired, live)) return this.markDrift(sync, key, false);
     const heal = this.healing.has(sync);
     if (heal && Date.now() - (this.lastHeal.get(key) ?? 0) < 5000) return; // the next reconcile still converges it
@@ -155,6 +165,9 @@ export class SelfHeal {
       });
     } finally {
       this.inFlight.delete(key);
+      const next = this.arrivedMeanwhile.get(key);
+      this.arrivedMeanwhile.delete(key);
+      if (next) void this.onEvent(next);
     }
   }
 
