@@ -54,7 +54,7 @@ async function promotions(dir: string, options: PromotionsOptions): Promise<numb
 }
 
 /** The two files the standings read, from a checkout on disk (at its HEAD commit, as far as git knows it). */
-function checkoutRepo(dir: string): ConfigRepo {
+export function checkoutRepo(dir: string): ConfigRepo {
   const refuse = () => {
     throw new Error('tidemark promotions only reads');
   };

@@ -10,6 +10,7 @@ interface UiCommandOptions {
   table?: string;
   namespace?: string;
   config: string;
+  checkout?: string;
 }
 
 /**
@@ -30,6 +31,10 @@ export function register(program: Command): void {
     .option('--table <name>', 'the State table with deployment events and drift (default: $TIDEMARK_TABLE_NAME)')
     .option('-n, --namespace <ns>', 'only the Syncs of this namespace (default: every namespace you may list)')
     .option('--config <file>', 'deployment config naming the clusters', 'tidemark.config.yaml')
+    .option(
+      '--checkout <dir>',
+      'a checkout of the config repo, for the Promotions page (its .tidemark/promotions.yaml)',
+    )
     .action(async (options: UiCommandOptions) => {
       process.exitCode = await ui(options);
     });
@@ -53,6 +58,7 @@ async function ui(options: UiCommandOptions): Promise<number> {
         ? { table: options.table ?? process.env.TIDEMARK_TABLE_NAME }
         : {}),
       ...(options.namespace ? { namespace: options.namespace } : {}),
+      ...(options.checkout ? { checkout: options.checkout } : {}),
     });
   } catch (error) {
     console.error(`tidemark: ${(error as Error).message}`);

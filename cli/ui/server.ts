@@ -5,14 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { VersionedItems } from '../../adapters/state/versioned-items';
 import { redactSecrets } from '../../core/notify/redact';
 import { requestedAtAnnotation } from '../../core/sync/ownership';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncStatus } from '../../core/sync/sync-status';
 import { type SyncSummary, summarise } from '../../core/sync/sync-view';
 import { revisionTimeline } from '../../core/timeline/revision-timeline';
+import { readPromotionStandings } from '../../engine/promotion/standings';
 import { healthTree } from '../../engine/sync-view/health-tree';
 import { recentEvents } from '../../engine/sync-view/recent-events';
+import { checkoutRepo } from '../commands/promotions';
 import { type Html, html } from './html';
 import { LiveSyncs, type SyncChange } from './live-syncs';
 import { clustersPage } from './pages/clusters-page';
@@ -41,6 +44,8 @@ export interface UiOptions {
   table?: string;
   /** Only the Syncs of this namespace (default: every namespace the user may list). */
   namespace?: string;
+  /** A checkout of the config repo: the Promotions page reads its `.tidemark/promotions.yaml` and images.yaml. */
+  checkout?: string;
 }
 
 export interface RunningUi {
@@ -279,7 +284,8 @@ export async function startUi(options: UiOptions): Promise<RunningUi> {
     {
       method: 'GET',
       path: /^\/promotions$/,
-      handle: async (_req, res) => page(res, 200, 'Promotions', promotionsPage(), 'promotions'),
+      handle: async (_req, res) =>
+        page(res, 200, 'Promotions', promotionsPage(await promotionsOf(options)), 'promotions'),
     },
     {
       method: 'GET',
@@ -389,4 +395,26 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => resolve(body));
     req.on('error', reject);
   });
+}
+
+/** The promoter's standings for the Promotions page, or what is missing to read them. */
+async function promotionsOf(options: UiOptions) {
+  if (!options.checkout || !options.table) {
+    return {
+      unavailable:
+        'Promotions need a checkout of the config repo and the State table: start tidemark ui with --checkout DIR and --table NAME (or TIDEMARK_TABLE_NAME).',
+    };
+  }
+  try {
+    const standings = await readPromotionStandings({
+      repo: checkoutRepo(options.checkout),
+      items: new VersionedItems(options.table),
+      now: () => new Date(),
+    });
+    return standings
+      ? { standings }
+      : { unavailable: `${options.checkout} has no .tidemark/promotions.yaml: no pipelines are declared.` };
+  } catch (error) {
+    return { unavailable: `Promotions could not be read: ${(error as Error).message}` };
+  }
 }

@@ -152,9 +152,9 @@ describe('tidemark ui in a browser', () => {
     await shot('drift');
   });
 
-  it('Promotions: says they are not available in this build, and shows nothing made up', async () => {
+  it('Promotions: without a checkout, says what it needs, and shows nothing made up', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Promotions' }).click();
-    expect(await page.locator('main').innerText()).toContain('Promotions are not available in this build');
+    expect(await page.locator('main').innerText()).toContain('Promotions need a checkout of the config repo');
     expect(await page.locator('main table').count()).toBe(0);
     await shot('promotions');
   });

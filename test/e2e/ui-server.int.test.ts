@@ -1,16 +1,20 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../adapters/kubernetes/cluster-client';
+import { VersionedItems } from '../../adapters/state/versioned-items';
 import { type RunningUi, startUi } from '../../cli/ui/server';
+import { deploymentEvent } from '../../core/notify/deployment-event';
 import { ChangeSet } from '../../core/sync/change-set';
 import { syncApiVersion, syncKind } from '../../core/sync/sync';
 import type { SyncOutcome } from '../../core/sync/sync-outcome';
 import { type SyncStatus, statusAfter } from '../../core/sync/sync-status';
+import { recordDeploymentEvent } from '../../engine/promotion/promotion-records';
 import { installSyncCrd, kubeconfigWithToken, serviceAccountToken } from '../support/agent';
 import { uniqueNamespace } from '../support/cluster';
+import { localEnv, uniqueName } from '../support/local-env';
 
 // The `tidemark ui` server as an attacker on the same machine, or a web page in the user's browser, would meet it:
 // a foreign Host header (DNS rebinding), a POST without the token or from another origin (CSRF), markup in a Sync's
@@ -203,5 +207,57 @@ describe('the tidemark ui server', () => {
     const syncs = await send(ui.port, { path: '/syncs', headers: { host: `127.0.0.1:${ui.port}` } });
     expect(syncs.body).toContain('&lt;script&gt;');
     expect(syncs.body).not.toContain('<script>alert');
+  });
+
+  it("shows each pipeline's stages and where a candidate stands, from a checkout and the State table", async () => {
+    const repository = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
+    const dev = uniqueName('dev');
+    const pipeline = uniqueName('web'); // the stage ledger in the shared State table is per pipeline
+    const dir = mkdtempSync(join(tmpdir(), 'ui-promotions-'));
+    mkdirSync(join(dir, '.tidemark'));
+    writeFileSync(
+      join(dir, '.tidemark/images.yaml'),
+      `policies:\n  - { name: web-prod, repository: ${repository}, strategy: { semver: ">=1.0.0" }, update: { paths: [clusters/prod] } }\n`,
+    );
+    writeFileSync(
+      join(dir, '.tidemark/promotions.yaml'),
+      `pipelines:\n  - name: ${pipeline}\n    stages:\n      - { name: dev, cluster: ${dev} }\n      - { name: prod, cluster: ${uniqueName('prod')}, policies: [web-prod], gates: { soak: 1h } }\n`,
+    );
+    const table = localEnv().resources.tableName;
+    await recordDeploymentEvent(
+      new VersionedItems(table),
+      deploymentEvent({
+        at: new Date(Date.now() - 10 * 60_000).toISOString(),
+        cluster: dev,
+        sync: { namespace: 'tidemark-system', name: 'dev' },
+        repo: 'https://git.example.com/config.git',
+        revision: 'e'.repeat(40),
+        kind: 'deployed',
+        reason: 'ReconciliationSucceeded',
+        images: [{ name: `${repository}:1.4.0`, digest: `sha256:${'d'.repeat(64)}` }],
+      }),
+    );
+    const promotions = await startUi({
+      port: 0,
+      namespace: ns,
+      kubeconfig: process.env.KUBECONFIG!,
+      checkout: dir,
+      table,
+    });
+    try {
+      const r = await send(promotions.port, { path: '/promotions', headers: { host: `127.0.0.1:${promotions.port}` } });
+      expect(r.status).toBe(200);
+      expect(r.body).toContain(`Pipeline ${pipeline}`);
+      expect(r.body).toMatch(
+        /<th scope="row">prod<\/th><td>prod-[a-z0-9]+<\/td><td>web-prod<\/td><td><code>1\.4\.0@sha256:dddddddddddd<\/code> from dev<\/td>/,
+      );
+      expect(r.body).toContain('waiting');
+      expect(r.body).toMatch(/soak: healthy in dev for 10m(\d+s)? of 1h/);
+      // Without a checkout, the page says what it needs instead.
+      const without = await send(ui.port, { path: '/promotions', headers: { host: `127.0.0.1:${ui.port}` } });
+      expect(without.body).toContain('Promotions need a checkout of the config repo');
+    } finally {
+      await promotions.close();
+    }
   });
 });
