@@ -1,5 +1,6 @@
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { locateIssue } from '../config/yaml-issue';
 import { ChartRef, HelmSource } from '../helm/chart-source';
 
 /** Where render targets live in the config repo. */
@@ -177,13 +178,6 @@ const RenderFileSchema = z
   })
   .strict();
 
-function keyOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (key, part) => (typeof part === 'number' ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)),
-    '',
-  );
-}
-
 /**
  * Parses and validates `.tidemark/render.yaml`. An error names the file, the line and the key:
  * `.tidemark/render.yaml:9: targets[1].source.helm.chart.version: is not an exact chart version. Pin one, …`.
@@ -218,9 +212,9 @@ export function parseRenderTargets(text: string, file = RENDER_FILE): RenderTarg
   const result = RenderFileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    const { line, key, missing } = locateIssue(doc, lines, issue);
     const message = missing ? 'is required. Add it (see examples/config-repo/.tidemark/render.yaml)' : issue.message;
-    throw new RenderConfigError(file, lineOf(issue.path), keyOf(issue.path) || '(top level)', message, {
+    throw new RenderConfigError(file, line, key, message, {
       cause: result.error,
     });
   }
